@@ -1,0 +1,35 @@
+# Strata. `make run` starts a local cluster; `make test` runs the tests.
+GO        ?= go
+BIN       := bin
+PLUGINS   := strata-plugin-badger strata-plugin-file strata-plugin-bolt
+TESTFLAGS ?= -count=1 -timeout 25m
+
+.PHONY: all build test bench proto run clean
+
+all: build
+
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/strata ./cmd/node
+	$(GO) build -o $(BIN)/strata-plugin-badger ./plugins/badger/cmd/strata-plugin-badger
+	$(GO) build -o $(BIN)/strata-plugin-file ./plugins/file/cmd/strata-plugin-file
+	$(GO) build -o $(BIN)/strata-plugin-bolt ./examples/plugin-bolt
+
+test:
+	$(GO) test $(TESTFLAGS) ./...
+
+# Benchmarks of the stores (in process and over gRPC) and of 3-node Raft
+# groups; docs/benchmarks.md records the figures with this command.
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 3s -timeout 30m ./pluginsdk/... ./plugins/... ./core/...
+
+# Regenerates the plugin protocol's Go code (needs protoc, protoc-gen-go
+# and protoc-gen-go-grpc on PATH).
+proto:
+	protoc -I pluginsdk/proto \
+	  --go_out=paths=source_relative:pluginsdk/proto \
+	  --go-grpc_out=paths=source_relative:pluginsdk/proto \
+	  pluginsdk/proto/storage.proto
+
+clean:
+	rm -rf $(BIN)

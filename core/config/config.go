@@ -1,0 +1,113 @@
+// Package config owns a node's configuration: the HCL file, the defaults,
+// the command-line overrides and the checks that turn a bad config into
+// one clear error naming the key.
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Config is a node's configuration.
+type Config struct {
+	ServerName string    `hcl:"server_name,optional"`
+	Listen     string    `hcl:"listen,optional"`
+	HTTP       string    `hcl:"http,optional"`
+	DataDir    string    `hcl:"data_dir,optional"`
+	Tags       []string  `hcl:"tags,optional"`
+	Cluster    *Cluster  `hcl:"cluster,block"`
+	Storage    *Storage  `hcl:"storage,block"`
+	Plugins    []*Plugin `hcl:"-"`
+	LogLevel   string    `hcl:"log_level,optional"`
+}
+
+// Cluster is the `cluster {}` block.
+type Cluster struct {
+	Name            string   `hcl:"name,optional"`
+	Listen          string   `hcl:"listen,optional"`
+	Routes          []string `hcl:"routes,optional"`
+	BootstrapExpect int      `hcl:"bootstrap_expect,optional"`
+}
+
+// Storage is the `storage {}` block: the plugin serving each store kind.
+type Storage struct {
+	Log      string `hcl:"log,optional"`
+	Stable   string `hcl:"stable,optional"`
+	Snapshot string `hcl:"snapshot,optional"`
+	// PluginRestartTimeout bounds how long a store operation waits for a
+	// dead plugin to be restarted, e.g. "30s".
+	PluginRestartTimeout string `hcl:"plugin_restart_timeout,optional"`
+}
+
+// Plugin is a `plugin "NAME" { path, sha256, config {} }` block.
+type Plugin struct {
+	Name   string
+	Path   string
+	SHA256 string
+	// ConfigJSON is the `config {}` block as a JSON object.
+	ConfigJSON []byte
+}
+
+// Built-in plugins: their binaries sit beside the strata binary, and a
+// node with no storage block runs on them.
+const (
+	PluginBadger = "badger"
+	PluginFile   = "file"
+)
+
+// Default returns the configuration of a single local node.
+func Default() *Config {
+	return &Config{
+		ServerName: hostname(),
+		Listen:     "127.0.0.1:4222",
+		HTTP:       "127.0.0.1:8222",
+		DataDir:    "./data",
+		LogLevel:   "info",
+		Cluster:    &Cluster{Name: "strata", Listen: "127.0.0.1:6222", BootstrapExpect: 1},
+		Storage:    &Storage{Log: PluginBadger, Stable: PluginBadger, Snapshot: PluginFile, PluginRestartTimeout: "30s"},
+	}
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "strata"
+	}
+	return h
+}
+
+// PluginRestartTimeout returns the parsed storage.plugin_restart_timeout.
+func (c *Config) PluginRestartTimeout() time.Duration {
+	d, _ := time.ParseDuration(c.Storage.PluginRestartTimeout)
+	return d
+}
+
+// Plugin returns the named plugin block, or nil.
+func (c *Config) Plugin(name string) *Plugin {
+	for _, p := range c.Plugins {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// addBuiltinPlugins declares the built-in plugins a store kind names but
+// no plugin block does, with their binaries beside the running program.
+func (c *Config) addBuiltinPlugins(binDir string) {
+	for _, name := range []string{c.Storage.Log, c.Storage.Stable, c.Storage.Snapshot} {
+		if (name == PluginBadger || name == PluginFile) && c.Plugin(name) == nil {
+			c.Plugins = append(c.Plugins, &Plugin{Name: name})
+		}
+	}
+	for _, p := range c.Plugins {
+		if p.Path == "" && (p.Name == PluginBadger || p.Name == PluginFile) {
+			p.Path = filepath.Join(binDir, "strata-plugin-"+p.Name)
+		}
+	}
+}
+
+// String is for logs.
+func (p *Plugin) String() string { return fmt.Sprintf("plugin %q (%s)", p.Name, p.Path) }

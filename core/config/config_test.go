@@ -1,0 +1,106 @@
+package config
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+const goodConfig = `
+server_name = "n1"
+listen      = "127.0.0.1:4222"
+http        = "127.0.0.1:8222"
+data_dir    = "./data/n1"
+tags        = ["az:a"]
+
+cluster {
+  name             = "C1"
+  listen           = "127.0.0.1:6222"
+  routes           = ["127.0.0.1:6223", "127.0.0.1:6224"]
+  bootstrap_expect = 3
+}
+
+storage {
+  log      = "badger"
+  stable   = "badger"
+  snapshot = "file"
+}
+
+plugin "badger" {
+  config {
+    sync_writes           = true
+    value_log_gc_interval = "10m"
+    memtable_size_mb      = 32
+  }
+}
+`
+
+func TestParseGood(t *testing.T) {
+	c, err := Parse([]byte(goodConfig), "/etc/strata/n1.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Finish("/opt/strata/bin"); err != nil {
+		t.Fatal(err)
+	}
+	if c.ServerName != "n1" || c.Cluster.Name != "C1" || c.Cluster.BootstrapExpect != 3 || len(c.Cluster.Routes) != 2 {
+		t.Fatalf("parsed %+v %+v", c, c.Cluster)
+	}
+	b := c.Plugin("badger")
+	if b == nil || b.Path != "/opt/strata/bin/strata-plugin-badger" {
+		t.Fatalf("badger plugin = %+v", b)
+	}
+	var pc map[string]any
+	if err := json.Unmarshal(b.ConfigJSON, &pc); err != nil {
+		t.Fatal(err)
+	}
+	if pc["sync_writes"] != true || pc["value_log_gc_interval"] != "10m" || pc["memtable_size_mb"] != float64(32) {
+		t.Fatalf("plugin config json = %s", b.ConfigJSON)
+	}
+	if f := c.Plugin("file"); f == nil || f.Path != "/opt/strata/bin/strata-plugin-file" {
+		t.Fatalf("file plugin = %+v", f)
+	}
+	sc := c.StorageConfig(nil)
+	if err := sc.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRelativePluginPath(t *testing.T) {
+	c, err := Parse([]byte(`plugin "bolt" { path = "../bin/strata-plugin-bolt" }`), "/etc/strata/n1.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := c.Plugin("bolt"); p.Path != "/etc/bin/strata-plugin-bolt" {
+		t.Fatalf("path = %s", p.Path)
+	}
+}
+
+func TestBadConfig(t *testing.T) {
+	cases := []struct{ name, src, want string }{
+		{"unknown key", `server_nme = "x"`, `server_nme`},
+		{"syntax", `server_name = `, `n1.hcl:1`},
+		{"unknown block key", `cluster { lsten = "x" }`, `lsten`},
+		{"bad listen", `listen = "nope"`, `listen: "nope" is not host:port`},
+		{"bad route", `cluster { routes = ["127.0.0.1"] }`, `cluster.routes`},
+		{"bad bootstrap", `cluster { bootstrap_expect = -1 }`, `cluster.bootstrap_expect`},
+		{"undeclared plugin", `storage { log = "rocks" }`, `storage.log: no plugin "rocks"`},
+		{"bad sha", `plugin "badger" { sha256 = "xyz" }`, `sha256: must be 64 hex digits`},
+		{"twice", "plugin \"a\" {\n}\nplugin \"a\" {\n}", `declared twice`},
+		{"bad timeout", `storage { plugin_restart_timeout = "soon" }`, `plugin_restart_timeout`},
+		{"bad level", `log_level = "loud"`, `log_level`},
+		{"wrong type", `cluster { bootstrap_expect = "three" }`, `bootstrap_expect`},
+		{"nested config", "plugin \"badger\" {\n config {\n x {\n y = 1\n }\n }\n}", `plugin "badger": config`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse([]byte(tc.src), "n1.hcl")
+			if err == nil {
+				err = c.Finish("/bin")
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v; want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}

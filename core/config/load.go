@@ -1,0 +1,183 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+)
+
+// file is the HCL file's shape. Blocks are pointers so that an absent
+// block keeps the defaults.
+type file struct {
+	ServerName *string      `hcl:"server_name"`
+	Listen     *string      `hcl:"listen"`
+	HTTP       *string      `hcl:"http"`
+	DataDir    *string      `hcl:"data_dir"`
+	Tags       *[]string    `hcl:"tags"`
+	LogLevel   *string      `hcl:"log_level"`
+	Cluster    *Cluster     `hcl:"cluster,block"`
+	Storage    *Storage     `hcl:"storage,block"`
+	Plugins    []pluginFile `hcl:"plugin,block"`
+}
+
+type pluginFile struct {
+	Name   string      `hcl:"name,label"`
+	Path   string      `hcl:"path,optional"`
+	SHA256 string      `hcl:"sha256,optional"`
+	Config *configBody `hcl:"config,block"`
+}
+
+type configBody struct {
+	Body hcl.Body `hcl:",remain"`
+}
+
+// LoadFile reads an HCL config over the defaults. Relative plugin paths
+// are taken from the config file's directory.
+func LoadFile(path string) (*Config, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(src, path)
+}
+
+// Parse parses HCL source named filename over the defaults.
+func Parse(src []byte, filename string) (*Config, error) {
+	f, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
+	if diags.HasErrors() {
+		return nil, diagError(diags, src)
+	}
+	var raw file
+	if diags := gohcl.DecodeBody(f.Body, nil, &raw); diags.HasErrors() {
+		return nil, diagError(diags, src)
+	}
+	c := Default()
+	if err := raw.apply(c, filepath.Dir(filename)); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (f *file) apply(c *Config, baseDir string) error {
+	setIf(&c.ServerName, f.ServerName)
+	setIf(&c.Listen, f.Listen)
+	setIf(&c.HTTP, f.HTTP)
+	setIf(&c.DataDir, f.DataDir)
+	setIf(&c.Tags, f.Tags)
+	setIf(&c.LogLevel, f.LogLevel)
+	if f.Cluster != nil {
+		mergeCluster(c.Cluster, f.Cluster)
+	}
+	if f.Storage != nil {
+		mergeStorage(c.Storage, f.Storage)
+	}
+	for _, pf := range f.Plugins {
+		p, err := pf.plugin(baseDir)
+		if err != nil {
+			return err
+		}
+		if c.Plugin(p.Name) != nil {
+			return fmt.Errorf("config: plugin %q: declared twice", p.Name)
+		}
+		c.Plugins = append(c.Plugins, p)
+	}
+	return nil
+}
+
+func setIf[T any](dst *T, src *T) {
+	if src != nil {
+		*dst = *src
+	}
+}
+
+func mergeCluster(dst, src *Cluster) {
+	if src.Name != "" {
+		dst.Name = src.Name
+	}
+	if src.Listen != "" {
+		dst.Listen = src.Listen
+	}
+	if src.Routes != nil {
+		dst.Routes = src.Routes
+	}
+	if src.BootstrapExpect != 0 {
+		dst.BootstrapExpect = src.BootstrapExpect
+	}
+}
+
+func mergeStorage(dst, src *Storage) {
+	for _, f := range []struct{ d, s *string }{
+		{&dst.Log, &src.Log}, {&dst.Stable, &src.Stable}, {&dst.Snapshot, &src.Snapshot},
+		{&dst.PluginRestartTimeout, &src.PluginRestartTimeout},
+	} {
+		if *f.s != "" {
+			*f.d = *f.s
+		}
+	}
+}
+
+func (pf pluginFile) plugin(baseDir string) (*Plugin, error) {
+	p := &Plugin{Name: pf.Name, Path: pf.Path, SHA256: pf.SHA256, ConfigJSON: []byte("{}")}
+	if p.Path != "" && !filepath.IsAbs(p.Path) {
+		p.Path = filepath.Join(baseDir, p.Path)
+	}
+	if pf.Config != nil {
+		js, err := bodyJSON(pf.Config.Body)
+		if err != nil {
+			return nil, fmt.Errorf("config: plugin %q: config: %w", pf.Name, err)
+		}
+		p.ConfigJSON = js
+	}
+	return p, nil
+}
+
+// bodyJSON turns a block of plain attributes into a JSON object.
+func bodyJSON(body hcl.Body) ([]byte, error) {
+	attrs, diags := body.JustAttributes()
+	if diags.HasErrors() {
+		return nil, diagError(diags, nil)
+	}
+	vals := map[string]cty.Value{}
+	for name, attr := range attrs {
+		v, diags := attr.Expr.Value(nil)
+		if diags.HasErrors() {
+			return nil, diagError(diags, nil)
+		}
+		vals[name] = v
+	}
+	obj := cty.ObjectVal(vals)
+	return ctyjson.Marshal(obj, obj.Type())
+}
+
+// diagError is HCL's diagnostics as one error: file:line: the line's
+// text (which names the key), the summary and the detail.
+func diagError(diags hcl.Diagnostics, src []byte) error {
+	var errs []error
+	for _, d := range diags.Errs() {
+		var de *hcl.Diagnostic
+		if errors.As(d, &de) && de.Subject != nil {
+			errs = append(errs, fmt.Errorf("%s: %s%s; %s", de.Subject, sourceLine(src, de.Subject.Start.Line),
+				de.Summary, de.Detail))
+			continue
+		}
+		errs = append(errs, d)
+	}
+	return fmt.Errorf("config: %w", errors.Join(errs...))
+}
+
+// sourceLine returns line n (1-based) of src, trimmed, followed by ": ".
+func sourceLine(src []byte, n int) string {
+	lines := strings.Split(string(src), "\n")
+	if n < 1 || n > len(lines) || strings.TrimSpace(lines[n-1]) == "" {
+		return ""
+	}
+	return "`" + strings.TrimSpace(lines[n-1]) + "`: "
+}

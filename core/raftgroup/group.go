@@ -1,0 +1,207 @@
+// Package raftgroup runs hashicorp/raft groups on a node: one raft.Raft per
+// group id, on the stores it is given, with all groups of the node sharing
+// one TCP port through a Mux. It also carries the in-process cluster harness
+// (MakeCluster), a checksumming test FSM (CountingFSM) and the apply
+// benchmark (BenchApply) that other packages reuse with their own stores.
+package raftgroup
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+)
+
+const (
+	// DefaultLogCacheSize is the number of recent log entries kept in memory
+	// in front of the LogStore.
+	DefaultLogCacheSize = 512
+	// DefaultMaxPool is the number of idle outbound connections kept per peer.
+	DefaultMaxPool = 3
+	// DefaultTransportTimeout is the transport's I/O deadline.
+	DefaultTransportTimeout = 10 * time.Second
+	// DefaultMaxAppendEntries is the raft batch size used by DefaultConfig.
+	DefaultMaxAppendEntries = 256
+)
+
+var (
+	// ErrNoLocalID is returned by Config.Validate when LocalID is empty.
+	ErrNoLocalID = errors.New("raftgroup: LocalID is required")
+	// ErrNoFSM is returned by Config.Validate when FSM is nil.
+	ErrNoFSM = errors.New("raftgroup: FSM is required")
+	// ErrNoStores is returned by Config.Validate when a store is nil.
+	ErrNoStores = errors.New("raftgroup: log, stable and snapshot stores are required")
+	// ErrBadConfig is returned by Config.Validate for out-of-range values.
+	ErrBadConfig = errors.New("raftgroup: invalid config")
+)
+
+// Stores are the raft stores of one group on one node.
+type Stores struct {
+	Log       raft.LogStore
+	Stable    raft.StableStore
+	Snapshots raft.SnapshotStore
+}
+
+// Config configures one raft group on one node.
+type Config struct {
+	// LocalID is this node's server id in the group.
+	LocalID raft.ServerID
+	// GroupID names the group on the Mux; peers must use the same id.
+	GroupID string
+	// Stores hold the group's log, stable state and snapshots.
+	Stores Stores
+	// FSM receives committed entries.
+	FSM raft.FSM
+	// Raft is the base raft config (nil: raft.DefaultConfig()). Start copies
+	// it and sets LocalID, Logger and BatchApplyCh = true.
+	Raft *raft.Config
+	// LogCacheSize is the raft.LogCache capacity in entries; 0 disables it.
+	LogCacheSize int
+	// MaxPool is the number of idle outbound connections kept per peer.
+	MaxPool int
+	// TransportTimeout is the transport's I/O deadline.
+	TransportTimeout time.Duration
+	// Logger is the parent logger (nil: a null logger).
+	Logger hclog.Logger
+}
+
+// DefaultConfig returns a Config with default raft, cache and transport
+// settings; callers fill in LocalID, GroupID, Stores and FSM.
+func DefaultConfig() Config {
+	rc := raft.DefaultConfig()
+	rc.BatchApplyCh = true
+	rc.MaxAppendEntries = DefaultMaxAppendEntries
+	return Config{
+		Raft:             rc,
+		LogCacheSize:     DefaultLogCacheSize,
+		MaxPool:          DefaultMaxPool,
+		TransportTimeout: DefaultTransportTimeout,
+	}
+}
+
+// Validate reports the first problem with c, including raft's own checks.
+func (c Config) Validate() error {
+	switch {
+	case c.LocalID == "":
+		return ErrNoLocalID
+	case c.FSM == nil:
+		return ErrNoFSM
+	case c.Stores.Log == nil || c.Stores.Stable == nil || c.Stores.Snapshots == nil:
+		return ErrNoStores
+	case c.LogCacheSize < 0:
+		return fmt.Errorf("%w: LogCacheSize %d is negative", ErrBadConfig, c.LogCacheSize)
+	case c.MaxPool < 0:
+		return fmt.Errorf("%w: MaxPool %d is negative", ErrBadConfig, c.MaxPool)
+	case c.TransportTimeout < 0:
+		return fmt.Errorf("%w: TransportTimeout %s is negative", ErrBadConfig, c.TransportTimeout)
+	}
+	if err := validGroupID(c.GroupID); err != nil {
+		return err
+	}
+	if err := raft.ValidateConfig(c.raftConfig()); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadConfig, err)
+	}
+	return nil
+}
+
+func (c Config) logger() hclog.Logger {
+	if c.Logger == nil {
+		return hclog.NewNullLogger()
+	}
+	return c.Logger.With("group", c.GroupID)
+}
+
+// raftConfig returns a copy of c.Raft with the fields Start owns set.
+func (c Config) raftConfig() *raft.Config {
+	base := c.Raft
+	if base == nil {
+		base = raft.DefaultConfig()
+	}
+	rc := *base
+	rc.LocalID = c.LocalID
+	rc.BatchApplyCh = true
+	rc.Logger = c.logger().Named("raft")
+	return &rc
+}
+
+func (c Config) logStore() (raft.LogStore, error) {
+	if c.LogCacheSize == 0 {
+		return c.Stores.Log, nil
+	}
+	return raft.NewLogCache(c.LogCacheSize, c.Stores.Log)
+}
+
+// Group is one running raft group on this node.
+type Group struct {
+	id     string
+	raft   *raft.Raft
+	trans  *raft.NetworkTransport
+	logger hclog.Logger
+}
+
+// Start validates cfg, registers the group on mux and starts its raft.
+func Start(mux *Mux, cfg Config) (*Group, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	logs, err := cfg.logStore()
+	if err != nil {
+		return nil, err
+	}
+	stream, err := mux.StreamLayer(cfg.GroupID)
+	if err != nil {
+		return nil, err
+	}
+	trans := newTransport(stream, cfg)
+	r, err := raft.NewRaft(cfg.raftConfig(), cfg.FSM, logs, cfg.Stores.Stable, cfg.Stores.Snapshots, trans)
+	if err != nil {
+		_ = trans.Close()
+		return nil, fmt.Errorf("raftgroup: start group %q: %w", cfg.GroupID, err)
+	}
+	return &Group{id: cfg.GroupID, raft: r, trans: trans, logger: cfg.logger()}, nil
+}
+
+func newTransport(stream raft.StreamLayer, cfg Config) *raft.NetworkTransport {
+	return raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+		Stream:  stream,
+		MaxPool: cfg.MaxPool,
+		Timeout: cfg.TransportTimeout,
+		Logger:  cfg.logger().Named("raft-net"),
+	})
+}
+
+// ID returns the group id.
+func (g *Group) ID() string { return g.id }
+
+// Raft returns the group's raft instance.
+func (g *Group) Raft() *raft.Raft { return g.raft }
+
+// Addr returns the address peers use for this node in the group's configuration.
+func (g *Group) Addr() raft.ServerAddress { return g.trans.LocalAddr() }
+
+// Bootstrap writes the initial configuration. It is idempotent: a group that
+// already has state (raft.ErrCantBootstrap) is left as is.
+func (g *Group) Bootstrap(servers []raft.Server) error {
+	err := g.raft.BootstrapCluster(raft.Configuration{Servers: servers}).Error()
+	if errors.Is(err, raft.ErrCantBootstrap) {
+		g.logger.Debug("group already bootstrapped")
+		return nil
+	}
+	return err
+}
+
+// Shutdown closes the group's transport, stops raft and closes its pooled
+// connections. The stores are left open; they belong to the caller.
+//
+// The transport goes first: it ends inbound connections, so peers waiting on
+// an RPC to this node see EOF at once. Stopping raft first would let two
+// nodes shutting down together wait on each other's replies until the
+// transport timeout (raft.Shutdown waits for its replication goroutines).
+func (g *Group) Shutdown() error {
+	err := g.trans.Close()
+	err = errors.Join(err, g.raft.Shutdown().Error())
+	g.trans.CloseStreams()
+	return err
+}

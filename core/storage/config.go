@@ -1,0 +1,70 @@
+package storage
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// PluginConfig is one `plugin "NAME" { path, sha256, config {} }` block.
+type PluginConfig struct {
+	Name   string
+	Path   string
+	SHA256 string
+	// Config is the plugin's config block as a JSON object.
+	Config json.RawMessage
+}
+
+// Config is the node's storage: which plugin serves which store kind.
+type Config struct {
+	// DataDir is the node's data directory; each plugin gets
+	// DataDir/plugins/NAME.
+	DataDir string
+	// Plugins by name.
+	Plugins map[string]PluginConfig
+	// Log, Stable and Snapshot name the plugin serving each store kind.
+	Log, Stable, Snapshot string
+
+	// UnavailableTimeout bounds how long an operation waits for a dead
+	// plugin to come back before it fails.
+	UnavailableTimeout time.Duration
+	// RestartBackoff is the first wait before restarting a dead plugin;
+	// it doubles up to MaxRestartBackoff.
+	RestartBackoff, MaxRestartBackoff time.Duration
+	// WatchInterval is how often a plugin process is checked.
+	WatchInterval time.Duration
+
+	Logger hclog.Logger
+}
+
+// DefaultConfig returns a Config with the timing defaults set.
+func DefaultConfig() Config {
+	return Config{
+		Plugins:            map[string]PluginConfig{},
+		UnavailableTimeout: 30 * time.Second,
+		RestartBackoff:     100 * time.Millisecond,
+		MaxRestartBackoff:  5 * time.Second,
+		WatchInterval:      100 * time.Millisecond,
+	}
+}
+
+// Validate checks that every store kind names a configured plugin.
+func (c Config) Validate() error {
+	if c.DataDir == "" {
+		return fmt.Errorf("storage: data_dir is required")
+	}
+	for kind, name := range map[string]string{"log": c.Log, "stable": c.Stable, "snapshot": c.Snapshot} {
+		if name == "" {
+			return fmt.Errorf("storage: %s: no plugin named", kind)
+		}
+		if _, ok := c.Plugins[name]; !ok {
+			return fmt.Errorf("storage: %s: no plugin %q is configured", kind, name)
+		}
+	}
+	if c.UnavailableTimeout <= 0 || c.RestartBackoff <= 0 || c.MaxRestartBackoff < c.RestartBackoff || c.WatchInterval <= 0 {
+		return fmt.Errorf("storage: timeouts must be positive and max_restart_backoff >= restart_backoff")
+	}
+	return nil
+}

@@ -1,0 +1,20 @@
+package file_test
+
+import (
+	"testing"
+
+	"github.com/stratadb/strata/plugins/file"
+	"github.com/stratadb/strata/pluginsdk"
+	"github.com/stratadb/strata/pluginsdk/storetest"
+)
+
+// TestConformance runs the storage conformance kit in process, over gRPC
+// and against the built plugin binary (with kill -9 durability). fsync
+// stays on: that is the configuration the kit's durability case is about.
+func TestConformance(t *testing.T) {
+	storetest.Suite{
+		New:               func() pluginsdk.Plugin { return file.New() },
+		Binary:            storetest.BuildPlugin(t, "./cmd/strata-plugin-file"),
+		LargeSnapshotSize: 16 << 20,
+	}.Run(t)
+}

@@ -1,0 +1,30 @@
+package pluginsdk
+
+import (
+	"errors"
+
+	"github.com/hashicorp/raft"
+)
+
+var (
+	// ErrLogNotFound is returned by a LogStore for an index it does not
+	// hold. It is raft.ErrLogNotFound itself, and it survives the gRPC
+	// boundary: hashicorp/raft compares it with ==.
+	ErrLogNotFound = raft.ErrLogNotFound
+
+	// ErrKeyNotFound is returned by a StableStore's Get and GetUint64 for a
+	// key that was never set. hashicorp/raft matches its text, "not found".
+	ErrKeyNotFound = errors.New("not found")
+
+	// ErrNoSuchCapability is returned by the host when a plugin does not
+	// serve the store kind asked of it.
+	ErrNoSuchCapability = errors.New("plugin does not serve this store kind")
+
+	// ErrPluginUnavailable is returned when the plugin process is gone and
+	// did not come back in time. The operation may not have been applied.
+	ErrPluginUnavailable = errors.New("storage plugin unavailable")
+
+	// ErrIncompatibleProtocol is returned when a plugin speaks none of the
+	// protocol versions the host knows.
+	ErrIncompatibleProtocol = errors.New("incompatible plugin protocol version")
+)

@@ -1,0 +1,152 @@
+package pluginsdk
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+)
+
+// LaunchConfig says how to start a plugin binary.
+type LaunchConfig struct {
+	// Name names the plugin in errors and logs.
+	Name string
+	// Path is the plugin binary.
+	Path string
+	// SHA256 is the hex checksum of the binary; when set, a binary that
+	// does not match is refused before it runs.
+	SHA256 string
+	// DataDir and Config are sent with Configure.
+	DataDir string
+	Config  json.RawMessage
+	// Logger receives the plugin's own log lines at their levels.
+	Logger hclog.Logger
+}
+
+// Validate checks the launch config without starting anything.
+func (c LaunchConfig) Validate() error {
+	if c.Path == "" {
+		return fmt.Errorf("plugin %q: path is required", c.Name)
+	}
+	info, err := os.Stat(c.Path)
+	if err != nil {
+		return fmt.Errorf("plugin %q: path %s: %w", c.Name, c.Path, err)
+	}
+	if info.IsDir() || info.Mode().Perm()&0o111 == 0 {
+		return fmt.Errorf("plugin %q: path %s is not an executable file", c.Name, c.Path)
+	}
+	if c.SHA256 != "" {
+		if b, err := hex.DecodeString(c.SHA256); err != nil || len(b) != sha256.Size {
+			return fmt.Errorf("plugin %q: sha256 must be 64 hex digits", c.Name)
+		}
+	}
+	return nil
+}
+
+// Conn is a running, configured plugin process.
+type Conn struct {
+	*Client
+	Capabilities Capabilities
+	process      *plugin.Client
+}
+
+// Launch starts the plugin, checks its checksum and protocol version,
+// connects over gRPC with mutual TLS and configures it.
+func Launch(cfg LaunchConfig) (*Conn, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
+	pc := plugin.NewClient(clientConfig(cfg))
+	conn, err := connect(cfg, pc)
+	if err != nil {
+		pc.Kill()
+		return nil, err
+	}
+	return conn, nil
+}
+
+func clientConfig(cfg LaunchConfig) *plugin.ClientConfig {
+	cc := &plugin.ClientConfig{
+		HandshakeConfig:  Handshake,
+		VersionedPlugins: VersionedPlugins(nil, nil),
+		Cmd:              pluginCommand(cfg.Path),
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		Logger:           cfg.Logger,
+		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
+			grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize))},
+	}
+	if cfg.SHA256 != "" {
+		sum, _ := hex.DecodeString(cfg.SHA256)
+		cc.SecureConfig = &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
+	}
+	return cc
+}
+
+func connect(cfg LaunchConfig, pc *plugin.Client) (*Conn, error) {
+	rpc, err := pc.Client()
+	if err != nil {
+		return nil, launchError(cfg.Name, err)
+	}
+	raw, err := rpc.Dispense(PluginName)
+	if err != nil {
+		return nil, fmt.Errorf("plugin %q: %w", cfg.Name, err)
+	}
+	client, ok := raw.(*Client)
+	if !ok {
+		return nil, fmt.Errorf("plugin %q: unexpected client type %T", cfg.Name, raw)
+	}
+	caps, err := client.Configure(cfg.DataDir, cfg.Config)
+	if err != nil {
+		return nil, fmt.Errorf("plugin %q: %w", cfg.Name, err)
+	}
+	return &Conn{Client: client, Capabilities: caps, process: pc}, nil
+}
+
+// launchError names the plugin and the cause in the words an operator
+// needs.
+func launchError(name string, err error) error {
+	switch {
+	case errors.Is(err, plugin.ErrChecksumsDoNotMatch):
+		return fmt.Errorf("plugin %q: binary does not match the configured sha256", name)
+	case strings.Contains(err.Error(), "ncompatible API version"):
+		return fmt.Errorf("plugin %q: %w (host speaks %d): %v", name, ErrIncompatibleProtocol, ProtocolVersion, err)
+	default:
+		return fmt.Errorf("plugin %q: start: %w", name, err)
+	}
+}
+
+// Exited reports whether the plugin process has exited.
+func (c *Conn) Exited() bool { return c.process.Exited() }
+
+// Pid is the plugin process id, or 0 when it is not running.
+func (c *Conn) Pid() int {
+	rc := c.process.ReattachConfig()
+	if rc == nil {
+		return 0
+	}
+	return rc.Pid
+}
+
+// Kill stops the plugin process: gracefully first, then by force.
+func (c *Conn) Kill() { c.process.Kill() }
+
+// pluginCommand runs the plugin so that it dies with the host: a host
+// killed with -9 must not leave a plugin holding its data directory.
+func pluginCommand(path string) *exec.Cmd {
+	cmd := exec.Command(path)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	return cmd
+}

@@ -1,0 +1,58 @@
+// Package pluginsdk is what a Strata storage plugin imports. A plugin is a
+// subprocess that serves the hashicorp/raft LogStore, StableStore and
+// SnapshotStore of every Raft group of one node over gRPC, through
+// github.com/hashicorp/go-plugin. Every call carries a group id, so one
+// plugin process serves all groups.
+//
+// A plugin's main is one call:
+//
+//	func main() { pluginsdk.Serve(mystore.New()) }
+//
+// The host side (Connect, Client) hands back values that implement the raft
+// interfaces, so the node never sees gRPC.
+package pluginsdk
+
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+)
+
+// Plugin is what a storage plugin hands to Serve. Configure is called once,
+// before any store is opened. A plugin then offers one or more of the store
+// kinds by also implementing LogStores, StableStores or SnapshotStores; the
+// host finds them by type assertion, as hashicorp/raft does for optional
+// abilities.
+type Plugin interface {
+	Configure(req ConfigureRequest) error
+	io.Closer
+}
+
+// ConfigureRequest is the node's configuration for a plugin.
+type ConfigureRequest struct {
+	// DataDir is a directory that belongs to this plugin on this node.
+	DataDir string
+	// Config is the plugin's `config { ... }` block from the node's HCL
+	// config, as a JSON object. A plugin should refuse keys it does not
+	// know (see DecodeConfig).
+	Config json.RawMessage
+	// Logger writes to stderr; the host re-emits each line at its level.
+	Logger hclog.Logger
+}
+
+// LogStores is implemented by a plugin that serves raft logs.
+type LogStores interface {
+	LogStore(group string) (raft.LogStore, error)
+}
+
+// StableStores is implemented by a plugin that serves raft stable state.
+type StableStores interface {
+	StableStore(group string) (raft.StableStore, error)
+}
+
+// SnapshotStores is implemented by a plugin that serves raft snapshots.
+type SnapshotStores interface {
+	SnapshotStore(group string) (raft.SnapshotStore, error)
+}

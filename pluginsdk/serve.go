@@ -1,0 +1,51 @@
+package pluginsdk
+
+import (
+	"os"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+)
+
+// Serve serves p as a storage plugin on go-plugin's gRPC transport and
+// returns when the host is gone. It is all a plugin's main calls. The
+// plugin logs JSON to stderr; the host re-emits each line at its level.
+// Stdout belongs to go-plugin's handshake: never write to it.
+func Serve(p Plugin) {
+	logger := hclog.New(&hclog.LoggerOptions{
+		Name:       "plugin",
+		Level:      hclog.Trace,
+		Output:     os.Stderr,
+		JSONFormat: true,
+	})
+	go exitWithHost(logger)
+	plugin.Serve(&plugin.ServeConfig{
+		HandshakeConfig:  Handshake,
+		VersionedPlugins: VersionedPlugins(p, logger),
+		GRPCServer:       newGRPCServer,
+		Logger:           logger,
+	})
+	if err := p.Close(); err != nil {
+		logger.Error("close plugin", "error", err)
+	}
+}
+
+func newGRPCServer(opts []grpc.ServerOption) *grpc.Server {
+	opts = append(opts, grpc.MaxRecvMsgSize(MaxMessageSize), grpc.MaxSendMsgSize(MaxMessageSize))
+	return grpc.NewServer(opts...)
+}
+
+// exitWithHost ends the plugin when its host is gone (its parent process
+// changes), so a host killed with -9 leaves no plugin holding its data.
+// Everything a plugin acknowledged is already durable.
+func exitWithHost(logger hclog.Logger) {
+	parent := os.Getppid()
+	for range time.Tick(500 * time.Millisecond) {
+		if os.Getppid() != parent {
+			logger.Warn("host process is gone, exiting")
+			os.Exit(2)
+		}
+	}
+}
