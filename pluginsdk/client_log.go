@@ -82,3 +82,19 @@ func (s *LogStore) DeleteRange(min, max uint64) error {
 	}
 	return nil
 }
+
+var _ raft.MonotonicLogStore = (*LogStore)(nil)
+
+// IsMonotonic implements raft.MonotonicLogStore: it asks the plugin whether
+// the group's store refuses gaps. If the plugin cannot say, it answers
+// true: raft then removes old logs after a snapshot restore, which is
+// always safe, only slower.
+func (s *LogStore) IsMonotonic() bool {
+	ctx, cancel := s.c.callContext()
+	defer cancel()
+	resp, err := s.c.rpc.LogStoreInfo(ctx, &storagepb.GroupRequest{Group: s.group})
+	if err != nil {
+		return true
+	}
+	return resp.GetMonotonic()
+}

@@ -80,3 +80,14 @@ func (s *Server) DeleteRange(_ context.Context, req *storagepb.DeleteRangeReques
 	}
 	return &storagepb.Empty{}, nil
 }
+
+// LogStoreInfo reports whether the group's log store is a
+// raft.MonotonicLogStore that refuses gaps.
+func (s *Server) LogStoreInfo(_ context.Context, req *storagepb.GroupRequest) (*storagepb.LogStoreInfoResponse, error) {
+	st, err := s.logStore(req.GetGroup())
+	if err != nil {
+		return nil, err
+	}
+	m, ok := st.(raft.MonotonicLogStore)
+	return &storagepb.LogStoreInfoResponse{Monotonic: ok && m.IsMonotonic()}, nil
+}

@@ -101,3 +101,16 @@ func (s *LogStore) DeleteRange(min, max uint64) error {
 		return c.LogStore(s.group).DeleteRange(min, max)
 	})
 }
+
+var _ raft.MonotonicLogStore = (*LogStore)(nil)
+
+// IsMonotonic implements raft.MonotonicLogStore through the plugin; see
+// pluginsdk.LogStore.IsMonotonic.
+func (s *LogStore) IsMonotonic() bool {
+	monotonic := true
+	_ = s.p.do(func(c *pluginsdk.Conn) error {
+		monotonic = c.LogStore(s.group).IsMonotonic()
+		return nil
+	})
+	return monotonic
+}

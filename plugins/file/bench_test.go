@@ -12,9 +12,8 @@ import (
 	"github.com/stratadb/strata/pluginsdk/storebench"
 )
 
-// benchLogStore opens a fresh group's LogStore on a plugin configured with
-// config.
-func benchLogStore(b *testing.B, config string) raft.LogStore {
+// benchPlugin returns a plugin configured with config on a fresh dir.
+func benchPlugin(b *testing.B, config string) *file.Plugin {
 	b.Helper()
 	p := file.New()
 	err := p.Configure(pluginsdk.ConfigureRequest{
@@ -24,7 +23,13 @@ func benchLogStore(b *testing.B, config string) raft.LogStore {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { p.Close() })
-	ls, err := p.LogStore("bench")
+	return p
+}
+
+// benchLogStore opens a group's LogStore on a fresh plugin.
+func benchLogStore(b *testing.B, config string) raft.LogStore {
+	b.Helper()
+	ls, err := benchPlugin(b, config).LogStore("bench")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -40,4 +45,14 @@ func BenchmarkStoreLogs(b *testing.B) {
 
 func BenchmarkGetLog(b *testing.B) {
 	storebench.GetLog(b, benchLogStore(b, `{"no_sync": true}`))
+}
+
+// BenchmarkSnapshot writes and reads 16 MiB snapshots, fsync and SHA-256
+// included.
+func BenchmarkSnapshot(b *testing.B) {
+	ss, err := benchPlugin(b, `{}`).SnapshotStore("bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	storebench.Snapshot(b, ss, 16<<20)
 }

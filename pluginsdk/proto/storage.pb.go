@@ -452,6 +452,51 @@ func (x *GetLogResponse) GetLog() *Log {
 	return nil
 }
 
+type LogStoreInfoResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// monotonic: the store refuses gaps in indexes (raft.MonotonicLogStore).
+	Monotonic     bool `protobuf:"varint,1,opt,name=monotonic,proto3" json:"monotonic,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogStoreInfoResponse) Reset() {
+	*x = LogStoreInfoResponse{}
+	mi := &file_storage_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogStoreInfoResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogStoreInfoResponse) ProtoMessage() {}
+
+func (x *LogStoreInfoResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_storage_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogStoreInfoResponse.ProtoReflect.Descriptor instead.
+func (*LogStoreInfoResponse) Descriptor() ([]byte, []int) {
+	return file_storage_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *LogStoreInfoResponse) GetMonotonic() bool {
+	if x != nil {
+		return x.Monotonic
+	}
+	return false
+}
+
 type StoreLogsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Group         string                 `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`
@@ -462,7 +507,7 @@ type StoreLogsRequest struct {
 
 func (x *StoreLogsRequest) Reset() {
 	*x = StoreLogsRequest{}
-	mi := &file_storage_proto_msgTypes[8]
+	mi := &file_storage_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -474,7 +519,7 @@ func (x *StoreLogsRequest) String() string {
 func (*StoreLogsRequest) ProtoMessage() {}
 
 func (x *StoreLogsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[8]
+	mi := &file_storage_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -487,7 +532,7 @@ func (x *StoreLogsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoreLogsRequest.ProtoReflect.Descriptor instead.
 func (*StoreLogsRequest) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{8}
+	return file_storage_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *StoreLogsRequest) GetGroup() string {
@@ -515,7 +560,7 @@ type DeleteRangeRequest struct {
 
 func (x *DeleteRangeRequest) Reset() {
 	*x = DeleteRangeRequest{}
-	mi := &file_storage_proto_msgTypes[9]
+	mi := &file_storage_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -527,7 +572,7 @@ func (x *DeleteRangeRequest) String() string {
 func (*DeleteRangeRequest) ProtoMessage() {}
 
 func (x *DeleteRangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[9]
+	mi := &file_storage_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -540,7 +585,7 @@ func (x *DeleteRangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRangeRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRangeRequest) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{9}
+	return file_storage_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DeleteRangeRequest) GetGroup() string {
@@ -575,7 +620,7 @@ type SetRequest struct {
 
 func (x *SetRequest) Reset() {
 	*x = SetRequest{}
-	mi := &file_storage_proto_msgTypes[10]
+	mi := &file_storage_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -587,7 +632,7 @@ func (x *SetRequest) String() string {
 func (*SetRequest) ProtoMessage() {}
 
 func (x *SetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[10]
+	mi := &file_storage_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -600,7 +645,7 @@ func (x *SetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetRequest.ProtoReflect.Descriptor instead.
 func (*SetRequest) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{10}
+	return file_storage_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SetRequest) GetGroup() string {
@@ -635,7 +680,7 @@ type SetUint64Request struct {
 
 func (x *SetUint64Request) Reset() {
 	*x = SetUint64Request{}
-	mi := &file_storage_proto_msgTypes[11]
+	mi := &file_storage_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -647,7 +692,7 @@ func (x *SetUint64Request) String() string {
 func (*SetUint64Request) ProtoMessage() {}
 
 func (x *SetUint64Request) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[11]
+	mi := &file_storage_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -660,7 +705,7 @@ func (x *SetUint64Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetUint64Request.ProtoReflect.Descriptor instead.
 func (*SetUint64Request) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{11}
+	return file_storage_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SetUint64Request) GetGroup() string {
@@ -694,7 +739,7 @@ type GetRequest struct {
 
 func (x *GetRequest) Reset() {
 	*x = GetRequest{}
-	mi := &file_storage_proto_msgTypes[12]
+	mi := &file_storage_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -706,7 +751,7 @@ func (x *GetRequest) String() string {
 func (*GetRequest) ProtoMessage() {}
 
 func (x *GetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[12]
+	mi := &file_storage_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -719,7 +764,7 @@ func (x *GetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRequest.ProtoReflect.Descriptor instead.
 func (*GetRequest) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{12}
+	return file_storage_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetRequest) GetGroup() string {
@@ -747,7 +792,7 @@ type GetResponse struct {
 
 func (x *GetResponse) Reset() {
 	*x = GetResponse{}
-	mi := &file_storage_proto_msgTypes[13]
+	mi := &file_storage_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -759,7 +804,7 @@ func (x *GetResponse) String() string {
 func (*GetResponse) ProtoMessage() {}
 
 func (x *GetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[13]
+	mi := &file_storage_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -772,7 +817,7 @@ func (x *GetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetResponse.ProtoReflect.Descriptor instead.
 func (*GetResponse) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{13}
+	return file_storage_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetResponse) GetFound() bool {
@@ -799,7 +844,7 @@ type GetUint64Response struct {
 
 func (x *GetUint64Response) Reset() {
 	*x = GetUint64Response{}
-	mi := &file_storage_proto_msgTypes[14]
+	mi := &file_storage_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -811,7 +856,7 @@ func (x *GetUint64Response) String() string {
 func (*GetUint64Response) ProtoMessage() {}
 
 func (x *GetUint64Response) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[14]
+	mi := &file_storage_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -824,7 +869,7 @@ func (x *GetUint64Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUint64Response.ProtoReflect.Descriptor instead.
 func (*GetUint64Response) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{14}
+	return file_storage_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetUint64Response) GetFound() bool {
@@ -857,7 +902,7 @@ type SnapshotMeta struct {
 
 func (x *SnapshotMeta) Reset() {
 	*x = SnapshotMeta{}
-	mi := &file_storage_proto_msgTypes[15]
+	mi := &file_storage_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -869,7 +914,7 @@ func (x *SnapshotMeta) String() string {
 func (*SnapshotMeta) ProtoMessage() {}
 
 func (x *SnapshotMeta) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[15]
+	mi := &file_storage_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -882,7 +927,7 @@ func (x *SnapshotMeta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotMeta.ProtoReflect.Descriptor instead.
 func (*SnapshotMeta) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{15}
+	return file_storage_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SnapshotMeta) GetVersion() int32 {
@@ -945,7 +990,7 @@ type SnapshotCreate struct {
 
 func (x *SnapshotCreate) Reset() {
 	*x = SnapshotCreate{}
-	mi := &file_storage_proto_msgTypes[16]
+	mi := &file_storage_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -957,7 +1002,7 @@ func (x *SnapshotCreate) String() string {
 func (*SnapshotCreate) ProtoMessage() {}
 
 func (x *SnapshotCreate) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[16]
+	mi := &file_storage_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -970,7 +1015,7 @@ func (x *SnapshotCreate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotCreate.ProtoReflect.Descriptor instead.
 func (*SnapshotCreate) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{16}
+	return file_storage_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SnapshotCreate) GetGroup() string {
@@ -997,7 +1042,7 @@ type SnapshotFinish struct {
 
 func (x *SnapshotFinish) Reset() {
 	*x = SnapshotFinish{}
-	mi := &file_storage_proto_msgTypes[17]
+	mi := &file_storage_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1009,7 +1054,7 @@ func (x *SnapshotFinish) String() string {
 func (*SnapshotFinish) ProtoMessage() {}
 
 func (x *SnapshotFinish) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[17]
+	mi := &file_storage_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1022,7 +1067,7 @@ func (x *SnapshotFinish) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotFinish.ProtoReflect.Descriptor instead.
 func (*SnapshotFinish) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{17}
+	return file_storage_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SnapshotFinish) GetCancel() bool {
@@ -1046,7 +1091,7 @@ type SnapshotWrite struct {
 
 func (x *SnapshotWrite) Reset() {
 	*x = SnapshotWrite{}
-	mi := &file_storage_proto_msgTypes[18]
+	mi := &file_storage_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1058,7 +1103,7 @@ func (x *SnapshotWrite) String() string {
 func (*SnapshotWrite) ProtoMessage() {}
 
 func (x *SnapshotWrite) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[18]
+	mi := &file_storage_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1071,7 +1116,7 @@ func (x *SnapshotWrite) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotWrite.ProtoReflect.Descriptor instead.
 func (*SnapshotWrite) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{18}
+	return file_storage_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SnapshotWrite) GetKind() isSnapshotWrite_Kind {
@@ -1142,7 +1187,7 @@ type SnapshotWriteResult struct {
 
 func (x *SnapshotWriteResult) Reset() {
 	*x = SnapshotWriteResult{}
-	mi := &file_storage_proto_msgTypes[19]
+	mi := &file_storage_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1154,7 +1199,7 @@ func (x *SnapshotWriteResult) String() string {
 func (*SnapshotWriteResult) ProtoMessage() {}
 
 func (x *SnapshotWriteResult) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[19]
+	mi := &file_storage_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1167,7 +1212,7 @@ func (x *SnapshotWriteResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotWriteResult.ProtoReflect.Descriptor instead.
 func (*SnapshotWriteResult) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{19}
+	return file_storage_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SnapshotWriteResult) GetId() string {
@@ -1193,7 +1238,7 @@ type ListSnapshotsResponse struct {
 
 func (x *ListSnapshotsResponse) Reset() {
 	*x = ListSnapshotsResponse{}
-	mi := &file_storage_proto_msgTypes[20]
+	mi := &file_storage_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1205,7 +1250,7 @@ func (x *ListSnapshotsResponse) String() string {
 func (*ListSnapshotsResponse) ProtoMessage() {}
 
 func (x *ListSnapshotsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[20]
+	mi := &file_storage_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1218,7 +1263,7 @@ func (x *ListSnapshotsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSnapshotsResponse.ProtoReflect.Descriptor instead.
 func (*ListSnapshotsResponse) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{20}
+	return file_storage_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListSnapshotsResponse) GetSnapshots() []*SnapshotMeta {
@@ -1238,7 +1283,7 @@ type OpenSnapshotRequest struct {
 
 func (x *OpenSnapshotRequest) Reset() {
 	*x = OpenSnapshotRequest{}
-	mi := &file_storage_proto_msgTypes[21]
+	mi := &file_storage_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1250,7 +1295,7 @@ func (x *OpenSnapshotRequest) String() string {
 func (*OpenSnapshotRequest) ProtoMessage() {}
 
 func (x *OpenSnapshotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[21]
+	mi := &file_storage_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1263,7 +1308,7 @@ func (x *OpenSnapshotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpenSnapshotRequest.ProtoReflect.Descriptor instead.
 func (*OpenSnapshotRequest) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{21}
+	return file_storage_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *OpenSnapshotRequest) GetGroup() string {
@@ -1290,7 +1335,7 @@ type SnapshotChunk struct {
 
 func (x *SnapshotChunk) Reset() {
 	*x = SnapshotChunk{}
-	mi := &file_storage_proto_msgTypes[22]
+	mi := &file_storage_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1302,7 +1347,7 @@ func (x *SnapshotChunk) String() string {
 func (*SnapshotChunk) ProtoMessage() {}
 
 func (x *SnapshotChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[22]
+	mi := &file_storage_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1315,7 +1360,7 @@ func (x *SnapshotChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotChunk.ProtoReflect.Descriptor instead.
 func (*SnapshotChunk) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{22}
+	return file_storage_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SnapshotChunk) GetMeta() *SnapshotMeta {
@@ -1364,7 +1409,9 @@ const file_storage_proto_rawDesc = "" +
 	"\x05index\x18\x02 \x01(\x04R\x05index\"P\n" +
 	"\x0eGetLogResponse\x12\x14\n" +
 	"\x05found\x18\x01 \x01(\bR\x05found\x12(\n" +
-	"\x03log\x18\x02 \x01(\v2\x16.strata.storage.v1.LogR\x03log\"T\n" +
+	"\x03log\x18\x02 \x01(\v2\x16.strata.storage.v1.LogR\x03log\"4\n" +
+	"\x14LogStoreInfoResponse\x12\x1c\n" +
+	"\tmonotonic\x18\x01 \x01(\bR\tmonotonic\"T\n" +
 	"\x10StoreLogsRequest\x12\x14\n" +
 	"\x05group\x18\x01 \x01(\tR\x05group\x12*\n" +
 	"\x04logs\x18\x02 \x03(\v2\x16.strata.storage.v1.LogR\x04logs\"N\n" +
@@ -1419,7 +1466,7 @@ const file_storage_proto_rawDesc = "" +
 	"\x02id\x18\x02 \x01(\tR\x02id\"X\n" +
 	"\rSnapshotChunk\x123\n" +
 	"\x04meta\x18\x01 \x01(\v2\x1f.strata.storage.v1.SnapshotMetaR\x04meta\x12\x12\n" +
-	"\x04data\x18\x02 \x01(\fR\x04data2\xa9\b\n" +
+	"\x04data\x18\x02 \x01(\fR\x04data2\x83\t\n" +
 	"\aStorage\x12V\n" +
 	"\tConfigure\x12#.strata.storage.v1.ConfigureRequest\x1a$.strata.storage.v1.ConfigureResponse\x12O\n" +
 	"\n" +
@@ -1427,7 +1474,8 @@ const file_storage_proto_rawDesc = "" +
 	"\tLastIndex\x12\x1f.strata.storage.v1.GroupRequest\x1a .strata.storage.v1.IndexResponse\x12M\n" +
 	"\x06GetLog\x12 .strata.storage.v1.GetLogRequest\x1a!.strata.storage.v1.GetLogResponse\x12J\n" +
 	"\tStoreLogs\x12#.strata.storage.v1.StoreLogsRequest\x1a\x18.strata.storage.v1.Empty\x12N\n" +
-	"\vDeleteRange\x12%.strata.storage.v1.DeleteRangeRequest\x1a\x18.strata.storage.v1.Empty\x12>\n" +
+	"\vDeleteRange\x12%.strata.storage.v1.DeleteRangeRequest\x1a\x18.strata.storage.v1.Empty\x12X\n" +
+	"\fLogStoreInfo\x12\x1f.strata.storage.v1.GroupRequest\x1a'.strata.storage.v1.LogStoreInfoResponse\x12>\n" +
 	"\x03Set\x12\x1d.strata.storage.v1.SetRequest\x1a\x18.strata.storage.v1.Empty\x12D\n" +
 	"\x03Get\x12\x1d.strata.storage.v1.GetRequest\x1a\x1e.strata.storage.v1.GetResponse\x12J\n" +
 	"\tSetUint64\x12#.strata.storage.v1.SetUint64Request\x1a\x18.strata.storage.v1.Empty\x12P\n" +
@@ -1448,7 +1496,7 @@ func file_storage_proto_rawDescGZIP() []byte {
 	return file_storage_proto_rawDescData
 }
 
-var file_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_storage_proto_goTypes = []any{
 	(*Empty)(nil),                 // 0: strata.storage.v1.Empty
 	(*ConfigureRequest)(nil),      // 1: strata.storage.v1.ConfigureRequest
@@ -1458,58 +1506,61 @@ var file_storage_proto_goTypes = []any{
 	(*Log)(nil),                   // 5: strata.storage.v1.Log
 	(*GetLogRequest)(nil),         // 6: strata.storage.v1.GetLogRequest
 	(*GetLogResponse)(nil),        // 7: strata.storage.v1.GetLogResponse
-	(*StoreLogsRequest)(nil),      // 8: strata.storage.v1.StoreLogsRequest
-	(*DeleteRangeRequest)(nil),    // 9: strata.storage.v1.DeleteRangeRequest
-	(*SetRequest)(nil),            // 10: strata.storage.v1.SetRequest
-	(*SetUint64Request)(nil),      // 11: strata.storage.v1.SetUint64Request
-	(*GetRequest)(nil),            // 12: strata.storage.v1.GetRequest
-	(*GetResponse)(nil),           // 13: strata.storage.v1.GetResponse
-	(*GetUint64Response)(nil),     // 14: strata.storage.v1.GetUint64Response
-	(*SnapshotMeta)(nil),          // 15: strata.storage.v1.SnapshotMeta
-	(*SnapshotCreate)(nil),        // 16: strata.storage.v1.SnapshotCreate
-	(*SnapshotFinish)(nil),        // 17: strata.storage.v1.SnapshotFinish
-	(*SnapshotWrite)(nil),         // 18: strata.storage.v1.SnapshotWrite
-	(*SnapshotWriteResult)(nil),   // 19: strata.storage.v1.SnapshotWriteResult
-	(*ListSnapshotsResponse)(nil), // 20: strata.storage.v1.ListSnapshotsResponse
-	(*OpenSnapshotRequest)(nil),   // 21: strata.storage.v1.OpenSnapshotRequest
-	(*SnapshotChunk)(nil),         // 22: strata.storage.v1.SnapshotChunk
+	(*LogStoreInfoResponse)(nil),  // 8: strata.storage.v1.LogStoreInfoResponse
+	(*StoreLogsRequest)(nil),      // 9: strata.storage.v1.StoreLogsRequest
+	(*DeleteRangeRequest)(nil),    // 10: strata.storage.v1.DeleteRangeRequest
+	(*SetRequest)(nil),            // 11: strata.storage.v1.SetRequest
+	(*SetUint64Request)(nil),      // 12: strata.storage.v1.SetUint64Request
+	(*GetRequest)(nil),            // 13: strata.storage.v1.GetRequest
+	(*GetResponse)(nil),           // 14: strata.storage.v1.GetResponse
+	(*GetUint64Response)(nil),     // 15: strata.storage.v1.GetUint64Response
+	(*SnapshotMeta)(nil),          // 16: strata.storage.v1.SnapshotMeta
+	(*SnapshotCreate)(nil),        // 17: strata.storage.v1.SnapshotCreate
+	(*SnapshotFinish)(nil),        // 18: strata.storage.v1.SnapshotFinish
+	(*SnapshotWrite)(nil),         // 19: strata.storage.v1.SnapshotWrite
+	(*SnapshotWriteResult)(nil),   // 20: strata.storage.v1.SnapshotWriteResult
+	(*ListSnapshotsResponse)(nil), // 21: strata.storage.v1.ListSnapshotsResponse
+	(*OpenSnapshotRequest)(nil),   // 22: strata.storage.v1.OpenSnapshotRequest
+	(*SnapshotChunk)(nil),         // 23: strata.storage.v1.SnapshotChunk
 }
 var file_storage_proto_depIdxs = []int32{
 	5,  // 0: strata.storage.v1.GetLogResponse.log:type_name -> strata.storage.v1.Log
 	5,  // 1: strata.storage.v1.StoreLogsRequest.logs:type_name -> strata.storage.v1.Log
-	15, // 2: strata.storage.v1.SnapshotCreate.meta:type_name -> strata.storage.v1.SnapshotMeta
-	16, // 3: strata.storage.v1.SnapshotWrite.create:type_name -> strata.storage.v1.SnapshotCreate
-	17, // 4: strata.storage.v1.SnapshotWrite.finish:type_name -> strata.storage.v1.SnapshotFinish
-	15, // 5: strata.storage.v1.ListSnapshotsResponse.snapshots:type_name -> strata.storage.v1.SnapshotMeta
-	15, // 6: strata.storage.v1.SnapshotChunk.meta:type_name -> strata.storage.v1.SnapshotMeta
+	16, // 2: strata.storage.v1.SnapshotCreate.meta:type_name -> strata.storage.v1.SnapshotMeta
+	17, // 3: strata.storage.v1.SnapshotWrite.create:type_name -> strata.storage.v1.SnapshotCreate
+	18, // 4: strata.storage.v1.SnapshotWrite.finish:type_name -> strata.storage.v1.SnapshotFinish
+	16, // 5: strata.storage.v1.ListSnapshotsResponse.snapshots:type_name -> strata.storage.v1.SnapshotMeta
+	16, // 6: strata.storage.v1.SnapshotChunk.meta:type_name -> strata.storage.v1.SnapshotMeta
 	1,  // 7: strata.storage.v1.Storage.Configure:input_type -> strata.storage.v1.ConfigureRequest
 	3,  // 8: strata.storage.v1.Storage.FirstIndex:input_type -> strata.storage.v1.GroupRequest
 	3,  // 9: strata.storage.v1.Storage.LastIndex:input_type -> strata.storage.v1.GroupRequest
 	6,  // 10: strata.storage.v1.Storage.GetLog:input_type -> strata.storage.v1.GetLogRequest
-	8,  // 11: strata.storage.v1.Storage.StoreLogs:input_type -> strata.storage.v1.StoreLogsRequest
-	9,  // 12: strata.storage.v1.Storage.DeleteRange:input_type -> strata.storage.v1.DeleteRangeRequest
-	10, // 13: strata.storage.v1.Storage.Set:input_type -> strata.storage.v1.SetRequest
-	12, // 14: strata.storage.v1.Storage.Get:input_type -> strata.storage.v1.GetRequest
-	11, // 15: strata.storage.v1.Storage.SetUint64:input_type -> strata.storage.v1.SetUint64Request
-	12, // 16: strata.storage.v1.Storage.GetUint64:input_type -> strata.storage.v1.GetRequest
-	18, // 17: strata.storage.v1.Storage.CreateSnapshot:input_type -> strata.storage.v1.SnapshotWrite
-	3,  // 18: strata.storage.v1.Storage.ListSnapshots:input_type -> strata.storage.v1.GroupRequest
-	21, // 19: strata.storage.v1.Storage.OpenSnapshot:input_type -> strata.storage.v1.OpenSnapshotRequest
-	2,  // 20: strata.storage.v1.Storage.Configure:output_type -> strata.storage.v1.ConfigureResponse
-	4,  // 21: strata.storage.v1.Storage.FirstIndex:output_type -> strata.storage.v1.IndexResponse
-	4,  // 22: strata.storage.v1.Storage.LastIndex:output_type -> strata.storage.v1.IndexResponse
-	7,  // 23: strata.storage.v1.Storage.GetLog:output_type -> strata.storage.v1.GetLogResponse
-	0,  // 24: strata.storage.v1.Storage.StoreLogs:output_type -> strata.storage.v1.Empty
-	0,  // 25: strata.storage.v1.Storage.DeleteRange:output_type -> strata.storage.v1.Empty
-	0,  // 26: strata.storage.v1.Storage.Set:output_type -> strata.storage.v1.Empty
-	13, // 27: strata.storage.v1.Storage.Get:output_type -> strata.storage.v1.GetResponse
-	0,  // 28: strata.storage.v1.Storage.SetUint64:output_type -> strata.storage.v1.Empty
-	14, // 29: strata.storage.v1.Storage.GetUint64:output_type -> strata.storage.v1.GetUint64Response
-	19, // 30: strata.storage.v1.Storage.CreateSnapshot:output_type -> strata.storage.v1.SnapshotWriteResult
-	20, // 31: strata.storage.v1.Storage.ListSnapshots:output_type -> strata.storage.v1.ListSnapshotsResponse
-	22, // 32: strata.storage.v1.Storage.OpenSnapshot:output_type -> strata.storage.v1.SnapshotChunk
-	20, // [20:33] is the sub-list for method output_type
-	7,  // [7:20] is the sub-list for method input_type
+	9,  // 11: strata.storage.v1.Storage.StoreLogs:input_type -> strata.storage.v1.StoreLogsRequest
+	10, // 12: strata.storage.v1.Storage.DeleteRange:input_type -> strata.storage.v1.DeleteRangeRequest
+	3,  // 13: strata.storage.v1.Storage.LogStoreInfo:input_type -> strata.storage.v1.GroupRequest
+	11, // 14: strata.storage.v1.Storage.Set:input_type -> strata.storage.v1.SetRequest
+	13, // 15: strata.storage.v1.Storage.Get:input_type -> strata.storage.v1.GetRequest
+	12, // 16: strata.storage.v1.Storage.SetUint64:input_type -> strata.storage.v1.SetUint64Request
+	13, // 17: strata.storage.v1.Storage.GetUint64:input_type -> strata.storage.v1.GetRequest
+	19, // 18: strata.storage.v1.Storage.CreateSnapshot:input_type -> strata.storage.v1.SnapshotWrite
+	3,  // 19: strata.storage.v1.Storage.ListSnapshots:input_type -> strata.storage.v1.GroupRequest
+	22, // 20: strata.storage.v1.Storage.OpenSnapshot:input_type -> strata.storage.v1.OpenSnapshotRequest
+	2,  // 21: strata.storage.v1.Storage.Configure:output_type -> strata.storage.v1.ConfigureResponse
+	4,  // 22: strata.storage.v1.Storage.FirstIndex:output_type -> strata.storage.v1.IndexResponse
+	4,  // 23: strata.storage.v1.Storage.LastIndex:output_type -> strata.storage.v1.IndexResponse
+	7,  // 24: strata.storage.v1.Storage.GetLog:output_type -> strata.storage.v1.GetLogResponse
+	0,  // 25: strata.storage.v1.Storage.StoreLogs:output_type -> strata.storage.v1.Empty
+	0,  // 26: strata.storage.v1.Storage.DeleteRange:output_type -> strata.storage.v1.Empty
+	8,  // 27: strata.storage.v1.Storage.LogStoreInfo:output_type -> strata.storage.v1.LogStoreInfoResponse
+	0,  // 28: strata.storage.v1.Storage.Set:output_type -> strata.storage.v1.Empty
+	14, // 29: strata.storage.v1.Storage.Get:output_type -> strata.storage.v1.GetResponse
+	0,  // 30: strata.storage.v1.Storage.SetUint64:output_type -> strata.storage.v1.Empty
+	15, // 31: strata.storage.v1.Storage.GetUint64:output_type -> strata.storage.v1.GetUint64Response
+	20, // 32: strata.storage.v1.Storage.CreateSnapshot:output_type -> strata.storage.v1.SnapshotWriteResult
+	21, // 33: strata.storage.v1.Storage.ListSnapshots:output_type -> strata.storage.v1.ListSnapshotsResponse
+	23, // 34: strata.storage.v1.Storage.OpenSnapshot:output_type -> strata.storage.v1.SnapshotChunk
+	21, // [21:35] is the sub-list for method output_type
+	7,  // [7:21] is the sub-list for method input_type
 	7,  // [7:7] is the sub-list for extension type_name
 	7,  // [7:7] is the sub-list for extension extendee
 	0,  // [0:7] is the sub-list for field type_name
@@ -1520,7 +1571,7 @@ func file_storage_proto_init() {
 	if File_storage_proto != nil {
 		return
 	}
-	file_storage_proto_msgTypes[18].OneofWrappers = []any{
+	file_storage_proto_msgTypes[19].OneofWrappers = []any{
 		(*SnapshotWrite_Create)(nil),
 		(*SnapshotWrite_Data)(nil),
 		(*SnapshotWrite_Finish)(nil),
@@ -1531,7 +1582,7 @@ func file_storage_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_storage_proto_rawDesc), len(file_storage_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   23,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

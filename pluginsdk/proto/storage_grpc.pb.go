@@ -30,6 +30,7 @@ const (
 	Storage_GetLog_FullMethodName         = "/strata.storage.v1.Storage/GetLog"
 	Storage_StoreLogs_FullMethodName      = "/strata.storage.v1.Storage/StoreLogs"
 	Storage_DeleteRange_FullMethodName    = "/strata.storage.v1.Storage/DeleteRange"
+	Storage_LogStoreInfo_FullMethodName   = "/strata.storage.v1.Storage/LogStoreInfo"
 	Storage_Set_FullMethodName            = "/strata.storage.v1.Storage/Set"
 	Storage_Get_FullMethodName            = "/strata.storage.v1.Storage/Get"
 	Storage_SetUint64_FullMethodName      = "/strata.storage.v1.Storage/SetUint64"
@@ -51,6 +52,8 @@ type StorageClient interface {
 	GetLog(ctx context.Context, in *GetLogRequest, opts ...grpc.CallOption) (*GetLogResponse, error)
 	StoreLogs(ctx context.Context, in *StoreLogsRequest, opts ...grpc.CallOption) (*Empty, error)
 	DeleteRange(ctx context.Context, in *DeleteRangeRequest, opts ...grpc.CallOption) (*Empty, error)
+	// LogStoreInfo reports optional abilities of a group's log store.
+	LogStoreInfo(ctx context.Context, in *GroupRequest, opts ...grpc.CallOption) (*LogStoreInfoResponse, error)
 	// raft.StableStore
 	Set(ctx context.Context, in *SetRequest, opts ...grpc.CallOption) (*Empty, error)
 	Get(ctx context.Context, in *GetRequest, opts ...grpc.CallOption) (*GetResponse, error)
@@ -128,6 +131,16 @@ func (c *storageClient) DeleteRange(ctx context.Context, in *DeleteRangeRequest,
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Empty)
 	err := c.cc.Invoke(ctx, Storage_DeleteRange_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *storageClient) LogStoreInfo(ctx context.Context, in *GroupRequest, opts ...grpc.CallOption) (*LogStoreInfoResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LogStoreInfoResponse)
+	err := c.cc.Invoke(ctx, Storage_LogStoreInfo_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -228,6 +241,8 @@ type StorageServer interface {
 	GetLog(context.Context, *GetLogRequest) (*GetLogResponse, error)
 	StoreLogs(context.Context, *StoreLogsRequest) (*Empty, error)
 	DeleteRange(context.Context, *DeleteRangeRequest) (*Empty, error)
+	// LogStoreInfo reports optional abilities of a group's log store.
+	LogStoreInfo(context.Context, *GroupRequest) (*LogStoreInfoResponse, error)
 	// raft.StableStore
 	Set(context.Context, *SetRequest) (*Empty, error)
 	Get(context.Context, *GetRequest) (*GetResponse, error)
@@ -268,6 +283,9 @@ func (UnimplementedStorageServer) StoreLogs(context.Context, *StoreLogsRequest) 
 }
 func (UnimplementedStorageServer) DeleteRange(context.Context, *DeleteRangeRequest) (*Empty, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method DeleteRange not implemented")
+}
+func (UnimplementedStorageServer) LogStoreInfo(context.Context, *GroupRequest) (*LogStoreInfoResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method LogStoreInfo not implemented")
 }
 func (UnimplementedStorageServer) Set(context.Context, *SetRequest) (*Empty, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Set not implemented")
@@ -419,6 +437,24 @@ func _Storage_DeleteRange_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Storage_LogStoreInfo_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GroupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StorageServer).LogStoreInfo(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Storage_LogStoreInfo_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StorageServer).LogStoreInfo(ctx, req.(*GroupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Storage_Set_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(SetRequest)
 	if err := dec(in); err != nil {
@@ -557,6 +593,10 @@ var Storage_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteRange",
 			Handler:    _Storage_DeleteRange_Handler,
+		},
+		{
+			MethodName: "LogStoreInfo",
+			Handler:    _Storage_LogStoreInfo_Handler,
 		},
 		{
 			MethodName: "Set",

@@ -2,6 +2,7 @@ package storebench
 
 import (
 	"flag"
+	"fmt"
 	"io"
 	"testing"
 
@@ -19,12 +20,7 @@ func BenchmarkInmem(b *testing.B) {
 // TestSuiteRuns runs each benchmark for a few iterations, so a broken suite
 // fails go test without -bench.
 func TestSuiteRuns(t *testing.T) {
-	old := flag.Lookup("test.benchtime").Value.String()
-	if err := flag.Set("test.benchtime", "3x"); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = flag.Set("test.benchtime", old) }()
-
+	setBenchtime(t, "3x")
 	r := testing.Benchmark(func(b *testing.B) { StoreLogs(b, raft.NewInmemStore()) })
 	if r.N != 3 || r.Extra["entries/s"] <= 0 || r.Bytes != BatchSize*EntrySize {
 		t.Errorf("StoreLogs: N=%d entries/s=%v bytes=%d", r.N, r.Extra["entries/s"], r.Bytes)
@@ -40,30 +36,42 @@ func TestSuiteRuns(t *testing.T) {
 	}
 }
 
-// TestStoreLogsCompacts checks that StoreLogs keeps a store from growing
-// past compactEvery batches, and appends with contiguous indexes.
+// TestStoreLogsCompacts checks that StoreLogs appends after what a store
+// holds, with contiguous indexes, and compacts all but the last batch every
+// compactEvery ops.
 func TestStoreLogsCompacts(t *testing.T) {
+	const ops = 2*compactEvery + 10
+	setBenchtime(t, fmt.Sprintf("%dx", ops))
 	s := raft.NewInmemStore()
 	if err := s.StoreLogs(batch(1, payload(EntrySize))); err != nil {
 		t.Fatal(err)
 	}
-	testing.Benchmark(func(b *testing.B) {
-		for b.N < 2*compactEvery+10 {
-			b.N = 2*compactEvery + 10
-		}
-		StoreLogs(b, s)
-	})
+	if r := testing.Benchmark(func(b *testing.B) { StoreLogs(b, s) }); r.N != ops {
+		t.Fatalf("StoreLogs ran %d ops, want %d", r.N, ops)
+	}
 	first, _ := s.FirstIndex()
 	last, _ := s.LastIndex()
-	if last < (2*compactEvery+1)*BatchSize || last-first+1 > (compactEvery+10)*BatchSize {
-		t.Errorf("after the run the store holds %d..%d", first, last)
+	wantLast := uint64(ops+1) * BatchSize
+	wantFirst := wantLast - 11*BatchSize + 1 // the batch kept at op 2048, then 10 more
+	if first != wantFirst || last != wantLast {
+		t.Fatalf("store holds %d..%d, want %d..%d", first, last, wantFirst, wantLast)
 	}
 	for idx := first; idx <= last; idx++ {
 		var l raft.Log
-		if err := s.GetLog(idx, &l); err != nil {
-			t.Fatalf("GetLog(%d): %v", idx, err)
+		if err := s.GetLog(idx, &l); err != nil || l.Index != idx || len(l.Data) != EntrySize {
+			t.Fatalf("GetLog(%d) = index %d, %d bytes, %v", idx, l.Index, len(l.Data), err)
 		}
 	}
+}
+
+// setBenchtime sets -test.benchtime for testing.Benchmark until t ends.
+func setBenchtime(t *testing.T, v string) {
+	f := flag.Lookup("test.benchtime")
+	old := f.Value.String()
+	if err := f.Value.Set(v); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.Value.Set(old) })
 }
 
 func fileSnapshots(b *testing.B) raft.SnapshotStore {

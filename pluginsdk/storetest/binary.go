@@ -20,7 +20,7 @@ import (
 // to the test's directory) into a temporary binary and returns its path.
 func BuildPlugin(t testing.TB, pkg string) string {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), filepath.Base(pkg))
+	out := filepath.Join(t.TempDir(), "plugin")
 	cmd := exec.Command("go", "build", "-o", out, pkg)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build plugin %s: %v\n%s", pkg, err, b)

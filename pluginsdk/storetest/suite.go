@@ -2,18 +2,21 @@ package storetest
 
 import (
 	"encoding/json"
+	"net"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/stratadb/strata/pluginsdk"
 )
 
 // Suite runs the whole kit for one plugin: in process, over a real gRPC
-// connection (go-plugin's test connection), and, when Binary is set,
+// connection (ServeGRPC), and, when Binary is set,
 // against the plugin binary as a subprocess, with kill -9 durability.
 //
 //	func TestConformance(t *testing.T) {
@@ -108,19 +111,36 @@ type grpcConn struct {
 
 func (s Suite) grpc(t *testing.T) grpcConn {
 	p := s.New()
-	set := map[string]plugin.Plugin{pluginsdk.PluginName: &pluginsdk.GRPCPlugin{Impl: p, Logger: testLogger(t)}}
-	client, server := plugin.TestPluginGRPCConn(t, false, set)
-	t.Cleanup(func() {
-		_ = client.Close()
-		server.Stop()
-		_ = p.Close()
-	})
-	raw, err := client.Dispense(pluginsdk.PluginName)
-	failOn(t, "dispense", err)
-	c := raw.(*pluginsdk.Client)
+	cc := ServeGRPC(t, p)
+	t.Cleanup(func() { _ = p.Close() })
+	c := pluginsdk.NewClient(cc)
 	caps, err := c.Configure(t.TempDir(), s.Config)
 	failOn(t, "configure", err)
 	return grpcConn{Client: c, Capabilities: caps}
+}
+
+// ServeGRPC serves p on a real gRPC server over a Unix socket, with the
+// same message limits as a launched plugin, and returns a connection to
+// it; both are closed at cleanup. It is go-plugin's TestPluginGRPCConn
+// with the SDK's server options.
+func ServeGRPC(t testing.TB, p pluginsdk.Plugin) *grpc.ClientConn {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "plugin.sock")
+	ln, err := net.Listen("unix", sock)
+	failOn(t, "listen", err)
+	server := grpc.NewServer(grpc.MaxRecvMsgSize(pluginsdk.MaxMessageSize), grpc.MaxSendMsgSize(pluginsdk.MaxMessageSize))
+	failOn(t, "register", (&pluginsdk.GRPCPlugin{Impl: p, Logger: testLogger(t)}).GRPCServer(nil, server))
+	go func() { _ = server.Serve(ln) }()
+	cc, err := grpc.NewClient("unix://"+sock,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(pluginsdk.MaxMessageSize),
+			grpc.MaxCallSendMsgSize(pluginsdk.MaxMessageSize)))
+	failOn(t, "dial", err)
+	t.Cleanup(func() {
+		_ = cc.Close()
+		server.Stop()
+	})
+	return cc
 }
 
 // clientOpener opens a group's stores on the host side of a plugin.
