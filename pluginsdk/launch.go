@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/hashicorp/go-hclog"
@@ -68,16 +70,44 @@ func Launch(cfg LaunchConfig) (*Conn, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
-	pc := plugin.NewClient(clientConfig(cfg))
+	stderr := &tailWriter{max: 2048}
+	pc := plugin.NewClient(clientConfig(cfg, stderr))
 	conn, err := connect(cfg, pc)
 	if err != nil {
 		pc.Kill()
+		if errors.Is(err, errExitedAtStart) && stderr.String() != "" {
+			err = fmt.Errorf("%w; its last words: %s", err, stderr.String())
+		}
 		return nil, err
 	}
 	return conn, nil
 }
 
-func clientConfig(cfg LaunchConfig) *plugin.ClientConfig {
+// tailWriter keeps the last max bytes written to it: a plugin's stderr,
+// to explain why it exited at start.
+type tailWriter struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+}
+
+func (w *tailWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	if len(w.buf) > w.max {
+		w.buf = w.buf[len(w.buf)-w.max:]
+	}
+	return len(p), nil
+}
+
+func (w *tailWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return strings.TrimSpace(string(w.buf))
+}
+
+func clientConfig(cfg LaunchConfig, stderr io.Writer) *plugin.ClientConfig {
 	cc := &plugin.ClientConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: VersionedPlugins(nil, nil),
@@ -85,6 +115,7 @@ func clientConfig(cfg LaunchConfig) *plugin.ClientConfig {
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
 		Logger:           cfg.Logger,
+		Stderr:           stderr,
 		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
 			grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize))},
 	}
@@ -115,6 +146,8 @@ func connect(cfg LaunchConfig, pc *plugin.Client) (*Conn, error) {
 	return &Conn{Client: client, Capabilities: caps, process: pc}, nil
 }
 
+var errExitedAtStart = errors.New("it is not a Strata storage plugin or it exited at start")
+
 // launchError names the plugin and the cause in the words an operator
 // needs.
 func launchError(name string, err error) error {
@@ -123,6 +156,8 @@ func launchError(name string, err error) error {
 		return fmt.Errorf("plugin %q: binary does not match the configured sha256", name)
 	case strings.Contains(err.Error(), "ncompatible API version"):
 		return fmt.Errorf("plugin %q: %w (host speaks %d): %v", name, ErrIncompatibleProtocol, ProtocolVersion, err)
+	case strings.Contains(err.Error(), "Unrecognized remote plugin message"):
+		return fmt.Errorf("plugin %q: start: %w", name, errExitedAtStart)
 	default:
 		return fmt.Errorf("plugin %q: start: %w", name, err)
 	}

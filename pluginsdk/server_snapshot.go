@@ -51,7 +51,7 @@ func (s *Server) createSink(create *storagepb.SnapshotCreate) (raft.SnapshotSink
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
-	sink, err := store.Create(m.Version, m.Index, m.Term, m.Configuration, m.ConfigurationIndex, nil)
+	sink, err := store.Create(m.Version, m.Index, m.Term, m.Configuration, m.ConfigurationIndex, peerEncoder{})
 	if err != nil {
 		return nil, storeError("create snapshot", err)
 	}
@@ -149,4 +149,14 @@ func sendChunks(r io.Reader, send func([]byte) error) error {
 			return storeError("read snapshot", err)
 		}
 	}
+}
+
+// peerEncoder stands in for the node's transport, which does not cross
+// the wire. Snapshot stores use it only to encode the deprecated Peers
+// field (raft.FileSnapshotStore calls EncodePeer for each voter), which
+// raft's NetworkTransport encodes as the address.
+type peerEncoder struct{ raft.Transport }
+
+func (peerEncoder) EncodePeer(_ raft.ServerID, addr raft.ServerAddress) []byte {
+	return []byte(addr)
 }

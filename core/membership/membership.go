@@ -3,7 +3,6 @@ package membership
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
@@ -164,16 +163,14 @@ func (m *Membership) notify() {
 
 // logRefusal logs a refusal at error level the first time and at debug
 // level after that, so a misconfigured peer does not flood the log.
-func (m *Membership) logRefusal(key string, err error) {
+func (m *Membership) logRefusal(key, msg string, err error) {
 	m.mu.Lock()
 	first := !m.refused[key]
 	m.refused[key] = true
 	m.mu.Unlock()
 	if first {
-		m.logger.Error("refusing member", "error", err)
+		m.logger.Error(msg, "error", err)
 		return
 	}
-	m.logger.Debug("refusing member", "error", err)
+	m.logger.Debug(msg, "error", err)
 }
-
-func refusal(format string, args ...any) error { return fmt.Errorf(format, args...) }

@@ -17,7 +17,7 @@ func TestCodecRoundTrip(t *testing.T) {
 		{Index: 1 << 40, Term: 1<<64 - 1, Type: raft.LogCommand, Data: []byte{0, 0xff}, Extensions: []byte("ext"),
 			AppendedAt: time.Date(2024, 2, 29, 23, 59, 59, 999999999, zone)},
 		{Index: 7, Term: 2, Type: raft.LogNoop, AppendedAt: time.Now()},
-		{Index: 8, Term: 2, AppendedAt: time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC)},   // before UnixNano's range
+		{Index: 8, Term: 2, AppendedAt: time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC)},    // before UnixNano's range
 		{Index: 9, Term: 2, AppendedAt: time.Date(9999, 1, 1, 0, 0, 0, 5, time.UTC)}, // after it
 		{Index: 10, Data: bytes.Repeat([]byte("x"), 100000)},
 	}

@@ -276,10 +276,12 @@ func TestBoundsCache(t *testing.T) {
 }
 
 // TestBigBatches drives both fallbacks: a StoreLogs too big for one
-// transaction (WriteBatch) and a DeleteRange that needs several.
+// transaction (WriteBatch) and a DeleteRange that needs several. Entries
+// above the value threshold live in the value log and count little
+// towards a transaction; many entries do.
 func TestBigBatches(t *testing.T) {
 	dir := t.TempDir()
-	// A 1 MiB memtable caps a transaction at about 157 KB and ~1500 keys.
+	// A 1 MiB memtable caps a transaction at about 157 KB and ~1600 keys.
 	p := openPlugin(t, dir, `{"memtable_size_mb": 1}`)
 	s := logStore(t, p, "g")
 
@@ -291,14 +293,24 @@ func TestBigBatches(t *testing.T) {
 	mustStore(t, s, big) // 512 KB
 	wantBounds(t, s, 1, 64)
 
+	// 5000 entries are more than a transaction may hold: a WriteBatch.
 	var small []*raft.Log
 	for i := uint64(65); i <= 5064; i++ {
 		small = append(small, &raft.Log{Index: i, Term: 2, Data: []byte("x")})
 	}
-	for i := 0; i < len(small); i += 500 {
-		mustStore(t, s, small[i:i+500])
+	if max := p.db.MaxBatchCount(); int64(len(small)) <= max {
+		t.Fatalf("a transaction holds %d entries; the test needs more than that", max)
 	}
+	mustStore(t, s, small)
 	wantBounds(t, s, 1, 5064)
+	checkSmall := func(i uint64) {
+		var l raft.Log
+		if err := s.GetLog(i, &l); err != nil || l.Term != 2 || string(l.Data) != "x" {
+			t.Errorf("GetLog(%d) = %+v, %v", i, l, err)
+		}
+	}
+	checkSmall(65)
+	checkSmall(5064)
 
 	mustDelete(t, s, 1, 4000) // ~4000 tombstones: several transactions
 	wantBounds(t, s, 4001, 5064)

@@ -1,0 +1,47 @@
+package monitor
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/hashicorp/raft"
+)
+
+// Health is the /healthz document.
+type Health struct {
+	// Status is "ok" or "unavailable".
+	Status string `json:"status"`
+	// Error says why the node is unavailable.
+	Error string `json:"error,omitempty"`
+}
+
+// health reports whether the node is ready.
+func (s *Server) health() Health {
+	r := s.cfg.Meta
+	_, leader := r.LeaderWithID()
+	return judge(r.State(), string(leader), r.CommitIndex(), r.AppliedIndex(), s.cfg.MaxApplyLag)
+}
+
+// judge decides health: the meta leader is known and the meta group has
+// applied all but at most maxLag of the entries it has committed.
+func judge(state raft.RaftState, leader string, commit, applied, maxLag uint64) Health {
+	switch {
+	case state == raft.Shutdown:
+		return Health{Status: "unavailable", Error: "meta group is shut down"}
+	case leader == "":
+		return Health{Status: "unavailable", Error: "no meta leader known"}
+	case commit > applied && commit-applied > maxLag:
+		return Health{Status: "unavailable", Error: fmt.Sprintf(
+			"meta group is %d entries behind (commit index %d, applied index %d)", commit-applied, commit, applied)}
+	}
+	return Health{Status: "ok"}
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	h := s.health()
+	status := http.StatusOK
+	if h.Status != "ok" {
+		status = http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, h)
+}

@@ -1,0 +1,124 @@
+// Package monitor owns a node's HTTP monitoring endpoints: /healthz (is the
+// node ready), /jsz (its cluster and Raft state as JSON) and /metrics
+// (Prometheus).
+package monitor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+
+	"github.com/stratadb/strata/core/membership"
+)
+
+// DefaultMaxApplyLag is how many committed entries the meta group may have
+// left to apply and still count as current.
+const DefaultMaxApplyLag = 64
+
+var (
+	// ErrNoMeta is returned by Config.Validate when Meta is nil.
+	ErrNoMeta = errors.New("monitor: Meta is required")
+	// ErrNoMembers is returned by Config.Validate when Members is nil.
+	ErrNoMembers = errors.New("monitor: Members is required")
+)
+
+// Config configures the monitoring server.
+type Config struct {
+	// Addr is the host:port to listen on.
+	Addr string
+	// ServerName and ClusterName identify this node.
+	ServerName, ClusterName string
+	// Members returns the cluster's members.
+	Members func() []membership.Member
+	// Meta is the node's meta Raft group.
+	Meta *raft.Raft
+	// MaxApplyLag is the largest commit index - applied index at which
+	// the node is still healthy.
+	MaxApplyLag uint64
+	// Logger (nil: a null logger).
+	Logger hclog.Logger
+}
+
+// Validate reports the first problem with c.
+func (c Config) Validate() error {
+	switch {
+	case c.Meta == nil:
+		return ErrNoMeta
+	case c.Members == nil:
+		return ErrNoMembers
+	}
+	return nil
+}
+
+// Server serves the monitoring endpoints.
+type Server struct {
+	cfg  Config
+	ln   net.Listener
+	srv  *http.Server
+	done chan struct{}
+}
+
+// Start binds cfg.Addr and serves the endpoints in the background.
+func Start(cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
+	if cfg.MaxApplyLag == 0 {
+		cfg.MaxApplyLag = DefaultMaxApplyLag
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, ln: ln, done: make(chan struct{})}
+	s.srv = &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ErrorLog:          cfg.Logger.StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
+	}
+	go s.serve()
+	return s, nil
+}
+
+func (s *Server) serve() {
+	defer close(s.done)
+	if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		s.cfg.Logger.Error("monitoring server stopped", "error", err)
+	}
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /jsz", s.jsz)
+	mux.Handle("GET /metrics", s.metricsHandler())
+	return mux
+}
+
+// Addr returns the address the server listens on.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Shutdown stops accepting requests and waits for those in flight until
+// ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.srv.Shutdown(ctx)
+	<-s.done
+	return err
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}

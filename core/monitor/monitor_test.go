@@ -1,0 +1,137 @@
+package monitor
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+
+	"github.com/stratadb/strata/core/membership"
+	"github.com/stratadb/strata/core/raftgroup"
+)
+
+// newRaft starts a one-server raft group on in-memory stores, not yet
+// bootstrapped.
+func newRaft(t *testing.T) *raft.Raft {
+	t.Helper()
+	rc := raftgroup.TestRaftConfig()
+	rc.LocalID = "n1"
+	rc.Logger = hclog.NewNullLogger()
+	store := raft.NewInmemStore()
+	_, trans := raft.NewInmemTransport("n1")
+	r, err := raft.NewRaft(rc, &raft.MockFSM{}, store, store, raft.NewInmemSnapshotStore(), trans)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Shutdown().Error() })
+	return r
+}
+
+func startServer(t *testing.T, r *raft.Raft) string {
+	t.Helper()
+	members := func() []membership.Member {
+		return []membership.Member{{Name: "n1", Cluster: "127.0.0.1:6222", ClusterName: "C1"}}
+	}
+	s, err := Start(Config{Addr: "127.0.0.1:0", ServerName: "n1", ClusterName: "C1", Members: members, Meta: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Shutdown(context.Background()) })
+	return "http://" + s.Addr().String()
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+func TestEndpoints(t *testing.T) {
+	r := newRaft(t)
+	base := startServer(t, r)
+
+	code, body := get(t, base+"/healthz")
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "no meta leader known") {
+		t.Fatalf("healthz before bootstrap: %d %s", code, body)
+	}
+	if err := r.BootstrapCluster(raft.Configuration{Servers: []raft.Server{{ID: "n1", Address: "n1"}}}).Error(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for code != http.StatusOK {
+		if time.Now().After(deadline) {
+			t.Fatalf("healthz never turned 200: %d %s", code, body)
+		}
+		time.Sleep(20 * time.Millisecond)
+		code, body = get(t, base+"/healthz")
+	}
+	var h Health
+	if err := json.Unmarshal([]byte(body), &h); err != nil || h.Status != "ok" {
+		t.Fatalf("healthz body %s: %v", body, err)
+	}
+
+	_, body = get(t, base+"/jsz")
+	var j Jsz
+	if err := json.Unmarshal([]byte(body), &j); err != nil {
+		t.Fatal(err)
+	}
+	if j.ServerName != "n1" || j.Cluster != "C1" || len(j.Members) != 1 || j.Meta.Leader != "n1" ||
+		j.Meta.State != "Leader" || j.Meta.Term == 0 || len(j.Meta.Peers) != 1 || j.Meta.Peers[0].Suffrage != "Voter" {
+		t.Fatalf("jsz = %s", body)
+	}
+
+	_, body = get(t, base+"/metrics")
+	for _, want := range []string{
+		`strata_meta_raft_state{server="n1",state="Leader"} 1`,
+		`strata_meta_raft_state{server="n1",state="Follower"} 0`,
+		`strata_cluster_members{server="n1"} 1`,
+		`strata_meta_raft_peers{server="n1"} 1`,
+		"go_goroutines ",
+		"process_start_time_seconds ",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
+
+func TestJudge(t *testing.T) {
+	cases := []struct {
+		state           raft.RaftState
+		leader          string
+		commit, applied uint64
+		want            string
+	}{
+		{raft.Follower, "n1", 100, 90, ""},
+		{raft.Follower, "n1", 90, 100, ""},
+		{raft.Follower, "", 1, 1, "no meta leader known"},
+		{raft.Follower, "n1", 200, 100, "meta group is 100 entries behind"},
+		{raft.Shutdown, "n1", 1, 1, "meta group is shut down"},
+	}
+	for _, tc := range cases {
+		h := judge(tc.state, tc.leader, tc.commit, tc.applied, 64)
+		if (tc.want == "") != (h.Status == "ok") || !strings.Contains(h.Error, tc.want) {
+			t.Errorf("judge(%v, %q, %d, %d) = %+v; want %q", tc.state, tc.leader, tc.commit, tc.applied, h, tc.want)
+		}
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	if _, err := Start(Config{Addr: "127.0.0.1:0"}); err != ErrNoMeta {
+		t.Fatalf("err = %v; want ErrNoMeta", err)
+	}
+}
