@@ -7,9 +7,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/stratadb/strata/core/raftgroup"
-	"github.com/stratadb/strata/pluginsdk/storetest"
 )
-
 
 // hostPerNode returns a newStores function for raftgroup.BenchApply whose
 // stores come from one plugin Host per node, every store kind on the named
@@ -18,11 +16,8 @@ func hostPerNode(b *testing.B, logPlugin, snapPlugin string) func(testing.TB, st
 	return hostPerNodeT(b, logPlugin, snapPlugin)
 }
 
-func hostPerNodeT(b testing.TB,logPlugin, snapPlugin string) func(testing.TB, string, string) raftgroup.Stores {
-	paths := map[string]string{
-		"badger": storetest.BuildPlugin(b, "github.com/stratadb/strata/plugins/badger/cmd/strata-plugin-badger"),
-		"file":   storetest.BuildPlugin(b, "github.com/stratadb/strata/plugins/file/cmd/strata-plugin-file"),
-	}
+func hostPerNodeT(b testing.TB, logPlugin, snapPlugin string) func(testing.TB, string, string) raftgroup.Stores {
+	paths := pluginBins
 	hosts := map[string]*Host{}
 	// Registered before the cluster's: runs after raft has shut down.
 	b.Cleanup(func() {
@@ -60,4 +55,3 @@ func BenchmarkApply3Node(b *testing.B) {
 		})
 	}
 }
-

@@ -1,0 +1,199 @@
+// Package node owns a node's lifecycle: it starts, in order, the storage
+// plugins, the shared cluster port, membership, the meta Raft group and
+// the monitoring endpoints, and shuts them down in the reverse order.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+
+	"github.com/stratadb/strata/core/config"
+	"github.com/stratadb/strata/core/membership"
+	"github.com/stratadb/strata/core/meta"
+	"github.com/stratadb/strata/core/monitor"
+	"github.com/stratadb/strata/core/raftgroup"
+	"github.com/stratadb/strata/core/storage"
+)
+
+// httpShutdownTimeout bounds waiting for monitoring requests in flight.
+const httpShutdownTimeout = 5 * time.Second
+
+// ErrStarted is returned by Start on a node that was already started.
+var ErrStarted = errors.New("node: already started")
+
+// Option adjusts a node beyond its config file.
+type Option func(*Node)
+
+// WithRaftConfig sets the meta group's base Raft config (timeouts,
+// snapshot thresholds). The default is raftgroup.DefaultConfig's:
+// raft.DefaultConfig with BatchApplyCh.
+func WithRaftConfig(rc *raft.Config) Option {
+	return func(n *Node) { n.raftConfig = rc }
+}
+
+// WithMembershipInterval sets how often members and routes are contacted.
+func WithMembershipInterval(d time.Duration) Option {
+	return func(n *Node) { n.memberInterval = d }
+}
+
+// Node is one strata server.
+type Node struct {
+	cfg            *config.Config
+	logger         hclog.Logger
+	raftConfig     *raft.Config
+	memberInterval time.Duration
+
+	host    *storage.Host
+	mux     *raftgroup.Mux
+	members *membership.Membership
+	meta    *raftgroup.Group
+	fsm     *meta.FSM
+	http    *monitor.Server
+
+	// bootstrapped and logged belong to Start and then to run.
+	bootstrapped bool
+	logged       map[string]bool
+
+	started  bool
+	stopCh   chan struct{}
+	wg       sync.WaitGroup
+	shutdown sync.Once
+}
+
+// New checks cfg, which Finish has completed, and returns a node ready
+// to Start.
+func New(cfg *config.Config, logger hclog.Logger, opts ...Option) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
+	n := &Node{
+		cfg: cfg, logger: logger, raftConfig: raftgroup.DefaultConfig().Raft,
+		memberInterval: membership.DefaultInterval, stopCh: make(chan struct{}), logged: map[string]bool{},
+	}
+	for _, o := range opts {
+		o(n)
+	}
+	return n, nil
+}
+
+// Start brings the node up. On error, whatever had started is shut down.
+func (n *Node) Start() error {
+	if n.started {
+		return ErrStarted
+	}
+	n.started = true
+	steps := []struct {
+		name string
+		run  func() error
+	}{
+		{"data_dir", func() error { return os.MkdirAll(n.cfg.DataDir, 0o755) }},
+		{"storage", n.openStorage},
+		{"cluster.listen", n.listen},
+		{"meta group", n.startMeta},
+		{"membership", n.startMembership},
+		{"http", n.startHTTP},
+	}
+	for _, s := range steps {
+		if err := s.run(); err != nil {
+			_ = n.Shutdown()
+			return fmt.Errorf("node: %s: %w", s.name, err)
+		}
+	}
+	n.wg.Add(1)
+	go n.run()
+	n.logger.Info("node started", "name", n.cfg.ServerName, "cluster", n.cfg.Cluster.Name,
+		"cluster_listen", n.mux.Addr(), "http", n.http.Addr())
+	return nil
+}
+
+func (n *Node) openStorage() error {
+	host, err := storage.Open(n.cfg.StorageConfig(n.logger.Named("storage")))
+	n.host = host
+	return err
+}
+
+func (n *Node) listen() error {
+	mux, err := raftgroup.Listen(n.cfg.Cluster.Listen, raftgroup.MuxConfig{Logger: n.logger.Named("mux")})
+	n.mux = mux
+	return err
+}
+
+func (n *Node) startMembership() error {
+	layer, err := n.mux.StreamLayer(membership.StreamID)
+	if err != nil {
+		return err
+	}
+	cfg := membership.DefaultConfig()
+	cfg.Self = membership.Member{
+		Name: n.cfg.ServerName, Cluster: n.mux.Addr().String(), Client: n.cfg.Listen, HTTP: n.cfg.HTTP,
+		Tags: n.cfg.Tags, ClusterName: n.cfg.Cluster.Name, Bootstrapped: n.metaHasState(),
+	}
+	cfg.Routes, cfg.Layer, cfg.Interval = n.cfg.Cluster.Routes, layer, n.memberInterval
+	cfg.Logger = n.logger.Named("membership")
+	n.members, err = membership.New(cfg)
+	if err != nil {
+		_ = layer.Close()
+		return err
+	}
+	n.members.Start()
+	return nil
+}
+
+func (n *Node) startHTTP() error {
+	s, err := monitor.Start(monitor.Config{
+		Addr: n.cfg.HTTP, ServerName: n.cfg.ServerName, ClusterName: n.cfg.Cluster.Name,
+		Members: n.members.Members, Meta: n.meta.Raft(), Logger: n.logger.Named("monitor"),
+	})
+	n.http = s
+	return err
+}
+
+// Shutdown stops the node: monitoring, the meta group, membership, the
+// cluster port and last the storage plugins, which the Raft groups need
+// until they have stopped.
+func (n *Node) Shutdown() error {
+	var err error
+	n.shutdown.Do(func() {
+		n.logger.Info("shutting down")
+		if n.http != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), httpShutdownTimeout)
+			err = errors.Join(err, n.http.Shutdown(ctx))
+			cancel()
+		}
+		close(n.stopCh)
+		n.wg.Wait()
+		if n.meta != nil {
+			err = errors.Join(err, n.meta.Shutdown())
+		}
+		if n.members != nil {
+			n.members.Stop()
+		}
+		if n.mux != nil {
+			err = errors.Join(err, n.mux.Close())
+		}
+		if n.host != nil {
+			n.host.Close()
+		}
+		n.logger.Info("shut down")
+	})
+	return err
+}
+
+// Members returns the cluster's members as this node knows them.
+func (n *Node) Members() []membership.Member { return n.members.Members() }
+
+// Meta returns the node's meta Raft group.
+func (n *Node) Meta() *raftgroup.Group { return n.meta }
+
+// MetaServers returns the servers the meta state records.
+func (n *Node) MetaServers() []meta.Server { return n.fsm.Servers() }

@@ -1,0 +1,140 @@
+package storage
+
+import (
+	"encoding/json"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+)
+
+var pluginPkgs = map[string]string{
+	"badger": "github.com/stratadb/strata/plugins/badger/cmd/strata-plugin-badger",
+	"file":   "github.com/stratadb/strata/plugins/file/cmd/strata-plugin-file",
+	"bolt":   "github.com/stratadb/strata/examples/plugin-bolt",
+}
+
+func testConfig(t *testing.T, log, snap string) Config {
+	cfg := DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	for _, name := range []string{log, snap} {
+		cfg.Plugins[name] = PluginConfig{Name: name, Path: pluginBins[name]}
+	}
+	cfg.Log, cfg.Stable, cfg.Snapshot = log, log, snap
+	cfg.Logger = hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: testWriter{t}})
+	return cfg
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+func openHost(t *testing.T, cfg Config) *Host {
+	h, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	return h
+}
+
+func batch(first uint64, n int) []*raft.Log {
+	logs := make([]*raft.Log, n)
+	for i := range logs {
+		logs[i] = &raft.Log{Index: first + uint64(i), Term: 1, Type: raft.LogCommand, Data: []byte("entry")}
+	}
+	return logs
+}
+
+// TestPluginKilledUnderLoad kill -9s the log plugin twice while a writer
+// stores batches: the host restarts it, the writer's calls wait and go on,
+// and every batch whose StoreLogs returned nil is there afterwards.
+func TestPluginKilledUnderLoad(t *testing.T) {
+	h := openHost(t, testConfig(t, "badger", "file"))
+	st := h.Stores("g1")
+	done := make(chan uint64)
+	go func() {
+		next := uint64(1)
+		for next < 20_000 {
+			if err := st.Log.StoreLogs(batch(next, 64)); err != nil {
+				t.Errorf("StoreLogs(%d): %v", next, err)
+				break
+			}
+			next += 64
+		}
+		done <- next - 1
+	}()
+	for range 2 {
+		time.Sleep(300 * time.Millisecond)
+		pid := h.PluginPIDs()["badger"]
+		t.Logf("kill -9 badger plugin pid %d", pid)
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	last := <-done
+	got, err := st.Log.LastIndex()
+	if err != nil || got != last {
+		t.Fatalf("LastIndex = %d, %v; want %d", got, err, last)
+	}
+	var l raft.Log
+	for i := uint64(1); i <= last; i += 97 {
+		if err := st.Log.GetLog(i, &l); err != nil || l.Index != i {
+			t.Fatalf("GetLog(%d) = %v, %v", i, l.Index, err)
+		}
+	}
+}
+
+// TestStoreLogsRetrySkipsStored: a batch the plugin stored before dying is
+// not stored again on retry; only the missing suffix is.
+func TestStoreLogsRetrySkipsStored(t *testing.T) {
+	s := raft.NewInmemStore()
+	if err := s.StoreLogs(batch(1, 10)); err != nil {
+		t.Fatal(err)
+	}
+	rest, err := unstored(s, batch(5, 10))
+	if err != nil || len(rest) != 4 || rest[0].Index != 11 {
+		t.Fatalf("unstored = %d logs from %v, %v; want 4 from 11", len(rest), rest, err)
+	}
+	rest, err = unstored(s, batch(11, 3))
+	if err != nil || len(rest) != 3 {
+		t.Fatalf("unstored past last = %d, %v", len(rest), err)
+	}
+	other := batch(5, 2)
+	other[1].Term = 9
+	if _, err := unstored(s, other); err == nil {
+		t.Fatal("a term mismatch after restart must be an error")
+	}
+}
+
+func TestOpenBadInput(t *testing.T) {
+	t.Run("plugin lacks the store kind", func(t *testing.T) {
+		_, err := Open(testConfig(t, "bolt", "bolt"))
+		if err == nil || !strings.Contains(err.Error(), `plugin "bolt" does not serve a snapshot store`) {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("unknown plugin config key", func(t *testing.T) {
+		cfg := testConfig(t, "badger", "file")
+		pc := cfg.Plugins["badger"]
+		pc.Config = json.RawMessage(`{"sync_writez": true}`)
+		cfg.Plugins["badger"] = pc
+		_, err := Open(cfg)
+		if err == nil || !strings.Contains(err.Error(), `plugin "badger"`) || !strings.Contains(err.Error(), "sync_writez") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("store kind names no plugin", func(t *testing.T) {
+		cfg := testConfig(t, "badger", "file")
+		cfg.Snapshot = "s3"
+		if _, err := Open(cfg); err == nil || !strings.Contains(err.Error(), `no plugin "s3"`) {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
