@@ -24,7 +24,7 @@ func BenchApply(b *testing.B, newStores func(tb testing.TB, node, group string) 
 	const group = "bench"
 	c := NewCluster(b, ClusterConfig{
 		Nodes: 3, Groups: []string{group}, NewStores: newStores, LogLevel: hclog.Warn,
-		Raft: productionTimeouts, // a saturated CPU must not cost the leader its lease
+		Raft: productionTimeouts,
 	})
 	leader := c.Leader(group)
 	var window [BenchWindow]raft.ApplyFuture // ring: slot id%BenchWindow
@@ -54,12 +54,11 @@ func waitApply(b *testing.B, f raft.ApplyFuture) {
 	}
 }
 
-// productionTimeouts restores raft's default failure-detection timeouts but
-// keeps the short CommitTimeout of TestRaftConfig: when applies stop, raft
-// ships a leader's backlog MaxAppendEntries entries per CommitTimeout, and
-// the final drain of the window must not dominate the measurement.
+// productionTimeouts restores raft's default timeouts (TestRaftConfig's
+// are short for fast elections, and a saturated CPU must not cost the
+// leader its lease in the middle of a run).
 func productionTimeouts(rc *raft.Config) {
 	d := raft.DefaultConfig()
 	rc.HeartbeatTimeout, rc.ElectionTimeout = d.HeartbeatTimeout, d.ElectionTimeout
-	rc.LeaderLeaseTimeout = d.LeaderLeaseTimeout
+	rc.LeaderLeaseTimeout, rc.CommitTimeout = d.LeaderLeaseTimeout, d.CommitTimeout
 }

@@ -32,6 +32,7 @@ func TestConfigValidate(t *testing.T) {
 		"no log store":   {func(c *Config) { c.Stores.Log = nil }, ErrNoStores},
 		"no snapshots":   {func(c *Config) { c.Stores.Snapshots = nil }, ErrNoStores},
 		"negative pool":  {func(c *Config) { c.MaxPool = -1 }, ErrBadConfig},
+		"negative rpcs":  {func(c *Config) { c.MaxRPCsInFlight = -1 }, ErrBadConfig},
 		"negative cache": {func(c *Config) { c.LogCacheSize = -1 }, ErrBadConfig},
 		"raft rejects": {func(c *Config) {
 			c.Raft.LeaderLeaseTimeout = 2 * c.Raft.HeartbeatTimeout
