@@ -7,7 +7,19 @@ import (
 	"time"
 )
 
-// Config is the plugin's `config { ... }` block. Sizes are in MiB.
+// Config is the plugin's `config { ... }` block. Sizes are in MiB. Every
+// key is optional:
+//
+//	config {
+//	  dir                        = "/var/lib/strata/badger" # default: the node's plugin data dir
+//	  sync_writes                = true
+//	  value_log_gc_interval      = "5m" # "0" disables
+//	  value_log_gc_discard_ratio = 0.5
+//	  memtable_size_mb           = 64   # Badger keeps up to 3
+//	  block_cache_mb             = 64
+//	  index_cache_mb             = 32
+//	  value_log_file_size_mb     = 256
+//	}
 type Config struct {
 	// Dir is where the Badger DB lives. Empty means the node's DataDir for
 	// this plugin.

@@ -4,15 +4,26 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stratadb/strata/pluginsdk"
 	"github.com/stratadb/strata/pluginsdk/storetest"
 )
 
-// TestConformance runs the pluginsdk conformance kit in process. Every
-// test gets one Plugin, whose DB all its groups share, so the kit's
-// isolation cases exercise the key layout. Opening a group a second time
-// closes the Plugin and opens a new one on the same dir, so reopen cases
-// read from disk and rebuild the bounds cache.
+// TestConformance runs the pluginsdk conformance kit in process, over
+// gRPC and against the built plugin binary (with kill -9 durability).
 func TestConformance(t *testing.T) {
+	storetest.Suite{
+		New:               func() pluginsdk.Plugin { return New() },
+		Binary:            storetest.BuildPlugin(t, "./cmd/strata-plugin-badger"),
+		LargeSnapshotSize: 1 << 20, // no snapshots here: keep the skip cheap
+	}.Run(t)
+}
+
+// TestConformanceReopen runs the kit's cases with one Plugin per test,
+// whose DB all the test's groups share, so the isolation cases exercise
+// the key layout. Opening a group a second time closes the Plugin and
+// opens a new one on the same dir, so the reopen cases read from disk and
+// rebuild the bounds cache.
+func TestConformanceReopen(t *testing.T) {
 	var (
 		mu    sync.Mutex
 		tests = make(map[testing.TB]*kitState)

@@ -16,7 +16,7 @@ var _ raft.LogStore = (*LogStore)(nil)
 // memory: loaded when the store is opened and moved by every write, which
 // are serialized per group so the cache cannot fall behind the DB.
 type LogStore struct {
-	db     *bdb.DB
+	kv     *kv
 	prefix []byte
 
 	// writeMu serializes StoreLogs and DeleteRange, from their first read
@@ -28,8 +28,8 @@ type LogStore struct {
 	first, last uint64
 }
 
-func newLogStore(db *bdb.DB, group string) (*LogStore, error) {
-	s := &LogStore{db: db, prefix: groupPrefix(kindLog, group, indexLen)}
+func newLogStore(kv *kv, group string) (*LogStore, error) {
+	s := &LogStore{kv: kv, prefix: groupPrefix(kindLog, group, indexLen)}
 	if err := s.reload(); err != nil {
 		return nil, err
 	}
@@ -54,7 +54,7 @@ func (s *LogStore) LastIndex() (uint64, error) {
 // raft.ErrLogNotFound.
 func (s *LogStore) GetLog(index uint64, log *raft.Log) error {
 	var val []byte
-	err := s.db.View(func(txn *bdb.Txn) error {
+	err := s.kv.view(func(txn *bdb.Txn) error {
 		item, err := txn.Get(logKey(s.prefix, index))
 		if err != nil {
 			return err
@@ -82,15 +82,16 @@ func (s *LogStore) StoreLog(log *raft.Log) error {
 	return s.StoreLogs([]*raft.Log{log})
 }
 
-// StoreLogs stores logs in one transaction, so with sync_writes on they
-// cost one fsync. A batch too big for one transaction goes through a
-// WriteBatch: still durable on return, but a crash midway can keep a
-// prefix of it (entries are written in the order given).
+// StoreLogs stores logs in one transaction, which concurrent writes of
+// other groups may share; with sync_writes on it is synced before
+// StoreLogs returns. A batch too big for one transaction goes through a
+// WriteBatch: still synced on return, but a crash midway can keep a prefix
+// of it (entries are written in the order given).
 func (s *LogStore) StoreLogs(logs []*raft.Log) error {
 	if len(logs) == 0 {
 		return nil
 	}
-	keys, vals := s.encode(logs)
+	ops := s.encode(logs)
 	lo, hi := logs[0].Index, logs[0].Index
 	for _, l := range logs[1:] {
 		lo, hi = min(lo, l.Index), max(hi, l.Index)
@@ -98,7 +99,7 @@ func (s *LogStore) StoreLogs(logs []*raft.Log) error {
 
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	if err := s.write(keys, vals); err != nil {
+	if err := s.write(ops); err != nil {
 		// Part of a WriteBatch may have landed; learn the bounds again.
 		return errors.Join(err, s.reload())
 	}
@@ -115,50 +116,42 @@ func (s *LogStore) StoreLogs(logs []*raft.Log) error {
 }
 
 // encode lays the keys and values of logs out in one allocation.
-func (s *LogStore) encode(logs []*raft.Log) (keys, vals [][]byte) {
+func (s *LogStore) encode(logs []*raft.Log) []op {
 	size := 0
 	for _, l := range logs {
 		size += len(s.prefix) + indexLen + encodedLen(l)
 	}
 	buf := make([]byte, 0, size) // never grows, so earlier slices stay valid
-	keys, vals = make([][]byte, len(logs)), make([][]byte, len(logs))
+	ops := make([]op, len(logs))
 	for i, l := range logs {
 		n := len(buf)
 		buf = appendLogKey(buf, s.prefix, l.Index)
-		keys[i] = buf[n:len(buf):len(buf)]
+		ops[i].key = buf[n:len(buf):len(buf)]
 		n = len(buf)
 		buf = appendLog(buf, l)
-		vals[i] = buf[n:len(buf):len(buf)]
+		ops[i].val = buf[n:len(buf):len(buf)]
 	}
-	return keys, vals
+	return ops
 }
 
-// write commits keys and vals in one transaction, or in a WriteBatch if
-// they do not fit in one.
-func (s *LogStore) write(keys, vals [][]byte) error {
-	txn := s.db.NewTransaction(true)
-	defer txn.Discard()
-	for i := range keys {
-		err := txn.Set(keys[i], vals[i])
-		if errors.Is(err, bdb.ErrTxnTooBig) {
-			txn.Discard()
-			return s.writeBatch(keys, vals)
-		}
-		if err != nil {
-			return err
-		}
+// write commits ops in one transaction, or in a WriteBatch if they do not
+// fit in one.
+func (s *LogStore) write(ops []op) error {
+	err := s.kv.apply(ops)
+	if errors.Is(err, bdb.ErrTxnTooBig) {
+		return s.writeBatch(ops)
 	}
-	return txn.Commit()
+	return err
 }
 
 // writeBatch writes through a WriteBatch, which splits the writes into
 // transactions that Badger commits in order; Flush returns once all are
 // written (and synced, with sync_writes on).
-func (s *LogStore) writeBatch(keys, vals [][]byte) error {
-	wb := s.db.NewWriteBatch()
+func (s *LogStore) writeBatch(ops []op) error {
+	wb := s.kv.newWriteBatch()
 	defer wb.Cancel()
-	for i := range keys {
-		if err := wb.Set(keys[i], vals[i]); err != nil {
+	for _, o := range ops {
+		if err := wb.Set(o.key, o.val); err != nil {
 			return err
 		}
 	}
@@ -188,10 +181,9 @@ func (s *LogStore) DeleteRange(minIdx, maxIdx uint64) error {
 // deleteKeys deletes the stored entries in [lo, hi], walking down when
 // descending, in as few transactions as fit.
 func (s *LogStore) deleteKeys(lo, hi uint64, descending bool) error {
-	txn := s.db.NewTransaction(true)
-	defer func() { txn.Discard() }()
-
-	err := s.db.View(func(view *bdb.Txn) error {
+	chunk := s.kv.maxDeletes(len(s.prefix) + indexLen)
+	var ops []op
+	err := s.kv.view(func(view *bdb.Txn) error {
 		it := view.NewIterator(s.keyIteratorOptions(descending))
 		defer it.Close()
 		start := lo
@@ -203,25 +195,20 @@ func (s *LogStore) deleteKeys(lo, hi uint64, descending bool) error {
 			if idx < lo || idx > hi {
 				return nil
 			}
-			key := logKey(s.prefix, idx)
-			err := txn.Delete(key)
-			if errors.Is(err, bdb.ErrTxnTooBig) {
-				if err := txn.Commit(); err != nil {
+			ops = append(ops, op{key: logKey(s.prefix, idx), del: true})
+			if len(ops) == chunk {
+				if err := s.kv.apply(ops); err != nil {
 					return err
 				}
-				txn = s.db.NewTransaction(true)
-				err = txn.Delete(key)
-			}
-			if err != nil {
-				return err
+				ops = ops[:0]
 			}
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil || len(ops) == 0 {
 		return err
 	}
-	return txn.Commit()
+	return s.kv.apply(ops)
 }
 
 // boundsAfterDelete moves the cached bounds past a deleted [lo, hi] that
@@ -259,7 +246,7 @@ func (s *LogStore) seek(from uint64, reverse bool) (uint64, bool, error) {
 // seekIndex returns the first stored index >= from, or with reverse the
 // last one <= from.
 func (s *LogStore) seekIndex(from uint64, reverse bool) (idx uint64, found bool, err error) {
-	err = s.db.View(func(txn *bdb.Txn) error {
+	err = s.kv.view(func(txn *bdb.Txn) error {
 		it := txn.NewIterator(s.keyIteratorOptions(reverse))
 		defer it.Close()
 		it.Seek(logKey(s.prefix, from))

@@ -2,7 +2,9 @@
 // stable state of every Raft group of a node in one Badger v4 database.
 // Keys carry the group (see keys.go), so a group's log is one contiguous
 // key range and its first and last indexes are a seek away; both are
-// cached per group, so FirstIndex and LastIndex cost no I/O.
+// cached per group, so FirstIndex and LastIndex cost no I/O. Writes of all
+// groups go through one committer that packs concurrent writes into one
+// transaction, so they share its fsyncs (see kv.go).
 //
 // It owns the Badger DB and its value-log GC; the plugin's main in
 // cmd/strata-plugin-badger serves it over gRPC with pluginsdk.Serve.
@@ -59,7 +61,7 @@ const (
 // Badger DB. It is safe for concurrent use.
 type Plugin struct {
 	mu      sync.Mutex
-	db      *bdb.DB
+	kv      *kv
 	logger  hclog.Logger
 	closed  bool
 	logs    map[string]*LogStore
@@ -102,14 +104,14 @@ func (p *Plugin) Configure(req pluginsdk.ConfigureRequest) error {
 	if p.closed {
 		return ErrClosed
 	}
-	if p.db != nil {
+	if p.kv != nil {
 		return errors.New("badger plugin: already configured")
 	}
-	db, err := bdb.Open(badgerOptions(cfg, logger))
+	kv, err := openKV(badgerOptions(cfg, logger))
 	if err != nil {
 		return fmt.Errorf("open badger at %s: %w", cfg.Dir, err)
 	}
-	p.db, p.logger = db, logger
+	p.kv, p.logger = kv, logger
 	logger.Info("badger store open", "dir", cfg.Dir, "sync_writes", cfg.SyncWrites,
 		"value_log_gc_interval", cfg.ValueLogGCInterval.String())
 	if cfg.ValueLogGCInterval > 0 {
@@ -135,7 +137,7 @@ func badgerOptions(cfg Config, logger hclog.Logger) bdb.Options {
 		WithValueLogFileSize(int64(cfg.ValueLogFileSizeMB) << 20).
 		WithValueThreshold(threshold).
 		WithNumCompactors(numCompactors).
-		WithDetectConflicts(false). // each group's writes are serialized here
+		WithDetectConflicts(false). // no transaction reads what it writes
 		WithMetricsEnabled(false)
 }
 
@@ -162,7 +164,7 @@ func (p *Plugin) gcOnce(discardRatio float64) {
 			return
 		default:
 		}
-		err := p.db.RunValueLogGC(discardRatio)
+		err := p.kv.db.RunValueLogGC(discardRatio)
 		switch {
 		case err == nil:
 			continue
@@ -189,10 +191,10 @@ func (p *Plugin) Close() error {
 		close(p.stopGC)
 		<-p.gcDone
 	}
-	if p.db == nil {
+	if p.kv == nil {
 		return nil
 	}
-	if err := p.db.Close(); err != nil {
+	if err := p.kv.close(); err != nil {
 		return fmt.Errorf("close badger: %w", err)
 	}
 	p.logger.Info("badger store closed")
@@ -209,7 +211,7 @@ func (p *Plugin) LogStore(group string) (raft.LogStore, error) {
 	if s, ok := p.logs[group]; ok {
 		return s, nil
 	}
-	s, err := newLogStore(p.db, group)
+	s, err := newLogStore(p.kv, group)
 	if err != nil {
 		return nil, fmt.Errorf("log store of group %q: %w", group, err)
 	}
@@ -227,7 +229,7 @@ func (p *Plugin) StableStore(group string) (raft.StableStore, error) {
 	if s, ok := p.stables[group]; ok {
 		return s, nil
 	}
-	s := newStableStore(p.db, group)
+	s := newStableStore(p.kv, group)
 	p.stables[group] = s
 	return s, nil
 }
@@ -237,7 +239,7 @@ func (p *Plugin) openLocked() error {
 	switch {
 	case p.closed:
 		return ErrClosed
-	case p.db == nil:
+	case p.kv == nil:
 		return ErrNotConfigured
 	}
 	return nil

@@ -298,7 +298,7 @@ func TestBigBatches(t *testing.T) {
 	for i := uint64(65); i <= 5064; i++ {
 		small = append(small, &raft.Log{Index: i, Term: 2, Data: []byte("x")})
 	}
-	if max := p.db.MaxBatchCount(); int64(len(small)) <= max {
+	if max := p.kv.db.MaxBatchCount(); int64(len(small)) <= max {
 		t.Fatalf("a transaction holds %d entries; the test needs more than that", max)
 	}
 	mustStore(t, s, small)

@@ -16,25 +16,23 @@ var _ raft.StableStore = (*StableStore)(nil)
 // StableStore is one group's raft stable state. Writes are synced when
 // the plugin's sync_writes is on.
 type StableStore struct {
-	db     *bdb.DB
+	kv     *kv
 	prefix []byte
 }
 
-func newStableStore(db *bdb.DB, group string) *StableStore {
-	return &StableStore{db: db, prefix: groupPrefix(kindStable, group, 0)}
+func newStableStore(kv *kv, group string) *StableStore {
+	return &StableStore{kv: kv, prefix: groupPrefix(kindStable, group, 0)}
 }
 
 // Set stores val under key.
 func (s *StableStore) Set(key, val []byte) error {
-	return s.db.Update(func(txn *bdb.Txn) error {
-		return txn.Set(stableKey(s.prefix, key), val)
-	})
+	return s.kv.apply([]op{{key: stableKey(s.prefix, key), val: val}})
 }
 
 // Get returns the value of key, or pluginsdk.ErrKeyNotFound.
 func (s *StableStore) Get(key []byte) ([]byte, error) {
 	var val []byte
-	err := s.db.View(func(txn *bdb.Txn) error {
+	err := s.kv.view(func(txn *bdb.Txn) error {
 		item, err := txn.Get(stableKey(s.prefix, key))
 		if err != nil {
 			return err
