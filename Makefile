@@ -31,5 +31,10 @@ proto:
 	  --go-grpc_out=paths=source_relative:pluginsdk/proto \
 	  pluginsdk/proto/storage.proto
 
+# Runs a local 3-node cluster (examples/cluster, data and logs in data/);
+# Ctrl-C stops it.
+run: build
+	./examples/cluster/run.sh
+
 clean:
 	rm -rf $(BIN)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -29,11 +30,15 @@ type Capabilities struct {
 type Client struct {
 	rpc         storagepb.StorageClient
 	callTimeout time.Duration
+
+	mu   sync.Mutex
+	logs map[string]*LogStore // one per group: it holds the read-ahead
 }
 
 // NewClient returns a Client on a gRPC connection to a plugin.
 func NewClient(cc grpc.ClientConnInterface) *Client {
-	return &Client{rpc: storagepb.NewStorageClient(cc), callTimeout: DefaultCallTimeout}
+	return &Client{rpc: storagepb.NewStorageClient(cc), callTimeout: DefaultCallTimeout,
+		logs: map[string]*LogStore{}}
 }
 
 // SetCallTimeout changes the bound on unary calls (zero: no bound).
@@ -51,7 +56,16 @@ func (c *Client) Configure(dataDir string, config json.RawMessage) (Capabilities
 }
 
 // LogStore returns the raft.LogStore of group.
-func (c *Client) LogStore(group string) *LogStore { return &LogStore{c: c, group: group} }
+func (c *Client) LogStore(group string) *LogStore {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.logs[group]
+	if !ok {
+		s = &LogStore{c: c, group: group}
+		c.logs[group] = s
+	}
+	return s
+}
 
 // StableStore returns the raft.StableStore of group.
 func (c *Client) StableStore(group string) *StableStore { return &StableStore{c: c, group: group} }

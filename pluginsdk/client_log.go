@@ -1,15 +1,29 @@
 package pluginsdk
 
 import (
+	"sync"
+
 	"github.com/hashicorp/raft"
 
 	storagepb "github.com/stratadb/strata/pluginsdk/proto"
+)
+
+// ReadAhead is how many logs a GetLog that misses fetches at once (within
+// ReadAheadBytes): raft reads logs in order when it replicates or applies,
+// so one round trip then serves the next reads.
+const (
+	ReadAhead      = 256
+	ReadAheadBytes = 4 << 20
 )
 
 // LogStore is a group's raft.LogStore served by a plugin.
 type LogStore struct {
 	c     *Client
 	group string
+
+	mu    sync.Mutex
+	ahead []*storagepb.Log // consecutive logs read ahead
+	gen   uint64           // bumps on every write; stale reads are dropped
 }
 
 var _ raft.LogStore = (*LogStore)(nil)
@@ -37,19 +51,54 @@ func (s *LogStore) LastIndex() (uint64, error) {
 }
 
 // GetLog implements raft.LogStore. A missing index is raft.ErrLogNotFound
-// itself.
+// itself. A miss in the read-ahead fetches the next ReadAhead logs.
 func (s *LogStore) GetLog(index uint64, log *raft.Log) error {
+	if s.fromAhead(index, log) {
+		return nil
+	}
+	s.mu.Lock()
+	gen := s.gen
+	s.mu.Unlock()
 	ctx, cancel := s.c.callContext()
 	defer cancel()
-	resp, err := s.c.rpc.GetLog(ctx, &storagepb.GetLogRequest{Group: s.group, Index: index})
+	resp, err := s.c.rpc.GetLogs(ctx, &storagepb.GetLogsRequest{
+		Group: s.group, From: index, MaxCount: ReadAhead, MaxBytes: ReadAheadBytes})
 	if err != nil {
 		return remoteError("get log", err)
 	}
-	if !resp.GetFound() {
+	logs := resp.GetLogs()
+	if len(logs) == 0 || logs[0].GetIndex() != index {
 		return raft.ErrLogNotFound
 	}
-	logFromProto(resp.GetLog(), log)
+	logFromProto(logs[0], log)
+	s.mu.Lock()
+	if s.gen == gen {
+		s.ahead = logs
+	}
+	s.mu.Unlock()
 	return nil
+}
+
+func (s *LogStore) fromAhead(index uint64, log *raft.Log) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.ahead) == 0 {
+		return false
+	}
+	first := s.ahead[0].GetIndex()
+	if index < first || index-first >= uint64(len(s.ahead)) {
+		return false
+	}
+	logFromProto(s.ahead[index-first], log)
+	return true
+}
+
+// invalidate drops the read-ahead before a write.
+func (s *LogStore) invalidate() {
+	s.mu.Lock()
+	s.ahead = nil
+	s.gen++
+	s.mu.Unlock()
 }
 
 // StoreLog implements raft.LogStore.
@@ -60,6 +109,7 @@ func (s *LogStore) StoreLog(log *raft.Log) error {
 // StoreLogs implements raft.LogStore. It returns once the plugin says the
 // logs are stored.
 func (s *LogStore) StoreLogs(logs []*raft.Log) error {
+	s.invalidate()
 	req := &storagepb.StoreLogsRequest{Group: s.group, Logs: make([]*storagepb.Log, len(logs))}
 	for i, l := range logs {
 		req.Logs[i] = logToProto(l)
@@ -74,6 +124,7 @@ func (s *LogStore) StoreLogs(logs []*raft.Log) error {
 
 // DeleteRange implements raft.LogStore.
 func (s *LogStore) DeleteRange(min, max uint64) error {
+	s.invalidate()
 	ctx, cancel := s.c.callContext()
 	defer cancel()
 	_, err := s.c.rpc.DeleteRange(ctx, &storagepb.DeleteRangeRequest{Group: s.group, Min: min, Max: max})

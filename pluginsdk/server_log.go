@@ -91,3 +91,28 @@ func (s *Server) LogStoreInfo(_ context.Context, req *storagepb.GroupRequest) (*
 	m, ok := st.(raft.MonotonicLogStore)
 	return &storagepb.LogStoreInfoResponse{Monotonic: ok && m.IsMonotonic()}, nil
 }
+
+// GetLogs serves consecutive logs from req.From until a missing index, the
+// count or the size limit; at least one log when From is present.
+func (s *Server) GetLogs(_ context.Context, req *storagepb.GetLogsRequest) (*storagepb.GetLogsResponse, error) {
+	st, err := s.logStore(req.GetGroup())
+	if err != nil {
+		return nil, err
+	}
+	resp := &storagepb.GetLogsResponse{}
+	size := uint64(0)
+	for idx := req.GetFrom(); len(resp.Logs) < int(req.GetMaxCount()); idx++ {
+		var l raft.Log
+		if err := st.GetLog(idx, &l); err == raft.ErrLogNotFound {
+			break
+		} else if err != nil {
+			return nil, storeError("get logs", err)
+		}
+		size += uint64(len(l.Data) + len(l.Extensions))
+		if len(resp.Logs) > 0 && size > req.GetMaxBytes() {
+			break
+		}
+		resp.Logs = append(resp.Logs, logToProto(&l))
+	}
+	return resp, nil
+}

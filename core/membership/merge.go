@@ -30,7 +30,7 @@ func (m *Membership) admit(mem Member, direct bool) error {
 	case mem.Name == "" || mem.Cluster == "":
 		return fmt.Errorf("member without a name or cluster address: %+v", mem)
 	case mem.ClusterName != self.ClusterName:
-		return fmt.Errorf("member %q at %s is in cluster %q, this node is in cluster %q",
+		return fmt.Errorf("member %q at %s is in cluster %q, not in cluster %q",
 			mem.Name, mem.Cluster, mem.ClusterName, self.ClusterName)
 	}
 	m.mu.Lock()

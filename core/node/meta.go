@@ -35,7 +35,7 @@ func (n *Node) startMeta() error {
 	n.fsm = meta.NewFSM()
 	cfg.FSM = n.fsm
 	cfg.Raft = n.raftConfig
-	cfg.Logger = n.logger.Named("meta")
+	cfg.Logger = n.root.Named("meta")
 	n.meta, err = raftgroup.Start(n.mux, cfg)
 	if err != nil {
 		return err

@@ -46,7 +46,8 @@ func WithMembershipInterval(d time.Duration) Option {
 // Node is one strata server.
 type Node struct {
 	cfg            *config.Config
-	logger         hclog.Logger
+	root           hclog.Logger // parent of every component's logger
+	logger         hclog.Logger // the node's own lines
 	raftConfig     *raft.Config
 	memberInterval time.Duration
 
@@ -77,7 +78,7 @@ func New(cfg *config.Config, logger hclog.Logger, opts ...Option) (*Node, error)
 		logger = hclog.NewNullLogger()
 	}
 	n := &Node{
-		cfg: cfg, logger: logger, raftConfig: raftgroup.DefaultConfig().Raft,
+		cfg: cfg, root: logger, logger: logger.Named("node"), raftConfig: raftgroup.DefaultConfig().Raft,
 		memberInterval: membership.DefaultInterval, stopCh: make(chan struct{}), logged: map[string]bool{},
 	}
 	for _, o := range opts {
@@ -117,13 +118,13 @@ func (n *Node) Start() error {
 }
 
 func (n *Node) openStorage() error {
-	host, err := storage.Open(n.cfg.StorageConfig(n.logger.Named("storage")))
+	host, err := storage.Open(n.cfg.StorageConfig(n.root.Named("storage")))
 	n.host = host
 	return err
 }
 
 func (n *Node) listen() error {
-	mux, err := raftgroup.Listen(n.cfg.Cluster.Listen, raftgroup.MuxConfig{Logger: n.logger.Named("mux")})
+	mux, err := raftgroup.Listen(n.cfg.Cluster.Listen, raftgroup.MuxConfig{Logger: n.root.Named("mux")})
 	n.mux = mux
 	return err
 }
@@ -139,7 +140,7 @@ func (n *Node) startMembership() error {
 		Tags: n.cfg.Tags, ClusterName: n.cfg.Cluster.Name, Bootstrapped: n.metaHasState(),
 	}
 	cfg.Routes, cfg.Layer, cfg.Interval = n.cfg.Cluster.Routes, layer, n.memberInterval
-	cfg.Logger = n.logger.Named("membership")
+	cfg.Logger = n.root.Named("membership")
 	n.members, err = membership.New(cfg)
 	if err != nil {
 		_ = layer.Close()
@@ -152,7 +153,7 @@ func (n *Node) startMembership() error {
 func (n *Node) startHTTP() error {
 	s, err := monitor.Start(monitor.Config{
 		Addr: n.cfg.HTTP, ServerName: n.cfg.ServerName, ClusterName: n.cfg.Cluster.Name,
-		Members: n.members.Members, Meta: n.meta.Raft(), Logger: n.logger.Named("monitor"),
+		Members: n.members.Members, Meta: n.meta.Raft(), Logger: n.root.Named("monitor"),
 	})
 	n.http = s
 	return err

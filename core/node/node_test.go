@@ -2,6 +2,7 @@ package node
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -28,6 +29,7 @@ func TestMain(m *testing.M) {
 }
 
 func runTests(m *testing.M) int {
+	flag.Parse()
 	if !testing.Short() {
 		dir, err := os.MkdirTemp("", "strata-node-test")
 		if err != nil {
@@ -235,8 +237,8 @@ func TestBootstrapJoinRestart(t *testing.T) {
 			t.Fatalf("term after restart = %d; want > %d", got, term)
 		}
 	}
-	if got := metaServers(nodes[3]); got != "n1,n2,n3,n4" {
-		t.Fatalf("meta servers after restart = %s", got)
+	for _, n := range nodes {
+		waitFor(t, "the meta state restored on "+n.cfg.ServerName, func() bool { return metaServers(n) == "n1,n2,n3,n4" })
 	}
 }
 

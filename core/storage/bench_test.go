@@ -7,6 +7,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/stratadb/strata/core/raftgroup"
+	"github.com/stratadb/strata/pluginsdk/storebench"
 )
 
 // hostPerNode returns a newStores function for raftgroup.BenchApply whose
@@ -52,6 +53,26 @@ func BenchmarkApply3Node(b *testing.B) {
 	for _, p := range []string{"badger", "file"} {
 		b.Run(fmt.Sprintf("plugin=%s", p), func(b *testing.B) {
 			raftgroup.BenchApply(b, hostPerNode(b, p, "file"))
+		})
+	}
+}
+
+// BenchmarkPluginStoreLogs measures StoreLogs of 64 × 128 B entries
+// through each plugin binary over gRPC, fsync on. Compare with the same
+// stores in process: go test -bench StoreLogs ./plugins/...
+func BenchmarkPluginStoreLogs(b *testing.B) {
+	for _, p := range []string{"badger", "file"} {
+		b.Run("plugin="+p, func(b *testing.B) {
+			storebench.StoreLogs(b, hostPerNode(b, p, "file")(b, "n0", "bench").Log)
+		})
+	}
+}
+
+// BenchmarkPluginGetLog measures GetLog through each plugin binary.
+func BenchmarkPluginGetLog(b *testing.B) {
+	for _, p := range []string{"badger", "file"} {
+		b.Run("plugin="+p, func(b *testing.B) {
+			storebench.GetLog(b, hostPerNode(b, p, "file")(b, "n0", "bench").Log)
 		})
 	}
 }

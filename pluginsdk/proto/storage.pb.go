@@ -497,6 +497,120 @@ func (x *LogStoreInfoResponse) GetMonotonic() bool {
 	return false
 }
 
+type GetLogsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Group         string                 `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`
+	From          uint64                 `protobuf:"varint,2,opt,name=from,proto3" json:"from,omitempty"`
+	MaxCount      uint32                 `protobuf:"varint,3,opt,name=max_count,json=maxCount,proto3" json:"max_count,omitempty"`
+	MaxBytes      uint64                 `protobuf:"varint,4,opt,name=max_bytes,json=maxBytes,proto3" json:"max_bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetLogsRequest) Reset() {
+	*x = GetLogsRequest{}
+	mi := &file_storage_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetLogsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetLogsRequest) ProtoMessage() {}
+
+func (x *GetLogsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_storage_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetLogsRequest.ProtoReflect.Descriptor instead.
+func (*GetLogsRequest) Descriptor() ([]byte, []int) {
+	return file_storage_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *GetLogsRequest) GetGroup() string {
+	if x != nil {
+		return x.Group
+	}
+	return ""
+}
+
+func (x *GetLogsRequest) GetFrom() uint64 {
+	if x != nil {
+		return x.From
+	}
+	return 0
+}
+
+func (x *GetLogsRequest) GetMaxCount() uint32 {
+	if x != nil {
+		return x.MaxCount
+	}
+	return 0
+}
+
+func (x *GetLogsRequest) GetMaxBytes() uint64 {
+	if x != nil {
+		return x.MaxBytes
+	}
+	return 0
+}
+
+// logs start at from and stop at the first missing index; empty when from
+// is missing.
+type GetLogsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Logs          []*Log                 `protobuf:"bytes,1,rep,name=logs,proto3" json:"logs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetLogsResponse) Reset() {
+	*x = GetLogsResponse{}
+	mi := &file_storage_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetLogsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetLogsResponse) ProtoMessage() {}
+
+func (x *GetLogsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_storage_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetLogsResponse.ProtoReflect.Descriptor instead.
+func (*GetLogsResponse) Descriptor() ([]byte, []int) {
+	return file_storage_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *GetLogsResponse) GetLogs() []*Log {
+	if x != nil {
+		return x.Logs
+	}
+	return nil
+}
+
 type StoreLogsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Group         string                 `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`
@@ -507,7 +621,7 @@ type StoreLogsRequest struct {
 
 func (x *StoreLogsRequest) Reset() {
 	*x = StoreLogsRequest{}
-	mi := &file_storage_proto_msgTypes[9]
+	mi := &file_storage_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -519,7 +633,7 @@ func (x *StoreLogsRequest) String() string {
 func (*StoreLogsRequest) ProtoMessage() {}
 
 func (x *StoreLogsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[9]
+	mi := &file_storage_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -532,7 +646,7 @@ func (x *StoreLogsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoreLogsRequest.ProtoReflect.Descriptor instead.
 func (*StoreLogsRequest) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{9}
+	return file_storage_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *StoreLogsRequest) GetGroup() string {
@@ -560,7 +674,7 @@ type DeleteRangeRequest struct {
 
 func (x *DeleteRangeRequest) Reset() {
 	*x = DeleteRangeRequest{}
-	mi := &file_storage_proto_msgTypes[10]
+	mi := &file_storage_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -572,7 +686,7 @@ func (x *DeleteRangeRequest) String() string {
 func (*DeleteRangeRequest) ProtoMessage() {}
 
 func (x *DeleteRangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[10]
+	mi := &file_storage_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -585,7 +699,7 @@ func (x *DeleteRangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRangeRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRangeRequest) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{10}
+	return file_storage_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DeleteRangeRequest) GetGroup() string {
@@ -620,7 +734,7 @@ type SetRequest struct {
 
 func (x *SetRequest) Reset() {
 	*x = SetRequest{}
-	mi := &file_storage_proto_msgTypes[11]
+	mi := &file_storage_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -632,7 +746,7 @@ func (x *SetRequest) String() string {
 func (*SetRequest) ProtoMessage() {}
 
 func (x *SetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[11]
+	mi := &file_storage_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -645,7 +759,7 @@ func (x *SetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetRequest.ProtoReflect.Descriptor instead.
 func (*SetRequest) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{11}
+	return file_storage_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SetRequest) GetGroup() string {
@@ -680,7 +794,7 @@ type SetUint64Request struct {
 
 func (x *SetUint64Request) Reset() {
 	*x = SetUint64Request{}
-	mi := &file_storage_proto_msgTypes[12]
+	mi := &file_storage_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -692,7 +806,7 @@ func (x *SetUint64Request) String() string {
 func (*SetUint64Request) ProtoMessage() {}
 
 func (x *SetUint64Request) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[12]
+	mi := &file_storage_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -705,7 +819,7 @@ func (x *SetUint64Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetUint64Request.ProtoReflect.Descriptor instead.
 func (*SetUint64Request) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{12}
+	return file_storage_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SetUint64Request) GetGroup() string {
@@ -739,7 +853,7 @@ type GetRequest struct {
 
 func (x *GetRequest) Reset() {
 	*x = GetRequest{}
-	mi := &file_storage_proto_msgTypes[13]
+	mi := &file_storage_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -751,7 +865,7 @@ func (x *GetRequest) String() string {
 func (*GetRequest) ProtoMessage() {}
 
 func (x *GetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[13]
+	mi := &file_storage_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -764,7 +878,7 @@ func (x *GetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRequest.ProtoReflect.Descriptor instead.
 func (*GetRequest) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{13}
+	return file_storage_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetRequest) GetGroup() string {
@@ -792,7 +906,7 @@ type GetResponse struct {
 
 func (x *GetResponse) Reset() {
 	*x = GetResponse{}
-	mi := &file_storage_proto_msgTypes[14]
+	mi := &file_storage_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -804,7 +918,7 @@ func (x *GetResponse) String() string {
 func (*GetResponse) ProtoMessage() {}
 
 func (x *GetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[14]
+	mi := &file_storage_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -817,7 +931,7 @@ func (x *GetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetResponse.ProtoReflect.Descriptor instead.
 func (*GetResponse) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{14}
+	return file_storage_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetResponse) GetFound() bool {
@@ -844,7 +958,7 @@ type GetUint64Response struct {
 
 func (x *GetUint64Response) Reset() {
 	*x = GetUint64Response{}
-	mi := &file_storage_proto_msgTypes[15]
+	mi := &file_storage_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -856,7 +970,7 @@ func (x *GetUint64Response) String() string {
 func (*GetUint64Response) ProtoMessage() {}
 
 func (x *GetUint64Response) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[15]
+	mi := &file_storage_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -869,7 +983,7 @@ func (x *GetUint64Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUint64Response.ProtoReflect.Descriptor instead.
 func (*GetUint64Response) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{15}
+	return file_storage_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetUint64Response) GetFound() bool {
@@ -902,7 +1016,7 @@ type SnapshotMeta struct {
 
 func (x *SnapshotMeta) Reset() {
 	*x = SnapshotMeta{}
-	mi := &file_storage_proto_msgTypes[16]
+	mi := &file_storage_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -914,7 +1028,7 @@ func (x *SnapshotMeta) String() string {
 func (*SnapshotMeta) ProtoMessage() {}
 
 func (x *SnapshotMeta) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[16]
+	mi := &file_storage_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -927,7 +1041,7 @@ func (x *SnapshotMeta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotMeta.ProtoReflect.Descriptor instead.
 func (*SnapshotMeta) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{16}
+	return file_storage_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SnapshotMeta) GetVersion() int32 {
@@ -990,7 +1104,7 @@ type SnapshotCreate struct {
 
 func (x *SnapshotCreate) Reset() {
 	*x = SnapshotCreate{}
-	mi := &file_storage_proto_msgTypes[17]
+	mi := &file_storage_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1002,7 +1116,7 @@ func (x *SnapshotCreate) String() string {
 func (*SnapshotCreate) ProtoMessage() {}
 
 func (x *SnapshotCreate) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[17]
+	mi := &file_storage_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1015,7 +1129,7 @@ func (x *SnapshotCreate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotCreate.ProtoReflect.Descriptor instead.
 func (*SnapshotCreate) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{17}
+	return file_storage_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SnapshotCreate) GetGroup() string {
@@ -1042,7 +1156,7 @@ type SnapshotFinish struct {
 
 func (x *SnapshotFinish) Reset() {
 	*x = SnapshotFinish{}
-	mi := &file_storage_proto_msgTypes[18]
+	mi := &file_storage_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1054,7 +1168,7 @@ func (x *SnapshotFinish) String() string {
 func (*SnapshotFinish) ProtoMessage() {}
 
 func (x *SnapshotFinish) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[18]
+	mi := &file_storage_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1067,7 +1181,7 @@ func (x *SnapshotFinish) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotFinish.ProtoReflect.Descriptor instead.
 func (*SnapshotFinish) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{18}
+	return file_storage_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SnapshotFinish) GetCancel() bool {
@@ -1091,7 +1205,7 @@ type SnapshotWrite struct {
 
 func (x *SnapshotWrite) Reset() {
 	*x = SnapshotWrite{}
-	mi := &file_storage_proto_msgTypes[19]
+	mi := &file_storage_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1103,7 +1217,7 @@ func (x *SnapshotWrite) String() string {
 func (*SnapshotWrite) ProtoMessage() {}
 
 func (x *SnapshotWrite) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[19]
+	mi := &file_storage_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1116,7 +1230,7 @@ func (x *SnapshotWrite) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotWrite.ProtoReflect.Descriptor instead.
 func (*SnapshotWrite) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{19}
+	return file_storage_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SnapshotWrite) GetKind() isSnapshotWrite_Kind {
@@ -1187,7 +1301,7 @@ type SnapshotWriteResult struct {
 
 func (x *SnapshotWriteResult) Reset() {
 	*x = SnapshotWriteResult{}
-	mi := &file_storage_proto_msgTypes[20]
+	mi := &file_storage_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1199,7 +1313,7 @@ func (x *SnapshotWriteResult) String() string {
 func (*SnapshotWriteResult) ProtoMessage() {}
 
 func (x *SnapshotWriteResult) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[20]
+	mi := &file_storage_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1212,7 +1326,7 @@ func (x *SnapshotWriteResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotWriteResult.ProtoReflect.Descriptor instead.
 func (*SnapshotWriteResult) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{20}
+	return file_storage_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SnapshotWriteResult) GetId() string {
@@ -1238,7 +1352,7 @@ type ListSnapshotsResponse struct {
 
 func (x *ListSnapshotsResponse) Reset() {
 	*x = ListSnapshotsResponse{}
-	mi := &file_storage_proto_msgTypes[21]
+	mi := &file_storage_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1250,7 +1364,7 @@ func (x *ListSnapshotsResponse) String() string {
 func (*ListSnapshotsResponse) ProtoMessage() {}
 
 func (x *ListSnapshotsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[21]
+	mi := &file_storage_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1263,7 +1377,7 @@ func (x *ListSnapshotsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSnapshotsResponse.ProtoReflect.Descriptor instead.
 func (*ListSnapshotsResponse) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{21}
+	return file_storage_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListSnapshotsResponse) GetSnapshots() []*SnapshotMeta {
@@ -1283,7 +1397,7 @@ type OpenSnapshotRequest struct {
 
 func (x *OpenSnapshotRequest) Reset() {
 	*x = OpenSnapshotRequest{}
-	mi := &file_storage_proto_msgTypes[22]
+	mi := &file_storage_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1295,7 +1409,7 @@ func (x *OpenSnapshotRequest) String() string {
 func (*OpenSnapshotRequest) ProtoMessage() {}
 
 func (x *OpenSnapshotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[22]
+	mi := &file_storage_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1308,7 +1422,7 @@ func (x *OpenSnapshotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpenSnapshotRequest.ProtoReflect.Descriptor instead.
 func (*OpenSnapshotRequest) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{22}
+	return file_storage_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *OpenSnapshotRequest) GetGroup() string {
@@ -1335,7 +1449,7 @@ type SnapshotChunk struct {
 
 func (x *SnapshotChunk) Reset() {
 	*x = SnapshotChunk{}
-	mi := &file_storage_proto_msgTypes[23]
+	mi := &file_storage_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1347,7 +1461,7 @@ func (x *SnapshotChunk) String() string {
 func (*SnapshotChunk) ProtoMessage() {}
 
 func (x *SnapshotChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[23]
+	mi := &file_storage_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1360,7 +1474,7 @@ func (x *SnapshotChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotChunk.ProtoReflect.Descriptor instead.
 func (*SnapshotChunk) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{23}
+	return file_storage_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *SnapshotChunk) GetMeta() *SnapshotMeta {
@@ -1411,7 +1525,14 @@ const file_storage_proto_rawDesc = "" +
 	"\x05found\x18\x01 \x01(\bR\x05found\x12(\n" +
 	"\x03log\x18\x02 \x01(\v2\x16.strata.storage.v1.LogR\x03log\"4\n" +
 	"\x14LogStoreInfoResponse\x12\x1c\n" +
-	"\tmonotonic\x18\x01 \x01(\bR\tmonotonic\"T\n" +
+	"\tmonotonic\x18\x01 \x01(\bR\tmonotonic\"t\n" +
+	"\x0eGetLogsRequest\x12\x14\n" +
+	"\x05group\x18\x01 \x01(\tR\x05group\x12\x12\n" +
+	"\x04from\x18\x02 \x01(\x04R\x04from\x12\x1b\n" +
+	"\tmax_count\x18\x03 \x01(\rR\bmaxCount\x12\x1b\n" +
+	"\tmax_bytes\x18\x04 \x01(\x04R\bmaxBytes\"=\n" +
+	"\x0fGetLogsResponse\x12*\n" +
+	"\x04logs\x18\x01 \x03(\v2\x16.strata.storage.v1.LogR\x04logs\"T\n" +
 	"\x10StoreLogsRequest\x12\x14\n" +
 	"\x05group\x18\x01 \x01(\tR\x05group\x12*\n" +
 	"\x04logs\x18\x02 \x03(\v2\x16.strata.storage.v1.LogR\x04logs\"N\n" +
@@ -1466,13 +1587,14 @@ const file_storage_proto_rawDesc = "" +
 	"\x02id\x18\x02 \x01(\tR\x02id\"X\n" +
 	"\rSnapshotChunk\x123\n" +
 	"\x04meta\x18\x01 \x01(\v2\x1f.strata.storage.v1.SnapshotMetaR\x04meta\x12\x12\n" +
-	"\x04data\x18\x02 \x01(\fR\x04data2\x83\t\n" +
+	"\x04data\x18\x02 \x01(\fR\x04data2\xd5\t\n" +
 	"\aStorage\x12V\n" +
 	"\tConfigure\x12#.strata.storage.v1.ConfigureRequest\x1a$.strata.storage.v1.ConfigureResponse\x12O\n" +
 	"\n" +
 	"FirstIndex\x12\x1f.strata.storage.v1.GroupRequest\x1a .strata.storage.v1.IndexResponse\x12N\n" +
 	"\tLastIndex\x12\x1f.strata.storage.v1.GroupRequest\x1a .strata.storage.v1.IndexResponse\x12M\n" +
-	"\x06GetLog\x12 .strata.storage.v1.GetLogRequest\x1a!.strata.storage.v1.GetLogResponse\x12J\n" +
+	"\x06GetLog\x12 .strata.storage.v1.GetLogRequest\x1a!.strata.storage.v1.GetLogResponse\x12P\n" +
+	"\aGetLogs\x12!.strata.storage.v1.GetLogsRequest\x1a\".strata.storage.v1.GetLogsResponse\x12J\n" +
 	"\tStoreLogs\x12#.strata.storage.v1.StoreLogsRequest\x1a\x18.strata.storage.v1.Empty\x12N\n" +
 	"\vDeleteRange\x12%.strata.storage.v1.DeleteRangeRequest\x1a\x18.strata.storage.v1.Empty\x12X\n" +
 	"\fLogStoreInfo\x12\x1f.strata.storage.v1.GroupRequest\x1a'.strata.storage.v1.LogStoreInfoResponse\x12>\n" +
@@ -1496,7 +1618,7 @@ func file_storage_proto_rawDescGZIP() []byte {
 	return file_storage_proto_rawDescData
 }
 
-var file_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_storage_proto_goTypes = []any{
 	(*Empty)(nil),                 // 0: strata.storage.v1.Empty
 	(*ConfigureRequest)(nil),      // 1: strata.storage.v1.ConfigureRequest
@@ -1507,63 +1629,68 @@ var file_storage_proto_goTypes = []any{
 	(*GetLogRequest)(nil),         // 6: strata.storage.v1.GetLogRequest
 	(*GetLogResponse)(nil),        // 7: strata.storage.v1.GetLogResponse
 	(*LogStoreInfoResponse)(nil),  // 8: strata.storage.v1.LogStoreInfoResponse
-	(*StoreLogsRequest)(nil),      // 9: strata.storage.v1.StoreLogsRequest
-	(*DeleteRangeRequest)(nil),    // 10: strata.storage.v1.DeleteRangeRequest
-	(*SetRequest)(nil),            // 11: strata.storage.v1.SetRequest
-	(*SetUint64Request)(nil),      // 12: strata.storage.v1.SetUint64Request
-	(*GetRequest)(nil),            // 13: strata.storage.v1.GetRequest
-	(*GetResponse)(nil),           // 14: strata.storage.v1.GetResponse
-	(*GetUint64Response)(nil),     // 15: strata.storage.v1.GetUint64Response
-	(*SnapshotMeta)(nil),          // 16: strata.storage.v1.SnapshotMeta
-	(*SnapshotCreate)(nil),        // 17: strata.storage.v1.SnapshotCreate
-	(*SnapshotFinish)(nil),        // 18: strata.storage.v1.SnapshotFinish
-	(*SnapshotWrite)(nil),         // 19: strata.storage.v1.SnapshotWrite
-	(*SnapshotWriteResult)(nil),   // 20: strata.storage.v1.SnapshotWriteResult
-	(*ListSnapshotsResponse)(nil), // 21: strata.storage.v1.ListSnapshotsResponse
-	(*OpenSnapshotRequest)(nil),   // 22: strata.storage.v1.OpenSnapshotRequest
-	(*SnapshotChunk)(nil),         // 23: strata.storage.v1.SnapshotChunk
+	(*GetLogsRequest)(nil),        // 9: strata.storage.v1.GetLogsRequest
+	(*GetLogsResponse)(nil),       // 10: strata.storage.v1.GetLogsResponse
+	(*StoreLogsRequest)(nil),      // 11: strata.storage.v1.StoreLogsRequest
+	(*DeleteRangeRequest)(nil),    // 12: strata.storage.v1.DeleteRangeRequest
+	(*SetRequest)(nil),            // 13: strata.storage.v1.SetRequest
+	(*SetUint64Request)(nil),      // 14: strata.storage.v1.SetUint64Request
+	(*GetRequest)(nil),            // 15: strata.storage.v1.GetRequest
+	(*GetResponse)(nil),           // 16: strata.storage.v1.GetResponse
+	(*GetUint64Response)(nil),     // 17: strata.storage.v1.GetUint64Response
+	(*SnapshotMeta)(nil),          // 18: strata.storage.v1.SnapshotMeta
+	(*SnapshotCreate)(nil),        // 19: strata.storage.v1.SnapshotCreate
+	(*SnapshotFinish)(nil),        // 20: strata.storage.v1.SnapshotFinish
+	(*SnapshotWrite)(nil),         // 21: strata.storage.v1.SnapshotWrite
+	(*SnapshotWriteResult)(nil),   // 22: strata.storage.v1.SnapshotWriteResult
+	(*ListSnapshotsResponse)(nil), // 23: strata.storage.v1.ListSnapshotsResponse
+	(*OpenSnapshotRequest)(nil),   // 24: strata.storage.v1.OpenSnapshotRequest
+	(*SnapshotChunk)(nil),         // 25: strata.storage.v1.SnapshotChunk
 }
 var file_storage_proto_depIdxs = []int32{
 	5,  // 0: strata.storage.v1.GetLogResponse.log:type_name -> strata.storage.v1.Log
-	5,  // 1: strata.storage.v1.StoreLogsRequest.logs:type_name -> strata.storage.v1.Log
-	16, // 2: strata.storage.v1.SnapshotCreate.meta:type_name -> strata.storage.v1.SnapshotMeta
-	17, // 3: strata.storage.v1.SnapshotWrite.create:type_name -> strata.storage.v1.SnapshotCreate
-	18, // 4: strata.storage.v1.SnapshotWrite.finish:type_name -> strata.storage.v1.SnapshotFinish
-	16, // 5: strata.storage.v1.ListSnapshotsResponse.snapshots:type_name -> strata.storage.v1.SnapshotMeta
-	16, // 6: strata.storage.v1.SnapshotChunk.meta:type_name -> strata.storage.v1.SnapshotMeta
-	1,  // 7: strata.storage.v1.Storage.Configure:input_type -> strata.storage.v1.ConfigureRequest
-	3,  // 8: strata.storage.v1.Storage.FirstIndex:input_type -> strata.storage.v1.GroupRequest
-	3,  // 9: strata.storage.v1.Storage.LastIndex:input_type -> strata.storage.v1.GroupRequest
-	6,  // 10: strata.storage.v1.Storage.GetLog:input_type -> strata.storage.v1.GetLogRequest
-	9,  // 11: strata.storage.v1.Storage.StoreLogs:input_type -> strata.storage.v1.StoreLogsRequest
-	10, // 12: strata.storage.v1.Storage.DeleteRange:input_type -> strata.storage.v1.DeleteRangeRequest
-	3,  // 13: strata.storage.v1.Storage.LogStoreInfo:input_type -> strata.storage.v1.GroupRequest
-	11, // 14: strata.storage.v1.Storage.Set:input_type -> strata.storage.v1.SetRequest
-	13, // 15: strata.storage.v1.Storage.Get:input_type -> strata.storage.v1.GetRequest
-	12, // 16: strata.storage.v1.Storage.SetUint64:input_type -> strata.storage.v1.SetUint64Request
-	13, // 17: strata.storage.v1.Storage.GetUint64:input_type -> strata.storage.v1.GetRequest
-	19, // 18: strata.storage.v1.Storage.CreateSnapshot:input_type -> strata.storage.v1.SnapshotWrite
-	3,  // 19: strata.storage.v1.Storage.ListSnapshots:input_type -> strata.storage.v1.GroupRequest
-	22, // 20: strata.storage.v1.Storage.OpenSnapshot:input_type -> strata.storage.v1.OpenSnapshotRequest
-	2,  // 21: strata.storage.v1.Storage.Configure:output_type -> strata.storage.v1.ConfigureResponse
-	4,  // 22: strata.storage.v1.Storage.FirstIndex:output_type -> strata.storage.v1.IndexResponse
-	4,  // 23: strata.storage.v1.Storage.LastIndex:output_type -> strata.storage.v1.IndexResponse
-	7,  // 24: strata.storage.v1.Storage.GetLog:output_type -> strata.storage.v1.GetLogResponse
-	0,  // 25: strata.storage.v1.Storage.StoreLogs:output_type -> strata.storage.v1.Empty
-	0,  // 26: strata.storage.v1.Storage.DeleteRange:output_type -> strata.storage.v1.Empty
-	8,  // 27: strata.storage.v1.Storage.LogStoreInfo:output_type -> strata.storage.v1.LogStoreInfoResponse
-	0,  // 28: strata.storage.v1.Storage.Set:output_type -> strata.storage.v1.Empty
-	14, // 29: strata.storage.v1.Storage.Get:output_type -> strata.storage.v1.GetResponse
-	0,  // 30: strata.storage.v1.Storage.SetUint64:output_type -> strata.storage.v1.Empty
-	15, // 31: strata.storage.v1.Storage.GetUint64:output_type -> strata.storage.v1.GetUint64Response
-	20, // 32: strata.storage.v1.Storage.CreateSnapshot:output_type -> strata.storage.v1.SnapshotWriteResult
-	21, // 33: strata.storage.v1.Storage.ListSnapshots:output_type -> strata.storage.v1.ListSnapshotsResponse
-	23, // 34: strata.storage.v1.Storage.OpenSnapshot:output_type -> strata.storage.v1.SnapshotChunk
-	21, // [21:35] is the sub-list for method output_type
-	7,  // [7:21] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	5,  // 1: strata.storage.v1.GetLogsResponse.logs:type_name -> strata.storage.v1.Log
+	5,  // 2: strata.storage.v1.StoreLogsRequest.logs:type_name -> strata.storage.v1.Log
+	18, // 3: strata.storage.v1.SnapshotCreate.meta:type_name -> strata.storage.v1.SnapshotMeta
+	19, // 4: strata.storage.v1.SnapshotWrite.create:type_name -> strata.storage.v1.SnapshotCreate
+	20, // 5: strata.storage.v1.SnapshotWrite.finish:type_name -> strata.storage.v1.SnapshotFinish
+	18, // 6: strata.storage.v1.ListSnapshotsResponse.snapshots:type_name -> strata.storage.v1.SnapshotMeta
+	18, // 7: strata.storage.v1.SnapshotChunk.meta:type_name -> strata.storage.v1.SnapshotMeta
+	1,  // 8: strata.storage.v1.Storage.Configure:input_type -> strata.storage.v1.ConfigureRequest
+	3,  // 9: strata.storage.v1.Storage.FirstIndex:input_type -> strata.storage.v1.GroupRequest
+	3,  // 10: strata.storage.v1.Storage.LastIndex:input_type -> strata.storage.v1.GroupRequest
+	6,  // 11: strata.storage.v1.Storage.GetLog:input_type -> strata.storage.v1.GetLogRequest
+	9,  // 12: strata.storage.v1.Storage.GetLogs:input_type -> strata.storage.v1.GetLogsRequest
+	11, // 13: strata.storage.v1.Storage.StoreLogs:input_type -> strata.storage.v1.StoreLogsRequest
+	12, // 14: strata.storage.v1.Storage.DeleteRange:input_type -> strata.storage.v1.DeleteRangeRequest
+	3,  // 15: strata.storage.v1.Storage.LogStoreInfo:input_type -> strata.storage.v1.GroupRequest
+	13, // 16: strata.storage.v1.Storage.Set:input_type -> strata.storage.v1.SetRequest
+	15, // 17: strata.storage.v1.Storage.Get:input_type -> strata.storage.v1.GetRequest
+	14, // 18: strata.storage.v1.Storage.SetUint64:input_type -> strata.storage.v1.SetUint64Request
+	15, // 19: strata.storage.v1.Storage.GetUint64:input_type -> strata.storage.v1.GetRequest
+	21, // 20: strata.storage.v1.Storage.CreateSnapshot:input_type -> strata.storage.v1.SnapshotWrite
+	3,  // 21: strata.storage.v1.Storage.ListSnapshots:input_type -> strata.storage.v1.GroupRequest
+	24, // 22: strata.storage.v1.Storage.OpenSnapshot:input_type -> strata.storage.v1.OpenSnapshotRequest
+	2,  // 23: strata.storage.v1.Storage.Configure:output_type -> strata.storage.v1.ConfigureResponse
+	4,  // 24: strata.storage.v1.Storage.FirstIndex:output_type -> strata.storage.v1.IndexResponse
+	4,  // 25: strata.storage.v1.Storage.LastIndex:output_type -> strata.storage.v1.IndexResponse
+	7,  // 26: strata.storage.v1.Storage.GetLog:output_type -> strata.storage.v1.GetLogResponse
+	10, // 27: strata.storage.v1.Storage.GetLogs:output_type -> strata.storage.v1.GetLogsResponse
+	0,  // 28: strata.storage.v1.Storage.StoreLogs:output_type -> strata.storage.v1.Empty
+	0,  // 29: strata.storage.v1.Storage.DeleteRange:output_type -> strata.storage.v1.Empty
+	8,  // 30: strata.storage.v1.Storage.LogStoreInfo:output_type -> strata.storage.v1.LogStoreInfoResponse
+	0,  // 31: strata.storage.v1.Storage.Set:output_type -> strata.storage.v1.Empty
+	16, // 32: strata.storage.v1.Storage.Get:output_type -> strata.storage.v1.GetResponse
+	0,  // 33: strata.storage.v1.Storage.SetUint64:output_type -> strata.storage.v1.Empty
+	17, // 34: strata.storage.v1.Storage.GetUint64:output_type -> strata.storage.v1.GetUint64Response
+	22, // 35: strata.storage.v1.Storage.CreateSnapshot:output_type -> strata.storage.v1.SnapshotWriteResult
+	23, // 36: strata.storage.v1.Storage.ListSnapshots:output_type -> strata.storage.v1.ListSnapshotsResponse
+	25, // 37: strata.storage.v1.Storage.OpenSnapshot:output_type -> strata.storage.v1.SnapshotChunk
+	23, // [23:38] is the sub-list for method output_type
+	8,  // [8:23] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_storage_proto_init() }
@@ -1571,7 +1698,7 @@ func file_storage_proto_init() {
 	if File_storage_proto != nil {
 		return
 	}
-	file_storage_proto_msgTypes[19].OneofWrappers = []any{
+	file_storage_proto_msgTypes[21].OneofWrappers = []any{
 		(*SnapshotWrite_Create)(nil),
 		(*SnapshotWrite_Data)(nil),
 		(*SnapshotWrite_Finish)(nil),
@@ -1582,7 +1709,7 @@ func file_storage_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_storage_proto_rawDesc), len(file_storage_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -28,6 +28,7 @@ const (
 	Storage_FirstIndex_FullMethodName     = "/strata.storage.v1.Storage/FirstIndex"
 	Storage_LastIndex_FullMethodName      = "/strata.storage.v1.Storage/LastIndex"
 	Storage_GetLog_FullMethodName         = "/strata.storage.v1.Storage/GetLog"
+	Storage_GetLogs_FullMethodName        = "/strata.storage.v1.Storage/GetLogs"
 	Storage_StoreLogs_FullMethodName      = "/strata.storage.v1.Storage/StoreLogs"
 	Storage_DeleteRange_FullMethodName    = "/strata.storage.v1.Storage/DeleteRange"
 	Storage_LogStoreInfo_FullMethodName   = "/strata.storage.v1.Storage/LogStoreInfo"
@@ -50,6 +51,9 @@ type StorageClient interface {
 	FirstIndex(ctx context.Context, in *GroupRequest, opts ...grpc.CallOption) (*IndexResponse, error)
 	LastIndex(ctx context.Context, in *GroupRequest, opts ...grpc.CallOption) (*IndexResponse, error)
 	GetLog(ctx context.Context, in *GetLogRequest, opts ...grpc.CallOption) (*GetLogResponse, error)
+	// GetLogs returns consecutive logs from an index, up to a count and a
+	// size: the host reads ahead with it, as raft reads logs in order.
+	GetLogs(ctx context.Context, in *GetLogsRequest, opts ...grpc.CallOption) (*GetLogsResponse, error)
 	StoreLogs(ctx context.Context, in *StoreLogsRequest, opts ...grpc.CallOption) (*Empty, error)
 	DeleteRange(ctx context.Context, in *DeleteRangeRequest, opts ...grpc.CallOption) (*Empty, error)
 	// LogStoreInfo reports optional abilities of a group's log store.
@@ -111,6 +115,16 @@ func (c *storageClient) GetLog(ctx context.Context, in *GetLogRequest, opts ...g
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetLogResponse)
 	err := c.cc.Invoke(ctx, Storage_GetLog_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *storageClient) GetLogs(ctx context.Context, in *GetLogsRequest, opts ...grpc.CallOption) (*GetLogsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetLogsResponse)
+	err := c.cc.Invoke(ctx, Storage_GetLogs_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -239,6 +253,9 @@ type StorageServer interface {
 	FirstIndex(context.Context, *GroupRequest) (*IndexResponse, error)
 	LastIndex(context.Context, *GroupRequest) (*IndexResponse, error)
 	GetLog(context.Context, *GetLogRequest) (*GetLogResponse, error)
+	// GetLogs returns consecutive logs from an index, up to a count and a
+	// size: the host reads ahead with it, as raft reads logs in order.
+	GetLogs(context.Context, *GetLogsRequest) (*GetLogsResponse, error)
 	StoreLogs(context.Context, *StoreLogsRequest) (*Empty, error)
 	DeleteRange(context.Context, *DeleteRangeRequest) (*Empty, error)
 	// LogStoreInfo reports optional abilities of a group's log store.
@@ -277,6 +294,9 @@ func (UnimplementedStorageServer) LastIndex(context.Context, *GroupRequest) (*In
 }
 func (UnimplementedStorageServer) GetLog(context.Context, *GetLogRequest) (*GetLogResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetLog not implemented")
+}
+func (UnimplementedStorageServer) GetLogs(context.Context, *GetLogsRequest) (*GetLogsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetLogs not implemented")
 }
 func (UnimplementedStorageServer) StoreLogs(context.Context, *StoreLogsRequest) (*Empty, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method StoreLogs not implemented")
@@ -397,6 +417,24 @@ func _Storage_GetLog_Handler(srv interface{}, ctx context.Context, dec func(inte
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(StorageServer).GetLog(ctx, req.(*GetLogRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Storage_GetLogs_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetLogsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StorageServer).GetLogs(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Storage_GetLogs_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StorageServer).GetLogs(ctx, req.(*GetLogsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -585,6 +623,10 @@ var Storage_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetLog",
 			Handler:    _Storage_GetLog_Handler,
+		},
+		{
+			MethodName: "GetLogs",
+			Handler:    _Storage_GetLogs_Handler,
 		},
 		{
 			MethodName: "StoreLogs",

@@ -1,0 +1,25 @@
+# Server n1 of the local 3-node cluster started by `make run`
+# (examples/cluster/run.sh). data_dir is relative to the directory the
+# server runs in: the repository root under `make run`. The built-in
+# plugins are the binaries beside bin/strata, so no plugin blocks are needed.
+server_name = "n1"
+listen      = "127.0.0.1:4222"
+http        = "127.0.0.1:8222"
+data_dir    = "./data/n1"
+tags        = ["az:a"]
+
+cluster {
+  name             = "strata-local"
+  listen           = "127.0.0.1:6222"
+  # n2 and n3 seed n1; n1 seeds n2 so that n1 restarted on its own finds
+  # the running cluster again. One seed is enough: the rest is learned.
+  routes           = ["127.0.0.1:6223"]
+  # The meta group forms once three servers know each other.
+  bootstrap_expect = 3
+}
+
+storage {
+  log      = "badger"
+  stable   = "badger"
+  snapshot = "file"
+}

@@ -1,0 +1,24 @@
+# Server n2 of the local 3-node cluster started by `make run`
+# (examples/cluster/run.sh). data_dir is relative to the directory the
+# server runs in: the repository root under `make run`. The built-in
+# plugins are the binaries beside bin/strata, so no plugin blocks are needed.
+server_name = "n2"
+listen      = "127.0.0.1:4223"
+http        = "127.0.0.1:8223"
+data_dir    = "./data/n2"
+tags        = ["az:b"]
+
+cluster {
+  name             = "strata-local"
+  listen           = "127.0.0.1:6223"
+  # One seed is enough: the others are learned from it.
+  routes           = ["127.0.0.1:6222"]
+  # The meta group forms once three servers know each other.
+  bootstrap_expect = 3
+}
+
+storage {
+  log      = "badger"
+  stable   = "badger"
+  snapshot = "file"
+}
