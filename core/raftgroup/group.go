@@ -17,13 +17,13 @@ import (
 const (
 	// DefaultLogCacheSize is the number of recent log entries kept in memory
 	// in front of the LogStore.
-	DefaultLogCacheSize = 512
+	DefaultLogCacheSize = 8192
 	// DefaultMaxPool is the number of idle outbound connections kept per peer.
 	DefaultMaxPool = 3
 	// DefaultTransportTimeout is the transport's I/O deadline.
 	DefaultTransportTimeout = 10 * time.Second
 	// DefaultMaxAppendEntries is the raft batch size used by DefaultConfig.
-	DefaultMaxAppendEntries = 256
+	DefaultMaxAppendEntries = 1024
 	// DefaultMaxRPCsInFlight disables raft's AppendEntries pipelining. With
 	// pipelining, a follower is sent one MaxAppendEntries batch per new
 	// dispatch or per CommitTimeout, so a backlog drains at MaxAppendEntries

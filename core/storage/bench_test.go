@@ -2,6 +2,8 @@ package storage
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
@@ -13,24 +15,26 @@ import (
 // hostPerNode returns a newStores function for raftgroup.BenchApply whose
 // stores come from one plugin Host per node, every store kind on the named
 // plugins.
-func hostPerNode(b *testing.B, logPlugin, snapPlugin string) func(testing.TB, string, string) raftgroup.Stores {
-	return hostPerNodeT(b, logPlugin, snapPlugin)
-}
-
-func hostPerNodeT(b testing.TB, logPlugin, snapPlugin string) func(testing.TB, string, string) raftgroup.Stores {
+func hostPerNode(b testing.TB, logPlugin, snapPlugin string) func(testing.TB, string, string) raftgroup.Stores {
 	paths := pluginBins
 	hosts := map[string]*Host{}
-	// Registered before the cluster's: runs after raft has shut down.
+	dir, err := os.MkdirTemp("", "strata-bench-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Registered before the cluster's: runs after raft has shut down, and
+	// removes the data only once the plugins are stopped.
 	b.Cleanup(func() {
 		for _, h := range hosts {
 			h.Close()
 		}
+		_ = os.RemoveAll(dir)
 	})
 	return func(tb testing.TB, node, group string) raftgroup.Stores {
 		h, ok := hosts[node]
 		if !ok {
 			cfg := DefaultConfig()
-			cfg.DataDir = tb.TempDir()
+			cfg.DataDir = filepath.Join(dir, node)
 			for name, path := range paths {
 				cfg.Plugins[name] = PluginConfig{Name: name, Path: path}
 			}

@@ -72,7 +72,7 @@ func TestPluginKilledUnderLoad(t *testing.T) {
 	}()
 	for range 2 {
 		time.Sleep(300 * time.Millisecond)
-		pid := h.PluginPIDs()["badger"]
+		pid := runningPID(t, h, "badger")
 		t.Logf("kill -9 badger plugin pid %d", pid)
 		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
@@ -137,4 +137,18 @@ func TestOpenBadInput(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+}
+
+// runningPID waits for the named plugin to be running and returns its pid.
+// It never returns 0: kill(0) would signal the test's own process group.
+func runningPID(t *testing.T, h *Host, name string) int {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if pid := h.PluginPIDs()[name]; pid > 0 {
+			return pid
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("plugin %s is not running", name)
+	return 0
 }

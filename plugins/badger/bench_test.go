@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
+	"github.com/stratadb/strata/core/raftgroup"
 	"github.com/stratadb/strata/pluginsdk/storebench"
 )
 
@@ -51,5 +52,20 @@ func BenchmarkStoreLogsGroups(b *testing.B) {
 				return
 			}
 		}
+	})
+}
+
+// BenchmarkApply3Node is raftgroup's 3-node benchmark on Badger stores in
+// process (no plugin boundary), fsync on; core/storage runs the same over
+// the plugin binary.
+func BenchmarkApply3Node(b *testing.B) {
+	plugins := map[string]*Plugin{}
+	for i := range 3 { // opened first, so they close after the cluster
+		plugins[fmt.Sprintf("n%d", i)] = openPlugin(b, b.TempDir(), `{"sync_writes": true}`)
+	}
+	raftgroup.BenchApply(b, func(tb testing.TB, node, group string) raftgroup.Stores {
+		p := plugins[node]
+		snaps := raft.NewInmemSnapshotStore()
+		return raftgroup.Stores{Log: logStore(tb, p, group), Stable: stableStore(tb, p, group), Snapshots: snaps}
 	})
 }

@@ -2,11 +2,13 @@ package file_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 
+	"github.com/stratadb/strata/core/raftgroup"
 	"github.com/stratadb/strata/plugins/file"
 	"github.com/stratadb/strata/pluginsdk"
 	"github.com/stratadb/strata/pluginsdk/storebench"
@@ -55,4 +57,30 @@ func BenchmarkSnapshot(b *testing.B) {
 		b.Fatal(err)
 	}
 	storebench.Snapshot(b, ss, 16<<20)
+}
+
+// BenchmarkApply3Node is raftgroup's 3-node benchmark on the file plugin's
+// stores in process (no plugin boundary), fsync on; core/storage runs the
+// same over the plugin binary.
+func BenchmarkApply3Node(b *testing.B) {
+	plugins := map[string]*file.Plugin{}
+	for i := range 3 { // opened first, so they close after the cluster
+		plugins[fmt.Sprintf("n%d", i)] = benchPlugin(b, `{}`)
+	}
+	raftgroup.BenchApply(b, func(tb testing.TB, node, group string) raftgroup.Stores {
+		p := plugins[node]
+		logs, err := p.LogStore(group)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		stable, err := p.StableStore(group)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		snaps, err := p.SnapshotStore(group)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return raftgroup.Stores{Log: logs, Stable: stable, Snapshots: snaps}
+	})
 }

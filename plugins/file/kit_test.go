@@ -18,3 +18,15 @@ func TestConformance(t *testing.T) {
 		LargeSnapshotSize: 16 << 20,
 	}.Run(t)
 }
+
+// TestLargeSnapshotThroughPlugin streams a 1 GiB snapshot into the plugin
+// binary and back, compared by SHA-256: neither side holds it in memory and
+// no gRPC message limit is hit.
+func TestLargeSnapshotThroughPlugin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 1 GiB")
+	}
+	bin := storetest.BuildPlugin(t, "./cmd/strata-plugin-file")
+	conn := storetest.Launch(t, bin, t.TempDir(), nil)
+	storetest.LargeSnapshot(t, conn.SnapshotStore("large"), 1<<30)
+}
