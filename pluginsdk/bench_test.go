@@ -13,9 +13,12 @@ import (
 // inmemPlugin serves raft.InmemStore in process, for ServeGRPC.
 type inmemPlugin struct{ s *raft.InmemStore }
 
-func (p *inmemPlugin) Configure(pluginsdk.ConfigureRequest) error { p.s = raft.NewInmemStore(); return nil }
-func (p *inmemPlugin) Close() error                               { return nil }
-func (p *inmemPlugin) LogStore(string) (raft.LogStore, error)     { return p.s, nil }
+func (p *inmemPlugin) Configure(pluginsdk.ConfigureRequest) error {
+	p.s = raft.NewInmemStore()
+	return nil
+}
+func (p *inmemPlugin) Close() error                           { return nil }
+func (p *inmemPlugin) LogStore(string) (raft.LogStore, error) { return p.s, nil }
 
 // protocolPaths returns raft.InmemStore in process, over a plain gRPC
 // connection, and in a plugin subprocess over go-plugin (mTLS on a Unix
