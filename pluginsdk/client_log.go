@@ -21,9 +21,10 @@ type LogStore struct {
 	c     *Client
 	group string
 
-	mu    sync.Mutex
-	ahead []*storagepb.Log // consecutive logs read ahead
-	gen   uint64           // bumps on every write; stale reads are dropped
+	mu       sync.Mutex
+	ahead    []*storagepb.Log // consecutive logs read ahead
+	gen      uint64           // bumps on every write; stale reads are dropped
+	lastRead uint64           // the index of the last GetLog
 }
 
 var _ raft.LogStore = (*LogStore)(nil)
@@ -51,18 +52,23 @@ func (s *LogStore) LastIndex() (uint64, error) {
 }
 
 // GetLog implements raft.LogStore. A missing index is raft.ErrLogNotFound
-// itself. A miss in the read-ahead fetches the next ReadAhead logs.
+// itself. A read that follows the previous one and misses the read-ahead
+// fetches the next ReadAhead logs; a random read fetches one.
 func (s *LogStore) GetLog(index uint64, log *raft.Log) error {
 	if s.fromAhead(index, log) {
 		return nil
 	}
 	s.mu.Lock()
-	gen := s.gen
+	gen, count := s.gen, uint32(1)
+	if index == s.lastRead+1 {
+		count = ReadAhead
+	}
+	s.lastRead = index
 	s.mu.Unlock()
 	ctx, cancel := s.c.callContext()
 	defer cancel()
 	resp, err := s.c.rpc.GetLogs(ctx, &storagepb.GetLogsRequest{
-		Group: s.group, From: index, MaxCount: ReadAhead, MaxBytes: ReadAheadBytes})
+		Group: s.group, From: index, MaxCount: count, MaxBytes: ReadAheadBytes})
 	if err != nil {
 		return remoteError("get log", err)
 	}
@@ -72,7 +78,7 @@ func (s *LogStore) GetLog(index uint64, log *raft.Log) error {
 	}
 	logFromProto(logs[0], log)
 	s.mu.Lock()
-	if s.gen == gen {
+	if s.gen == gen && len(logs) > 1 {
 		s.ahead = logs
 	}
 	s.mu.Unlock()
@@ -90,6 +96,7 @@ func (s *LogStore) fromAhead(index uint64, log *raft.Log) bool {
 		return false
 	}
 	logFromProto(s.ahead[index-first], log)
+	s.lastRead = index
 	return true
 }
 
