@@ -2,6 +2,9 @@ package storage
 
 import (
 	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -9,6 +12,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
+
+	"github.com/stratadb/strata/pluginsdk"
 )
 
 var pluginPkgs = map[string]string{
@@ -91,25 +96,24 @@ func TestPluginKilledUnderLoad(t *testing.T) {
 	}
 }
 
-// TestStoreLogsRetrySkipsStored: a batch the plugin stored before dying is
-// not stored again on retry; only the missing suffix is.
-func TestStoreLogsRetrySkipsStored(t *testing.T) {
+// TestDropStale: after a plugin restart, logs a failed call left at or past
+// the batch's first index are dropped before the batch is stored.
+func TestDropStale(t *testing.T) {
 	s := raft.NewInmemStore()
 	if err := s.StoreLogs(batch(1, 10)); err != nil {
 		t.Fatal(err)
 	}
-	rest, err := unstored(s, batch(5, 10))
-	if err != nil || len(rest) != 4 || rest[0].Index != 11 {
-		t.Fatalf("unstored = %d logs from %v, %v; want 4 from 11", len(rest), rest, err)
+	if err := dropStale(s, 11); err != nil {
+		t.Fatal(err)
 	}
-	rest, err = unstored(s, batch(11, 3))
-	if err != nil || len(rest) != 3 {
-		t.Fatalf("unstored past last = %d, %v", len(rest), err)
+	if last, _ := s.LastIndex(); last != 10 {
+		t.Fatalf("nothing past the batch: last = %d, want 10", last)
 	}
-	other := batch(5, 2)
-	other[1].Term = 9
-	if _, err := unstored(s, other); err == nil {
-		t.Fatal("a term mismatch after restart must be an error")
+	if err := dropStale(s, 6); err != nil {
+		t.Fatal(err)
+	}
+	if last, _ := s.LastIndex(); last != 5 {
+		t.Fatalf("stale suffix from 6: last = %d, want 5", last)
 	}
 }
 
@@ -151,4 +155,62 @@ func runningPID(t *testing.T, h *Host, name string) int {
 	}
 	t.Fatalf("plugin %s is not running", name)
 	return 0
+}
+
+// TestPluginGoneForGood: while the plugin cannot be restarted, a StoreLogs
+// fails with ErrPluginUnavailable after UnavailableTimeout (raft does not
+// acknowledge the write), while a SetUint64 (which raft panics on) waits,
+// and completes once the plugin is back.
+func TestPluginGoneForGood(t *testing.T) {
+	cfg := testConfig(t, "badger", "file")
+	bin := filepath.Join(t.TempDir(), "strata-plugin-badger")
+	copyFile(t, pluginBins["badger"], bin)
+	pc := cfg.Plugins["badger"]
+	pc.Path = bin
+	cfg.Plugins["badger"] = pc
+	cfg.UnavailableTimeout = 300 * time.Millisecond
+	h := openHost(t, cfg)
+	st := h.Stores("g1")
+	if err := st.Log.StoreLogs(batch(1, 10)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(bin, bin+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(runningPID(t, h, "badger"), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	err := st.Log.StoreLogs(batch(11, 10))
+	if !errors.Is(err, pluginsdk.ErrPluginUnavailable) || !strings.Contains(err.Error(), `plugin "badger"`) {
+		t.Fatalf("StoreLogs with the plugin gone = %v; want ErrPluginUnavailable naming the plugin", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- st.Stable.SetUint64([]byte("term"), 7) }()
+	select {
+	case err := <-done:
+		t.Fatalf("SetUint64 returned %v while the plugin was gone; want it to wait", err)
+	case <-time.After(time.Second):
+	}
+	if err := os.Rename(bin+".away", bin); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("SetUint64 after the plugin came back: %v", err)
+	}
+	if last, err := st.Log.LastIndex(); err != nil || last != 10 {
+		t.Fatalf("LastIndex = %d, %v; want 10: the failed batch must not be there", last, err)
+	}
+	if err := st.Log.StoreLogs(batch(11, 10)); err != nil {
+		t.Fatalf("StoreLogs once the plugin is back: %v", err)
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
 }

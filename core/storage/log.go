@@ -1,7 +1,7 @@
 package storage
 
 import (
-	"fmt"
+	"sync/atomic"
 
 	"github.com/hashicorp/raft"
 
@@ -12,6 +12,9 @@ import (
 type LogStore struct {
 	p     *process
 	group string
+	// checked is the plugin connection this group last wrote through; a
+	// different one means the plugin restarted since.
+	checked atomic.Pointer[pluginsdk.Conn]
 }
 
 var _ raft.LogStore = (*LogStore)(nil)
@@ -35,8 +38,10 @@ func (s *LogStore) LastIndex() (idx uint64, err error) {
 }
 
 // GetLog implements raft.LogStore; a missing index is raft.ErrLogNotFound.
+// It waits for a dead plugin as long as the node runs: raft panics when it
+// cannot read a committed log to apply it.
 func (s *LogStore) GetLog(index uint64, log *raft.Log) error {
-	return s.p.do(func(c *pluginsdk.Conn) error {
+	return s.p.doWait("get log", func(c *pluginsdk.Conn) error {
 		return c.LogStore(s.group).GetLog(index, log)
 	})
 }
@@ -45,54 +50,38 @@ func (s *LogStore) GetLog(index uint64, log *raft.Log) error {
 func (s *LogStore) StoreLog(log *raft.Log) error { return s.StoreLogs([]*raft.Log{log}) }
 
 // StoreLogs implements raft.LogStore. It returns nil only once the plugin
-// has said the logs are stored. If the plugin died during a call, the
-// retry first asks the restarted plugin what it already holds, so a batch
-// that was stored before the crash is not written twice.
+// has said the logs are stored. A call the plugin died in is retried on
+// the restarted plugin. After any restart, the first write first drops
+// what the store holds from the batch's first index on: raft only stores
+// past what it believes is the last index, so anything there was written
+// by a call that failed (and was never acknowledged), possibly in an
+// older term.
 func (s *LogStore) StoreLogs(logs []*raft.Log) error {
 	if len(logs) == 0 {
 		return nil
 	}
-	attempt := 0
 	return s.p.do(func(c *pluginsdk.Conn) error {
-		attempt++
 		store := c.LogStore(s.group)
-		rest := logs
-		if attempt > 1 {
-			var err error
-			if rest, err = unstored(store, logs); err != nil {
+		if s.checked.Load() != c {
+			if err := dropStale(store, logs[0].Index); err != nil {
 				return err
 			}
 		}
-		if len(rest) == 0 {
-			return nil
+		if err := store.StoreLogs(logs); err != nil {
+			return err
 		}
-		return store.StoreLogs(rest)
+		s.checked.Store(c)
+		return nil
 	})
 }
 
-// unstored returns the suffix of logs the store does not hold yet. Raft
-// stores a batch only past the store's last index, so anything at or below
-// the last index after a crash came from the interrupted call; its term is
-// checked to be sure.
-func unstored(store raft.LogStore, logs []*raft.Log) ([]*raft.Log, error) {
+// dropStale deletes the logs at and after first, if the store holds any.
+func dropStale(store raft.LogStore, first uint64) error {
 	last, err := store.LastIndex()
-	if err != nil {
-		return nil, err
+	if err != nil || last < first {
+		return err
 	}
-	first := logs[0].Index
-	if last < first {
-		return logs, nil
-	}
-	held := min(int(last-first+1), len(logs))
-	var got raft.Log
-	if err := store.GetLog(logs[held-1].Index, &got); err != nil {
-		return nil, err
-	}
-	if got.Term != logs[held-1].Term {
-		return nil, fmt.Errorf("store logs: index %d holds term %d after plugin restart, want %d",
-			got.Index, got.Term, logs[held-1].Term)
-	}
-	return logs[held:], nil
+	return store.DeleteRange(first, last)
 }
 
 // DeleteRange implements raft.LogStore.

@@ -114,6 +114,26 @@ func (p *process) do(op func(*pluginsdk.Conn) error) error {
 	}
 }
 
+// doWait is do without the time bound, for the operations hashicorp/raft
+// panics on when they fail (saving its term or vote, reading a committed
+// log to apply it): it waits for the plugin as long as the node runs,
+// warning every UnavailableTimeout, and fails only when the node stops.
+func (p *process) doWait(what string, op func(*pluginsdk.Conn) error) error {
+	for waited := time.Duration(0); ; waited += p.cfg.UnavailableTimeout {
+		err := p.do(op)
+		if !errors.Is(err, pluginsdk.ErrPluginUnavailable) || p.isStopped() {
+			return err
+		}
+		p.logger.Warn("still waiting for the plugin", "operation", what, "waited", waited+p.cfg.UnavailableTimeout)
+	}
+}
+
+func (p *process) isStopped() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stopped
+}
+
 // isPluginGone tells a dead or unreachable plugin from a store's refusal.
 func isPluginGone(err error) bool {
 	if err == nil {

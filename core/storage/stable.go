@@ -7,7 +7,8 @@ import (
 )
 
 // StableStore is a group's raft.StableStore on a supervised plugin. Every
-// operation is idempotent, so one the plugin died in is simply retried.
+// operation is idempotent, so one the plugin died in is simply retried,
+// for as long as the node runs: raft panics when it cannot save its term.
 type StableStore struct {
 	p     *process
 	group string
@@ -17,12 +18,12 @@ var _ raft.StableStore = (*StableStore)(nil)
 
 // Set implements raft.StableStore.
 func (s *StableStore) Set(key, val []byte) error {
-	return s.p.do(func(c *pluginsdk.Conn) error { return c.StableStore(s.group).Set(key, val) })
+	return s.p.doWait("set", func(c *pluginsdk.Conn) error { return c.StableStore(s.group).Set(key, val) })
 }
 
 // Get implements raft.StableStore.
 func (s *StableStore) Get(key []byte) (val []byte, err error) {
-	err = s.p.do(func(c *pluginsdk.Conn) error {
+	err = s.p.doWait("get", func(c *pluginsdk.Conn) error {
 		val, err = c.StableStore(s.group).Get(key)
 		return err
 	})
@@ -31,12 +32,12 @@ func (s *StableStore) Get(key []byte) (val []byte, err error) {
 
 // SetUint64 implements raft.StableStore.
 func (s *StableStore) SetUint64(key []byte, val uint64) error {
-	return s.p.do(func(c *pluginsdk.Conn) error { return c.StableStore(s.group).SetUint64(key, val) })
+	return s.p.doWait("set uint64", func(c *pluginsdk.Conn) error { return c.StableStore(s.group).SetUint64(key, val) })
 }
 
 // GetUint64 implements raft.StableStore.
 func (s *StableStore) GetUint64(key []byte) (val uint64, err error) {
-	err = s.p.do(func(c *pluginsdk.Conn) error {
+	err = s.p.doWait("get uint64", func(c *pluginsdk.Conn) error {
 		val, err = c.StableStore(s.group).GetUint64(key)
 		return err
 	})
