@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/stratadb/strata/core/monitor"
+	"github.com/stratadb/strata/internal/testnet"
 )
 
 // server is one `strata serve` process of the test cluster.
@@ -31,7 +32,7 @@ type server struct {
 // seeding n1) and n3 (flags only, seeding n1), all with bootstrap_expect 3.
 func newTestCluster(t *testing.T) []*server {
 	dir := t.TempDir()
-	addrs := func() (string, string, string) { return freeAddr(t), freeAddr(t), freeAddr(t) }
+	addrs := func() (string, string, string) { return testnet.FreeAddr(t), testnet.FreeAddr(t), testnet.FreeAddr(t) }
 	c1, r1, h1 := addrs()
 	c2, r2, h2 := addrs()
 	c3, r3, h3 := addrs()

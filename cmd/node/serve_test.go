@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stratadb/strata/internal/testnet"
 )
 
 // execute runs the strata command with args and returns its error.
@@ -108,7 +110,7 @@ cluster {
 // /healthz answers 200, then cancels it and expects a clean return.
 func TestServeInProcess(t *testing.T) {
 	needBinaries(t)
-	httpAddr := freeAddr(t)
+	httpAddr := testnet.FreeAddr(t)
 	file := writeFile(t, "n1.hcl", fmt.Sprintf(`
 server_name = "solo"
 cluster { bootstrap_expect = 1 }
@@ -120,8 +122,8 @@ plugin "file" { path = %q }
 	logs := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- execute(ctx, logs, "serve", "--config", file, "--http", httpAddr, "--listen", freeAddr(t),
-			"--cluster-listen", freeAddr(t), "--data-dir", t.TempDir())
+		done <- execute(ctx, logs, "serve", "--config", file, "--http", httpAddr, "--listen", testnet.FreeAddr(t),
+			"--cluster-listen", testnet.FreeAddr(t), "--data-dir", t.TempDir())
 	}()
 	defer func() {
 		if t.Failed() {

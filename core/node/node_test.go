@@ -1,12 +1,10 @@
 package node
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,6 +15,8 @@ import (
 
 	"github.com/stratadb/strata/core/config"
 	"github.com/stratadb/strata/core/raftgroup"
+	"github.com/stratadb/strata/internal/testnet"
+	"github.com/stratadb/strata/pluginsdk/storetest"
 )
 
 type plugins struct{ badger, file string }
@@ -45,35 +45,13 @@ func runTests(m *testing.M) int {
 	return m.Run()
 }
 
-// buildPlugins builds the badger and file plugins into dir, in parallel.
+// buildPlugins builds the badger and file plugins into dir.
 func buildPlugins(dir string) (plugins, error) {
 	p := plugins{badger: filepath.Join(dir, "strata-plugin-badger"), file: filepath.Join(dir, "strata-plugin-file")}
-	pkgs := map[string]string{p.badger: "../../plugins/badger/cmd/strata-plugin-badger", p.file: "../../plugins/file/cmd/strata-plugin-file"}
-	errs := make(chan error, len(pkgs))
-	for out, pkg := range pkgs {
-		go func() {
-			b, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput()
-			if err != nil {
-				err = fmt.Errorf("build %s: %w\n%s", pkg, err, b)
-			}
-			errs <- err
-		}()
-	}
-	var err error
-	for range pkgs {
-		err = errors.Join(err, <-errs)
-	}
-	return p, err
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return p, storetest.BuildBinaries(dir, map[string]string{
+		"strata-plugin-badger": "../../plugins/badger/cmd/strata-plugin-badger",
+		"strata-plugin-file":   "../../plugins/file/cmd/strata-plugin-file",
+	})
 }
 
 // spec is one test node's fixed settings, kept across restarts.
@@ -83,7 +61,7 @@ type spec struct {
 }
 
 func newSpec(t *testing.T, dir, name string, routes ...string) spec {
-	return spec{name: name, cluster: freeAddr(t), http: freeAddr(t), dataDir: filepath.Join(dir, name), routes: routes}
+	return spec{name: name, cluster: testnet.FreeAddr(t), http: testnet.FreeAddr(t), dataDir: filepath.Join(dir, name), routes: routes}
 }
 
 func (s spec) config(t *testing.T, p plugins, expect int) *config.Config {
@@ -189,7 +167,7 @@ func TestBootstrapJoinRestart(t *testing.T) {
 	p := testPlugins
 	dir := t.TempDir()
 	s1 := newSpec(t, dir, "n1")
-	s1.routes = []string{freeAddr(t)} // a seed that is down: harmless
+	s1.routes = []string{testnet.FreeAddr(t)} // a seed that is down: harmless
 	specs := []spec{s1, newSpec(t, dir, "n2", s1.cluster), newSpec(t, dir, "n3", s1.cluster)}
 	var nodes []*Node
 	for _, s := range specs {

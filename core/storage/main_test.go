@@ -3,9 +3,10 @@ package storage
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/stratadb/strata/pluginsdk/storetest"
 )
 
 // pluginBins are the plugin binaries, built once for this test binary.
@@ -26,13 +27,12 @@ func TestMain(m *testing.M) {
 }
 
 func buildPlugins(dir string) int {
-	for name, pkg := range pluginPkgs {
-		out := filepath.Join(dir, name)
-		if b, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, b)
-			return 1
-		}
-		pluginBins[name] = out
+	if err := storetest.BuildBinaries(dir, pluginPkgs); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	for name := range pluginPkgs {
+		pluginBins[name] = filepath.Join(dir, name)
 	}
 	return 0
 }

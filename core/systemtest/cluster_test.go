@@ -3,7 +3,6 @@ package systemtest
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratadb/strata/internal/testnet"
 	"github.com/stratadb/strata/pluginsdk/storetest"
 )
 
@@ -24,16 +24,6 @@ type cluster struct {
 	logs  []string
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // startCluster builds the plugins and starts n nodes running groups.
 func startCluster(t *testing.T, n int, groups []string) *cluster {
 	badger := storetest.BuildPlugin(t, "github.com/stratadb/strata/plugins/badger/cmd/strata-plugin-badger")
@@ -42,7 +32,7 @@ func startCluster(t *testing.T, n int, groups []string) *cluster {
 	peers := map[string]string{}
 	dir := t.TempDir()
 	for i := range n {
-		spec := nodeSpec{ID: fmt.Sprintf("n%d", i+1), Raft: freeAddr(t), HTTP: freeAddr(t), Groups: groups,
+		spec := nodeSpec{ID: fmt.Sprintf("n%d", i+1), Raft: testnet.FreeAddr(t), HTTP: testnet.FreeAddr(t), Groups: groups,
 			DataDir: filepath.Join(dir, fmt.Sprintf("n%d", i+1)), Badger: badger, File: file, Peers: peers}
 		peers[spec.ID] = spec.Raft
 		c.specs = append(c.specs, spec)

@@ -3,6 +3,8 @@ package storetest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -160,4 +162,25 @@ func (s Suite) wrongChecksum(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "sha256") {
 		t.Fatalf("launch with wrong checksum: err = %v; want a checksum error", err)
 	}
+}
+
+// BuildBinaries builds Go packages into dir, in parallel: bins maps a
+// binary name to its package. It is for a TestMain that builds a node's
+// plugins once for all its tests.
+func BuildBinaries(dir string, bins map[string]string) error {
+	errs := make(chan error, len(bins))
+	for name, pkg := range bins {
+		go func() {
+			out, err := exec.Command("go", "build", "-o", filepath.Join(dir, name), pkg).CombinedOutput()
+			if err != nil {
+				err = fmt.Errorf("build %s: %w\n%s", pkg, err, out)
+			}
+			errs <- err
+		}()
+	}
+	var err error
+	for range bins {
+		err = errors.Join(err, <-errs)
+	}
+	return err
 }
