@@ -151,8 +151,15 @@ func (k *kv) commitGroup(group []*write) {
 // one could not be added.
 func (k *kv) fill(group []*write) (*bdb.Txn, int, error) {
 	txn := k.db.NewTransactionAt(math.MaxUint64, true)
+	n := 0
+	for _, w := range group {
+		n += len(w.ops)
+	}
+	// One allocation for the entries of all sets, not one each; the
+	// transaction keeps pointers to them until it is committed.
+	ents := make([]bdb.Entry, 0, n)
 	for i, w := range group {
-		if err := w.addTo(txn); err != nil {
+		if err := w.addTo(txn, &ents); err != nil {
 			txn.Discard()
 			if i == 0 {
 				return nil, 0, err
@@ -165,13 +172,16 @@ func (k *kv) fill(group []*write) (*bdb.Txn, int, error) {
 	return txn, len(group), nil
 }
 
-func (w *write) addTo(txn *bdb.Txn) error {
+// addTo adds w's ops to txn, taking the entries of sets from the spare
+// capacity of ents, which must suffice.
+func (w *write) addTo(txn *bdb.Txn, ents *[]bdb.Entry) error {
 	for _, o := range w.ops {
 		var err error
 		if o.del {
 			err = txn.Delete(o.key)
 		} else {
-			err = txn.Set(o.key, o.val)
+			*ents = append(*ents, bdb.Entry{Key: o.key, Value: o.val})
+			err = txn.SetEntry(&(*ents)[len(*ents)-1])
 		}
 		if err != nil {
 			return err

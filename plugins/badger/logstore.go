@@ -91,7 +91,8 @@ func (s *LogStore) StoreLogs(logs []*raft.Log) error {
 	if len(logs) == 0 {
 		return nil
 	}
-	ops := s.encode(logs)
+	enc := s.encode(logs)
+	defer enc.release()
 	lo, hi := logs[0].Index, logs[0].Index
 	for _, l := range logs[1:] {
 		lo, hi = min(lo, l.Index), max(hi, l.Index)
@@ -99,7 +100,7 @@ func (s *LogStore) StoreLogs(logs []*raft.Log) error {
 
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	if err := s.write(ops); err != nil {
+	if err := s.write(enc.ops); err != nil {
 		// Part of a WriteBatch may have landed; learn the bounds again.
 		return errors.Join(err, s.reload())
 	}
@@ -115,14 +116,35 @@ func (s *LogStore) StoreLogs(logs []*raft.Log) error {
 	return nil
 }
 
-// encode lays the keys and values of logs out in one allocation.
-func (s *LogStore) encode(logs []*raft.Log) []op {
+// encoded is the keys and values of one StoreLogs, laid out in one buffer.
+// Badger copies them into its WAL and memtable before a commit returns, so
+// the buffers are reused through encodedPool once the write is done.
+type encoded struct {
+	buf []byte
+	ops []op
+}
+
+// maxPooled bounds the buffer kept for reuse, so one huge batch does not
+// stay pinned.
+const maxPooled = 4 << 20
+
+var encodedPool = sync.Pool{New: func() any { return new(encoded) }}
+
+// encode lays the keys and values of logs out in one buffer. Call release
+// when the write is done.
+func (s *LogStore) encode(logs []*raft.Log) *encoded {
 	size := 0
 	for _, l := range logs {
 		size += len(s.prefix) + indexLen + encodedLen(l)
 	}
-	buf := make([]byte, 0, size) // never grows, so earlier slices stay valid
-	ops := make([]op, len(logs))
+	e := encodedPool.Get().(*encoded)
+	if cap(e.buf) < size {
+		e.buf = make([]byte, 0, size) // never grows, so earlier slices stay valid
+	}
+	if cap(e.ops) < len(logs) {
+		e.ops = make([]op, len(logs))
+	}
+	buf, ops := e.buf[:0], e.ops[:len(logs)]
 	for i, l := range logs {
 		n := len(buf)
 		buf = appendLogKey(buf, s.prefix, l.Index)
@@ -131,7 +153,17 @@ func (s *LogStore) encode(logs []*raft.Log) []op {
 		buf = appendLog(buf, l)
 		ops[i].val = buf[n:len(buf):len(buf)]
 	}
-	return ops
+	e.ops = ops
+	return e
+}
+
+// release returns e to the pool; its ops must no longer be referenced.
+func (e *encoded) release() {
+	if cap(e.buf) > maxPooled {
+		return
+	}
+	clear(e.ops) // drop references to the buffer
+	encodedPool.Put(e)
 }
 
 // write commits ops in one transaction, or in a WriteBatch if they do not
