@@ -86,7 +86,9 @@ func (s *server) start(t *testing.T, run int) {
 	}
 	s.cmd = exec.Command(filepath.Join(binDir, "strata"), s.args...)
 	s.cmd.Stdout, s.cmd.Stderr = f, f
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own process group (so kill -pgid takes its plugins too), and it
+	// dies with this test process even if the test is killed.
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
