@@ -17,6 +17,11 @@ type Health struct {
 
 // health reports whether the node is ready.
 func (s *Server) health() Health {
+	if s.cfg.Storage != nil {
+		if err := s.cfg.Storage(); err != nil {
+			return Health{Status: "unavailable", Error: err.Error()}
+		}
+	}
 	r := s.cfg.Meta
 	_, leader := r.LeaderWithID()
 	return judge(r.State(), string(leader), r.CommitIndex(), r.AppliedIndex(), s.cfg.MaxApplyLag)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/stratadb/strata/core/membership"
 )
@@ -41,6 +42,12 @@ type Config struct {
 	// MaxApplyLag is the largest commit index - applied index at which
 	// the node is still healthy.
 	MaxApplyLag uint64
+	// Storage, if set, returns an error while a storage plugin is down:
+	// the node is then not healthy.
+	Storage func() error
+	// Collectors are more metrics to serve on /metrics (the storage
+	// host's plugin-call metrics).
+	Collectors []prometheus.Collector
 	// Logger (nil: a null logger).
 	Logger hclog.Logger
 }

@@ -154,6 +154,7 @@ func (n *Node) startHTTP() error {
 	s, err := monitor.Start(monitor.Config{
 		Addr: n.cfg.HTTP, ServerName: n.cfg.ServerName, ClusterName: n.cfg.Cluster.Name,
 		Members: n.members.Members, Meta: n.meta.Raft(), Logger: n.root.Named("monitor"),
+		Storage: n.host.Down, Collectors: n.host.Collectors(),
 	})
 	n.http = s
 	return err

@@ -3,9 +3,11 @@ package storage
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Host runs a node's storage plugins: one process per configured plugin
@@ -13,6 +15,7 @@ import (
 type Host struct {
 	cfg       Config
 	processes map[string]*process
+	metrics   *metrics
 }
 
 // Stores are the stores of one Raft group.
@@ -32,9 +35,9 @@ func Open(cfg Config) (*Host, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
-	h := &Host{cfg: cfg, processes: map[string]*process{}}
+	h := &Host{cfg: cfg, processes: map[string]*process{}, metrics: newMetrics()}
 	for _, name := range h.pluginNames() {
-		p, err := startProcess(cfg.Plugins[name], cfg)
+		p, err := startProcess(cfg.Plugins[name], cfg, h.metrics)
 		if err != nil {
 			h.Close()
 			return nil, err
@@ -93,6 +96,25 @@ func (h *Host) PluginPIDs() map[string]int {
 		pids[name] = p.pid()
 	}
 	return pids
+}
+
+// Collectors are the host's Prometheus metrics: calls, call latency,
+// restarts and liveness of each plugin.
+func (h *Host) Collectors() []prometheus.Collector { return h.metrics.collectors() }
+
+// Down returns an error naming the plugins that are not running, or nil.
+func (h *Host) Down() error {
+	var down []string
+	for name, p := range h.processes {
+		if p.pid() == 0 {
+			down = append(down, name)
+		}
+	}
+	if len(down) == 0 {
+		return nil
+	}
+	sort.Strings(down)
+	return fmt.Errorf("storage plugin down: %s", strings.Join(down, ", "))
 }
 
 // Close stops every plugin.

@@ -12,6 +12,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/stratadb/strata/pluginsdk"
 )
@@ -84,6 +86,12 @@ func TestPluginKilledUnderLoad(t *testing.T) {
 		}
 	}
 	last := <-done
+	if n := counterValue(t, h.metrics.restarts.WithLabelValues("badger")); n < 2 {
+		t.Errorf("strata_plugin_restarts_total{plugin=badger} = %v, want >= 2", n)
+	}
+	if n := counterValue(t, h.metrics.calls.WithLabelValues("badger", "store_logs", "ok")); n < float64(last/64) {
+		t.Errorf("strata_plugin_calls_total{store_logs,ok} = %v, want >= %d", n, last/64)
+	}
 	got, err := st.Log.LastIndex()
 	if err != nil || got != last {
 		t.Fatalf("LastIndex = %d, %v; want %d", got, err, last)
@@ -181,6 +189,9 @@ func TestPluginGoneForGood(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := st.Log.StoreLogs(batch(11, 10))
+	if down := h.Down(); down == nil || !strings.Contains(down.Error(), "badger") {
+		t.Errorf("Down() = %v while the plugin cannot start; want it to name badger", down)
+	}
 	if !errors.Is(err, pluginsdk.ErrPluginUnavailable) || !strings.Contains(err.Error(), `plugin "badger"`) {
 		t.Fatalf("StoreLogs with the plugin gone = %v; want ErrPluginUnavailable naming the plugin", err)
 	}
@@ -213,4 +224,12 @@ func copyFile(t *testing.T, from, to string) {
 	if err := os.WriteFile(to, b, 0o755); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func counterValue(t *testing.T, c prometheus.Counter) float64 {
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
 }

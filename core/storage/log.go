@@ -21,7 +21,7 @@ var _ raft.LogStore = (*LogStore)(nil)
 
 // FirstIndex implements raft.LogStore.
 func (s *LogStore) FirstIndex() (idx uint64, err error) {
-	err = s.p.do(func(c *pluginsdk.Conn) error {
+	err = s.p.do("first_index", func(c *pluginsdk.Conn) error {
 		idx, err = c.LogStore(s.group).FirstIndex()
 		return err
 	})
@@ -30,7 +30,7 @@ func (s *LogStore) FirstIndex() (idx uint64, err error) {
 
 // LastIndex implements raft.LogStore.
 func (s *LogStore) LastIndex() (idx uint64, err error) {
-	err = s.p.do(func(c *pluginsdk.Conn) error {
+	err = s.p.do("last_index", func(c *pluginsdk.Conn) error {
 		idx, err = c.LogStore(s.group).LastIndex()
 		return err
 	})
@@ -41,7 +41,7 @@ func (s *LogStore) LastIndex() (idx uint64, err error) {
 // It waits for a dead plugin as long as the node runs: raft panics when it
 // cannot read a committed log to apply it.
 func (s *LogStore) GetLog(index uint64, log *raft.Log) error {
-	return s.p.doWait("get log", func(c *pluginsdk.Conn) error {
+	return s.p.doWait("get_log", func(c *pluginsdk.Conn) error {
 		return c.LogStore(s.group).GetLog(index, log)
 	})
 }
@@ -60,7 +60,7 @@ func (s *LogStore) StoreLogs(logs []*raft.Log) error {
 	if len(logs) == 0 {
 		return nil
 	}
-	return s.p.do(func(c *pluginsdk.Conn) error {
+	return s.p.do("store_logs", func(c *pluginsdk.Conn) error {
 		store := c.LogStore(s.group)
 		if s.checked.Load() != c {
 			if err := dropStale(store, logs[0].Index); err != nil {
@@ -86,7 +86,7 @@ func dropStale(store raft.LogStore, first uint64) error {
 
 // DeleteRange implements raft.LogStore.
 func (s *LogStore) DeleteRange(min, max uint64) error {
-	return s.p.do(func(c *pluginsdk.Conn) error {
+	return s.p.do("delete_range", func(c *pluginsdk.Conn) error {
 		return c.LogStore(s.group).DeleteRange(min, max)
 	})
 }
@@ -97,7 +97,7 @@ var _ raft.MonotonicLogStore = (*LogStore)(nil)
 // pluginsdk.LogStore.IsMonotonic.
 func (s *LogStore) IsMonotonic() bool {
 	monotonic := true
-	_ = s.p.do(func(c *pluginsdk.Conn) error {
+	_ = s.p.do("is_monotonic", func(c *pluginsdk.Conn) error {
 		monotonic = c.LogStore(s.group).IsMonotonic()
 		return nil
 	})

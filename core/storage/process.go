@@ -18,9 +18,10 @@ import (
 // process is one supervised plugin subprocess. Calls go through do, which
 // waits for a live process and retries an operation the plugin died in.
 type process struct {
-	launch pluginsdk.LaunchConfig
-	cfg    Config
-	logger hclog.Logger
+	launch  pluginsdk.LaunchConfig
+	cfg     Config
+	logger  hclog.Logger
+	metrics *metrics
 
 	mu      sync.Mutex
 	conn    *pluginsdk.Conn // nil while down
@@ -33,14 +34,14 @@ type process struct {
 
 // startProcess launches the plugin and starts watching it. A plugin that
 // does not start is an error here: the node does not come up without it.
-func startProcess(pc PluginConfig, cfg Config) (*process, error) {
+func startProcess(pc PluginConfig, cfg Config, m *metrics) (*process, error) {
 	logger := cfg.Logger.Named("plugin." + pc.Name)
 	p := &process{
 		launch: pluginsdk.LaunchConfig{
 			Name: pc.Name, Path: pc.Path, SHA256: pc.SHA256, Config: pc.Config,
 			DataDir: filepath.Join(cfg.DataDir, "plugins", pc.Name), Logger: logger,
 		},
-		cfg: cfg, logger: logger, up: make(chan struct{}), stop: make(chan struct{}),
+		cfg: cfg, logger: logger, metrics: m, up: make(chan struct{}), stop: make(chan struct{}),
 	}
 	conn, err := pluginsdk.Launch(p.launch)
 	if err != nil {
@@ -58,6 +59,10 @@ func (p *process) setConn(conn *pluginsdk.Conn) {
 	p.conn = conn
 	p.gen++
 	close(p.up)
+	p.metrics.up.WithLabelValues(p.launch.Name).Set(1)
+	if p.gen > 1 {
+		p.metrics.restarts.WithLabelValues(p.launch.Name).Inc()
+	}
 	p.logger.Info("plugin running", "pid", conn.Pid(), "generation", p.gen)
 }
 
@@ -93,12 +98,16 @@ func (p *process) markDown(gen uint64, cause error) {
 	p.conn.Kill()
 	p.conn = nil
 	p.up = make(chan struct{})
+	p.metrics.up.WithLabelValues(p.launch.Name).Set(0)
 }
 
-// do runs op on a live plugin. If the plugin dies under it, do waits for
-// the restart and runs op again (every store operation is idempotent or
-// made so by its caller), until UnavailableTimeout.
-func (p *process) do(op func(*pluginsdk.Conn) error) error {
+// do runs the operation named name on a live plugin. If the plugin dies
+// under it, do waits for the restart and runs op again (every store
+// operation is idempotent or made so by its caller), until
+// UnavailableTimeout.
+func (p *process) do(name string, op func(*pluginsdk.Conn) error) (err error) {
+	start := time.Now()
+	defer func() { p.metrics.observe(p.launch.Name, name, start, err) }()
 	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.UnavailableTimeout)
 	defer cancel()
 	for {
@@ -120,7 +129,7 @@ func (p *process) do(op func(*pluginsdk.Conn) error) error {
 // warning every UnavailableTimeout, and fails only when the node stops.
 func (p *process) doWait(what string, op func(*pluginsdk.Conn) error) error {
 	for waited := time.Duration(0); ; waited += p.cfg.UnavailableTimeout {
-		err := p.do(op)
+		err := p.do(what, op)
 		if !errors.Is(err, pluginsdk.ErrPluginUnavailable) || p.isStopped() {
 			return err
 		}

@@ -21,7 +21,7 @@ var _ raft.SnapshotStore = (*SnapshotStore)(nil)
 // Create implements raft.SnapshotStore.
 func (s *SnapshotStore) Create(version raft.SnapshotVersion, index, term uint64, configuration raft.Configuration,
 	configurationIndex uint64, trans raft.Transport) (sink raft.SnapshotSink, err error) {
-	err = s.p.do(func(c *pluginsdk.Conn) error {
+	err = s.p.do("create_snapshot", func(c *pluginsdk.Conn) error {
 		sink, err = c.SnapshotStore(s.group).Create(version, index, term, configuration, configurationIndex, trans)
 		return err
 	})
@@ -30,7 +30,7 @@ func (s *SnapshotStore) Create(version raft.SnapshotVersion, index, term uint64,
 
 // List implements raft.SnapshotStore.
 func (s *SnapshotStore) List() (metas []*raft.SnapshotMeta, err error) {
-	err = s.p.do(func(c *pluginsdk.Conn) error {
+	err = s.p.do("list_snapshots", func(c *pluginsdk.Conn) error {
 		metas, err = c.SnapshotStore(s.group).List()
 		return err
 	})
@@ -39,7 +39,7 @@ func (s *SnapshotStore) List() (metas []*raft.SnapshotMeta, err error) {
 
 // Open implements raft.SnapshotStore.
 func (s *SnapshotStore) Open(id string) (meta *raft.SnapshotMeta, rc io.ReadCloser, err error) {
-	err = s.p.do(func(c *pluginsdk.Conn) error {
+	err = s.p.do("open_snapshot", func(c *pluginsdk.Conn) error {
 		meta, rc, err = c.SnapshotStore(s.group).Open(id)
 		return err
 	})

@@ -32,12 +32,12 @@ func (s *StableStore) Get(key []byte) (val []byte, err error) {
 
 // SetUint64 implements raft.StableStore.
 func (s *StableStore) SetUint64(key []byte, val uint64) error {
-	return s.p.doWait("set uint64", func(c *pluginsdk.Conn) error { return c.StableStore(s.group).SetUint64(key, val) })
+	return s.p.doWait("set_uint64", func(c *pluginsdk.Conn) error { return c.StableStore(s.group).SetUint64(key, val) })
 }
 
 // GetUint64 implements raft.StableStore.
 func (s *StableStore) GetUint64(key []byte) (val uint64, err error) {
-	err = s.p.doWait("get uint64", func(c *pluginsdk.Conn) error {
+	err = s.p.doWait("get_uint64", func(c *pluginsdk.Conn) error {
 		val, err = c.StableStore(s.group).GetUint64(key)
 		return err
 	})
