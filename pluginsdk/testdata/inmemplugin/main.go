@@ -15,8 +15,9 @@ type inmem struct {
 	stores map[string]*raft.InmemStore
 }
 
-func (p *inmem) Configure(pluginsdk.ConfigureRequest) error {
+func (p *inmem) Configure(req pluginsdk.ConfigureRequest) error {
 	p.stores = map[string]*raft.InmemStore{}
+	req.Logger.Warn("configured", "data_dir", req.DataDir)
 	return nil
 }
 
