@@ -32,6 +32,9 @@ type LaunchConfig struct {
 	Config  json.RawMessage
 	// Logger receives the plugin's own log lines at their levels.
 	Logger hclog.Logger
+	// Env is added to the plugin's environment (KEY=VALUE), for example
+	// GOMAXPROCS=1.
+	Env []string
 }
 
 // Validate checks the launch config without starting anything.
@@ -111,7 +114,7 @@ func clientConfig(cfg LaunchConfig, stderr io.Writer) *plugin.ClientConfig {
 	cc := &plugin.ClientConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: VersionedPlugins(nil, nil),
-		Cmd:              pluginCommand(cfg.Path),
+		Cmd:              pluginCommand(cfg.Path, cfg.Env),
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
 		Logger:           cfg.Logger,
@@ -180,8 +183,9 @@ func (c *Conn) Kill() { c.process.Kill() }
 
 // pluginCommand runs the plugin so that it dies with the host: a host
 // killed with -9 must not leave a plugin holding its data directory.
-func pluginCommand(path string) *exec.Cmd {
+func pluginCommand(path string, env []string) *exec.Cmd {
 	cmd := exec.Command(path)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	return cmd
 }

@@ -33,11 +33,13 @@ func (l *lockedBuffer) String() string {
 // TestPluginLogsReachHostAtTheirLevel: a plugin logs to stderr (as JSON,
 // through the logger Serve gives it) and the host re-emits the line through
 // its own logger at the plugin's level, with the plugin's key/value pairs.
+// The plugin runs with the environment the host adds (GOMAXPROCS here).
 func TestPluginLogsReachHostAtTheirLevel(t *testing.T) {
 	bin := storetest.BuildPlugin(t, "github.com/stratadb/strata/pluginsdk/testdata/inmemplugin")
 	var out lockedBuffer
 	logger := hclog.New(&hclog.LoggerOptions{Name: "host", Level: hclog.Info, Output: &out})
-	conn, err := pluginsdk.Launch(pluginsdk.LaunchConfig{Name: "inmem", Path: bin, DataDir: "/data/x", Logger: logger})
+	conn, err := pluginsdk.Launch(pluginsdk.LaunchConfig{Name: "inmem", Path: bin, DataDir: "/data/x", Logger: logger,
+		Env: []string{"GOMAXPROCS=1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,8 +50,8 @@ func TestPluginLogsReachHostAtTheirLevel(t *testing.T) {
 			if !strings.Contains(line, "configured") {
 				continue
 			}
-			if !strings.Contains(line, "[WARN]") || !strings.Contains(line, "data_dir=/data/x") {
-				t.Fatalf("plugin line re-emitted as %q; want it at WARN with data_dir=/data/x", line)
+			if !strings.Contains(line, "[WARN]") || !strings.Contains(line, "data_dir=/data/x") || !strings.Contains(line, "gomaxprocs=1") {
+				t.Fatalf("plugin line re-emitted as %q; want it at WARN with data_dir=/data/x gomaxprocs=1", line)
 			}
 			return
 		}

@@ -46,6 +46,8 @@ type Plugin struct {
 	Name   string
 	Path   string
 	SHA256 string
+	// GoMaxProcs caps the plugin process's Go threads (0: Go's default).
+	GoMaxProcs int
 	// ConfigJSON is the `config {}` block as a JSON object.
 	ConfigJSON []byte
 }

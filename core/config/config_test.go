@@ -27,6 +27,7 @@ storage {
 }
 
 plugin "badger" {
+  gomaxprocs = 1
   config {
     sync_writes           = true
     value_log_gc_interval = "10m"
@@ -47,7 +48,7 @@ func TestParseGood(t *testing.T) {
 		t.Fatalf("parsed %+v %+v", c, c.Cluster)
 	}
 	b := c.Plugin("badger")
-	if b == nil || b.Path != "/opt/strata/bin/strata-plugin-badger" {
+	if b == nil || b.Path != "/opt/strata/bin/strata-plugin-badger" || b.GoMaxProcs != 1 {
 		t.Fatalf("badger plugin = %+v", b)
 	}
 	var pc map[string]any
@@ -89,6 +90,7 @@ func TestBadConfig(t *testing.T) {
 		{"twice", "plugin \"a\" {\n}\nplugin \"a\" {\n}", `declared twice`},
 		{"bad timeout", `storage { plugin_restart_timeout = "soon" }`, `plugin_restart_timeout`},
 		{"bad level", `log_level = "loud"`, `log_level`},
+		{"bad gomaxprocs", `plugin "badger" { gomaxprocs = -1 }`, `gomaxprocs`},
 		{"wrong type", `cluster { bootstrap_expect = "three" }`, `bootstrap_expect`},
 		{"nested config", "plugin \"badger\" {\n config {\n x {\n y = 1\n }\n }\n}", `plugin "badger": config`},
 	}

@@ -29,10 +29,11 @@ type file struct {
 }
 
 type pluginFile struct {
-	Name   string      `hcl:"name,label"`
-	Path   string      `hcl:"path,optional"`
-	SHA256 string      `hcl:"sha256,optional"`
-	Config *configBody `hcl:"config,block"`
+	Name       string      `hcl:"name,label"`
+	Path       string      `hcl:"path,optional"`
+	SHA256     string      `hcl:"sha256,optional"`
+	GoMaxProcs int         `hcl:"gomaxprocs,optional"`
+	Config     *configBody `hcl:"config,block"`
 }
 
 type configBody struct {
@@ -125,7 +126,7 @@ func mergeStorage(dst, src *Storage) {
 }
 
 func (pf pluginFile) plugin(baseDir string) (*Plugin, error) {
-	p := &Plugin{Name: pf.Name, Path: pf.Path, SHA256: pf.SHA256, ConfigJSON: []byte("{}")}
+	p := &Plugin{Name: pf.Name, Path: pf.Path, SHA256: pf.SHA256, GoMaxProcs: pf.GoMaxProcs, ConfigJSON: []byte("{}")}
 	if p.Path != "" && !filepath.IsAbs(p.Path) {
 		p.Path = filepath.Join(baseDir, p.Path)
 	}

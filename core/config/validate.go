@@ -100,6 +100,9 @@ func (c *Config) validatePlugins() error {
 				return fmt.Errorf("plugin %q: sha256: must be 64 hex digits", p.Name)
 			}
 		}
+		if p.GoMaxProcs < 0 {
+			return fmt.Errorf("plugin %q: gomaxprocs: must be 0 (Go's default) or more, got %d", p.Name, p.GoMaxProcs)
+		}
 	}
 	return nil
 }
@@ -111,7 +114,8 @@ func (c *Config) StorageConfig(logger hclog.Logger) storage.Config {
 	sc.Log, sc.Stable, sc.Snapshot = c.Storage.Log, c.Storage.Stable, c.Storage.Snapshot
 	sc.UnavailableTimeout = c.PluginRestartTimeout()
 	for _, p := range c.Plugins {
-		sc.Plugins[p.Name] = storage.PluginConfig{Name: p.Name, Path: p.Path, SHA256: p.SHA256, Config: p.ConfigJSON}
+		sc.Plugins[p.Name] = storage.PluginConfig{Name: p.Name, Path: p.Path, SHA256: p.SHA256,
+			GoMaxProcs: p.GoMaxProcs, Config: p.ConfigJSON}
 	}
 	sc.Logger = logger
 	return sc

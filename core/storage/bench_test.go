@@ -15,7 +15,7 @@ import (
 // hostPerNode returns a newStores function for raftgroup.BenchApply whose
 // stores come from one plugin Host per node, every store kind on the named
 // plugins.
-func hostPerNode(b testing.TB, logPlugin, snapPlugin string) func(testing.TB, string, string) raftgroup.Stores {
+func hostPerNode(b testing.TB, logPlugin, snapPlugin string, procs int) func(testing.TB, string, string) raftgroup.Stores {
 	paths := pluginBins
 	hosts := map[string]*Host{}
 	dir, err := os.MkdirTemp("", "strata-bench-")
@@ -36,7 +36,7 @@ func hostPerNode(b testing.TB, logPlugin, snapPlugin string) func(testing.TB, st
 			cfg := DefaultConfig()
 			cfg.DataDir = filepath.Join(dir, node)
 			for name, path := range paths {
-				cfg.Plugins[name] = PluginConfig{Name: name, Path: path}
+				cfg.Plugins[name] = PluginConfig{Name: name, Path: path, GoMaxProcs: procs}
 			}
 			cfg.Log, cfg.Stable, cfg.Snapshot = logPlugin, logPlugin, snapPlugin
 			cfg.Logger = hclog.New(&hclog.LoggerOptions{Level: hclog.Warn})
@@ -53,11 +53,15 @@ func hostPerNode(b testing.TB, logPlugin, snapPlugin string) func(testing.TB, st
 
 // BenchmarkApply3Node measures a 3-node Raft group's applied entries/s of
 // 128 B on each plugin over gRPC, fsync on.
+// With gomaxprocs=1 each plugin process runs one Go thread at a time:
+// six processes share two cores here.
 func BenchmarkApply3Node(b *testing.B) {
 	for _, p := range []string{"badger", "file"} {
-		b.Run(fmt.Sprintf("plugin=%s", p), func(b *testing.B) {
-			raftgroup.BenchApply(b, hostPerNode(b, p, "file"))
-		})
+		for _, procs := range []int{0, 1} {
+			b.Run(fmt.Sprintf("plugin=%s/gomaxprocs=%d", p, procs), func(b *testing.B) {
+				raftgroup.BenchApply(b, hostPerNode(b, p, "file", procs))
+			})
+		}
 	}
 }
 
@@ -67,7 +71,7 @@ func BenchmarkApply3Node(b *testing.B) {
 func BenchmarkPluginStoreLogs(b *testing.B) {
 	for _, p := range []string{"badger", "file"} {
 		b.Run("plugin="+p, func(b *testing.B) {
-			storebench.StoreLogs(b, hostPerNode(b, p, "file")(b, "n0", "bench").Log)
+			storebench.StoreLogs(b, hostPerNode(b, p, "file", 0)(b, "n0", "bench").Log)
 		})
 	}
 }
@@ -76,7 +80,7 @@ func BenchmarkPluginStoreLogs(b *testing.B) {
 func BenchmarkPluginGetLog(b *testing.B) {
 	for _, p := range []string{"badger", "file"} {
 		b.Run("plugin="+p, func(b *testing.B) {
-			storebench.GetLog(b, hostPerNode(b, p, "file")(b, "n0", "bench").Log)
+			storebench.GetLog(b, hostPerNode(b, p, "file", 0)(b, "n0", "bench").Log)
 		})
 	}
 }

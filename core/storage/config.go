@@ -15,6 +15,9 @@ type PluginConfig struct {
 	SHA256 string
 	// Config is the plugin's config block as a JSON object.
 	Config json.RawMessage
+	// GoMaxProcs, when above 0, caps the Go scheduler's threads in the
+	// plugin process (GOMAXPROCS).
+	GoMaxProcs int
 }
 
 // Config is the node's storage: which plugin serves which store kind.

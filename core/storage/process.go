@@ -39,7 +39,7 @@ func startProcess(pc PluginConfig, cfg Config, m *metrics) (*process, error) {
 	p := &process{
 		launch: pluginsdk.LaunchConfig{
 			Name: pc.Name, Path: pc.Path, SHA256: pc.SHA256, Config: pc.Config,
-			DataDir: filepath.Join(cfg.DataDir, "plugins", pc.Name), Logger: logger,
+			DataDir: filepath.Join(cfg.DataDir, "plugins", pc.Name), Logger: logger, Env: pc.env(),
 		},
 		cfg: cfg, logger: logger, metrics: m, up: make(chan struct{}), stop: make(chan struct{}),
 	}
@@ -225,4 +225,12 @@ func (p *process) pid() int {
 		return 0
 	}
 	return p.conn.Pid()
+}
+
+// env is the environment the host adds for the plugin.
+func (pc PluginConfig) env() []string {
+	if pc.GoMaxProcs > 0 {
+		return []string{fmt.Sprintf("GOMAXPROCS=%d", pc.GoMaxProcs)}
+	}
+	return nil
 }

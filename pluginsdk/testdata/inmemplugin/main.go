@@ -3,6 +3,7 @@
 package main
 
 import (
+	"runtime"
 	"sync"
 
 	"github.com/hashicorp/raft"
@@ -17,7 +18,7 @@ type inmem struct {
 
 func (p *inmem) Configure(req pluginsdk.ConfigureRequest) error {
 	p.stores = map[string]*raft.InmemStore{}
-	req.Logger.Warn("configured", "data_dir", req.DataDir)
+	req.Logger.Warn("configured", "data_dir", req.DataDir, "gomaxprocs", runtime.GOMAXPROCS(0))
 	return nil
 }
 
