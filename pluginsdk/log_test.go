@@ -1,11 +1,11 @@
 package pluginsdk_test
 
 import (
-	"bytes"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/stratadb/strata/internal/testlog"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -13,30 +13,13 @@ import (
 	"github.com/stratadb/strata/pluginsdk/storetest"
 )
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestPluginLogsReachHostAtTheirLevel: a plugin logs to stderr (as JSON,
 // through the logger Serve gives it) and the host re-emits the line through
 // its own logger at the plugin's level, with the plugin's key/value pairs.
 // The plugin runs with the environment the host adds (GOMAXPROCS here).
 func TestPluginLogsReachHostAtTheirLevel(t *testing.T) {
 	bin := storetest.BuildPlugin(t, "github.com/stratadb/strata/pluginsdk/testdata/inmemplugin")
-	var out lockedBuffer
+	var out testlog.Buffer
 	logger := hclog.New(&hclog.LoggerOptions{Name: "host", Level: hclog.Info, Output: &out})
 	conn, err := pluginsdk.Launch(pluginsdk.LaunchConfig{Name: "inmem", Path: bin, DataDir: "/data/x", Logger: logger,
 		Env: []string{"GOMAXPROCS=1"}})

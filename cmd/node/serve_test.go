@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,37 +8,21 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/stratadb/strata/internal/testlog"
 
 	"github.com/stratadb/strata/internal/testnet"
 )
 
 // execute runs the strata command with args and returns its error.
-func execute(ctx context.Context, stderr *syncBuffer, args ...string) error {
+func execute(ctx context.Context, stderr *testlog.Buffer, args ...string) error {
 	root := newRootCmd()
 	root.SetArgs(args)
 	root.SetOut(stderr)
 	root.SetErr(stderr)
 	return root.ExecuteContext(ctx)
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func writeFile(t *testing.T, name, content string) string {
@@ -70,7 +53,7 @@ func TestServeBadInput(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := execute(context.Background(), &syncBuffer{}, tc.args...)
+			err := execute(context.Background(), &testlog.Buffer{}, tc.args...)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v; want it to contain %q", err, tc.want)
 			}
@@ -119,7 +102,7 @@ plugin "file" { path = %q }
 `, filepath.Join(binDir, "strata-plugin-badger"), filepath.Join(binDir, "strata-plugin-file")))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- execute(ctx, logs, "serve", "--config", file, "--http", httpAddr, "--listen", testnet.FreeAddr(t),

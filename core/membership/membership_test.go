@@ -1,46 +1,28 @@
 package membership
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/stratadb/strata/internal/testlog"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/stratadb/strata/core/raftgroup"
 )
 
-// syncBuffer is a log sink the test can read while instances write.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type instance struct {
 	*Membership
-	log *syncBuffer
+	log *testlog.Buffer
 }
 
 // start runs a Membership named name in cluster on its own mux on
 // 127.0.0.1, seeded with routes.
 func start(t *testing.T, name, cluster string, routes ...string) *instance {
 	t.Helper()
-	log := &syncBuffer{}
+	log := &testlog.Buffer{}
 	logger := hclog.New(&hclog.LoggerOptions{Name: name, Level: hclog.Debug, Output: log})
 	mux, err := raftgroup.Listen("127.0.0.1:0", raftgroup.MuxConfig{Logger: logger.Named("mux")})
 	if err != nil {

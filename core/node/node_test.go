@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratadb/strata/internal/testlog"
+
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 
@@ -98,7 +100,7 @@ plugin "file" { path = %q }
 // startNode starts a node with test timings; the test shuts it down.
 func startNode(t *testing.T, s spec, p plugins, expect int) *Node {
 	t.Helper()
-	logger := hclog.New(&hclog.LoggerOptions{Name: s.name, Level: hclog.Info, Output: testWriter{t}})
+	logger := testlog.Logger(t, s.name, hclog.Info)
 	n, err := New(s.config(t, p, expect), logger,
 		WithRaftConfig(raftgroup.TestRaftConfig()), WithMembershipInterval(100*time.Millisecond))
 	if err != nil {
@@ -109,13 +111,6 @@ func startNode(t *testing.T, s spec, p plugins, expect int) *Node {
 	}
 	t.Cleanup(func() { _ = n.Shutdown() })
 	return n
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {

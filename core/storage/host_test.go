@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratadb/strata/internal/testlog"
+
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,7 +33,7 @@ func testConfig(t *testing.T, log, snap string) Config {
 		cfg.Plugins[name] = PluginConfig{Name: name, Path: pluginBins[name]}
 	}
 	cfg.Log, cfg.Stable, cfg.Snapshot = log, log, snap
-	cfg.Logger = hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: testWriter{t}})
+	cfg.Logger = testlog.Logger(t, "", hclog.Warn)
 	return cfg
 }
 

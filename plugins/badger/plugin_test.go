@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stratadb/strata/internal/testlog"
+
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 
@@ -22,7 +24,7 @@ func openPlugin(t testing.TB, dir, config string) *Plugin {
 	err := p.Configure(pluginsdk.ConfigureRequest{
 		DataDir: dir,
 		Config:  json.RawMessage(config),
-		Logger:  hclog.New(&hclog.LoggerOptions{Name: "test", Level: hclog.Warn, Output: testWriter{t}}),
+		Logger:  testlog.Logger(t, "test", hclog.Warn),
 	})
 	if err != nil {
 		t.Fatalf("Configure(%s): %v", config, err)
@@ -33,14 +35,6 @@ func openPlugin(t testing.TB, dir, config string) *Plugin {
 		}
 	})
 	return p
-}
-
-// testWriter sends log output to t.Log, so it shows only for failures.
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(b []byte) (int, error) {
-	w.t.Log(string(bytes.TrimSpace(b)))
-	return len(b), nil
 }
 
 func logStore(t testing.TB, p *Plugin, group string) *LogStore {

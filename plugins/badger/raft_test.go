@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stratadb/strata/internal/testlog"
+
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 )
@@ -36,7 +38,7 @@ func startRaft(t *testing.T, p *Plugin, group string, snaps raft.SnapshotStore) 
 	conf.ElectionTimeout = 50 * time.Millisecond
 	conf.LeaderLeaseTimeout = 50 * time.Millisecond
 	conf.CommitTimeout = 5 * time.Millisecond
-	conf.Logger = hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: testWriter{t}})
+	conf.Logger = testlog.Logger(t, "", hclog.Warn)
 
 	logs, stable := logStore(t, p, group), stableStore(t, p, group)
 	_, trans := raft.NewInmemTransport("n1")

@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"net"
 	"path/filepath"
-	"strings"
-	"sync/atomic"
 	"testing"
+
+	"github.com/stratadb/strata/internal/testlog"
 
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
@@ -161,20 +161,4 @@ func clientOpener(c *pluginsdk.Client, caps pluginsdk.Capabilities) Opener {
 }
 
 // testLogger sends a plugin's logs to t.Log until the test ends.
-func testLogger(t testing.TB) hclog.Logger {
-	w := &testWriter{t: t}
-	t.Cleanup(func() { w.done.Store(true) })
-	return hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: hclog.Info, Output: w})
-}
-
-type testWriter struct {
-	t    testing.TB
-	done atomic.Bool
-}
-
-func (w *testWriter) Write(p []byte) (int, error) {
-	if !w.done.Load() {
-		w.t.Log(strings.TrimRight(string(p), "\n"))
-	}
-	return len(p), nil
-}
+func testLogger(t testing.TB) hclog.Logger { return testlog.Logger(t, "plugin", hclog.Info) }
