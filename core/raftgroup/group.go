@@ -18,6 +18,8 @@ const (
 	// DefaultLogCacheSize is the number of recent log entries kept in memory
 	// in front of the LogStore.
 	DefaultLogCacheSize = 8192
+	// DefaultLogCacheBytes bounds the log cache's data per group.
+	DefaultLogCacheBytes = 64 << 20
 	// DefaultMaxPool is the number of idle outbound connections kept per peer.
 	DefaultMaxPool = 3
 	// DefaultTransportTimeout is the transport's I/O deadline.
@@ -64,8 +66,11 @@ type Config struct {
 	// Raft is the base raft config (nil: raft.DefaultConfig()). Start copies
 	// it and sets LocalID, Logger and BatchApplyCh = true.
 	Raft *raft.Config
-	// LogCacheSize is the raft.LogCache capacity in entries; 0 disables it.
+	// LogCacheSize is the log cache's capacity in entries; 0 disables it.
 	LogCacheSize int
+	// LogCacheBytes bounds the log cache's data (entries larger than it
+	// are not cached).
+	LogCacheBytes int
 	// MaxPool is the number of idle outbound connections kept per peer.
 	MaxPool int
 	// MaxRPCsInFlight is raft.NetworkTransportConfig.MaxRPCsInFlight, except
@@ -86,6 +91,7 @@ func DefaultConfig() Config {
 	return Config{
 		Raft:             rc,
 		LogCacheSize:     DefaultLogCacheSize,
+		LogCacheBytes:    DefaultLogCacheBytes,
 		MaxPool:          DefaultMaxPool,
 		MaxRPCsInFlight:  DefaultMaxRPCsInFlight,
 		TransportTimeout: DefaultTransportTimeout,
@@ -103,6 +109,8 @@ func (c Config) Validate() error {
 		return ErrNoStores
 	case c.LogCacheSize < 0:
 		return fmt.Errorf("%w: LogCacheSize %d is negative", ErrBadConfig, c.LogCacheSize)
+	case c.LogCacheSize > 0 && c.LogCacheBytes <= 0:
+		return fmt.Errorf("%w: LogCacheBytes %d must be positive with a log cache", ErrBadConfig, c.LogCacheBytes)
 	case c.MaxPool < 0:
 		return fmt.Errorf("%w: MaxPool %d is negative", ErrBadConfig, c.MaxPool)
 	case c.MaxRPCsInFlight < 0:
@@ -143,7 +151,7 @@ func (c Config) logStore() (raft.LogStore, error) {
 	if c.LogCacheSize == 0 {
 		return c.Stores.Log, nil
 	}
-	return raft.NewLogCache(c.LogCacheSize, c.Stores.Log)
+	return NewLogCache(c.Stores.Log, c.LogCacheSize, c.LogCacheBytes), nil
 }
 
 // Group is one running raft group on this node.
