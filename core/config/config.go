@@ -29,6 +29,7 @@ type Cluster struct {
 	Listen          string   `hcl:"listen,optional"`
 	Routes          []string `hcl:"routes,optional"`
 	BootstrapExpect int      `hcl:"bootstrap_expect,optional"`
+	Raft            *Raft    `hcl:"raft,block"`
 }
 
 // Storage is the `storage {}` block: the plugin serving each store kind.

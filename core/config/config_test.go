@@ -1,9 +1,13 @@
 package config
 
 import (
+	"time"
+
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/hashicorp/raft"
 )
 
 const goodConfig = `
@@ -18,6 +22,11 @@ cluster {
   listen           = "127.0.0.1:6222"
   routes           = ["127.0.0.1:6223", "127.0.0.1:6224"]
   bootstrap_expect = 3
+  raft {
+    heartbeat_timeout = "500ms"
+    election_timeout  = "500ms"
+    commit_timeout    = "20ms"
+  }
 }
 
 storage {
@@ -61,6 +70,11 @@ func TestParseGood(t *testing.T) {
 	if f := c.Plugin("file"); f == nil || f.Path != "/opt/strata/bin/strata-plugin-file" {
 		t.Fatalf("file plugin = %+v", f)
 	}
+	rc, err := c.RaftConfig(raft.DefaultConfig())
+	if err != nil || rc.ElectionTimeout != 500*time.Millisecond || rc.CommitTimeout != 20*time.Millisecond ||
+		rc.LeaderLeaseTimeout != raft.DefaultConfig().LeaderLeaseTimeout {
+		t.Fatalf("RaftConfig = %+v, %v", rc, err)
+	}
 	sc := c.StorageConfig(nil)
 	if err := sc.Validate(); err != nil {
 		t.Fatal(err)
@@ -91,6 +105,8 @@ func TestBadConfig(t *testing.T) {
 		{"bad timeout", `storage { plugin_restart_timeout = "soon" }`, `plugin_restart_timeout`},
 		{"bad level", `log_level = "loud"`, `log_level`},
 		{"bad gomaxprocs", `plugin "badger" { gomaxprocs = -1 }`, `gomaxprocs`},
+		{"bad raft duration", "cluster {\n raft {\n election_timeout = \"soon\"\n }\n}", `cluster.raft.election_timeout`},
+		{"raft rule", "cluster {\n raft {\n leader_lease_timeout = \"5s\"\n }\n}", `cluster.raft`},
 		{"wrong type", `cluster { bootstrap_expect = "three" }`, `bootstrap_expect`},
 		{"nested config", "plugin \"badger\" {\n config {\n x {\n y = 1\n }\n }\n}", `plugin "badger": config`},
 	}

@@ -112,6 +112,9 @@ func mergeCluster(dst, src *Cluster) {
 	if src.BootstrapExpect != 0 {
 		dst.BootstrapExpect = src.BootstrapExpect
 	}
+	if src.Raft != nil {
+		dst.Raft = src.Raft
+	}
 }
 
 func mergeStorage(dst, src *Storage) {

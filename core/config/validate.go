@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
 
 	"github.com/stratadb/strata/core/storage"
 )
@@ -60,7 +61,8 @@ func (c *Config) validateCluster() error {
 	if c.Cluster.BootstrapExpect < 1 {
 		return fmt.Errorf("cluster.bootstrap_expect: must be at least 1, got %d", c.Cluster.BootstrapExpect)
 	}
-	return nil
+	_, err := c.RaftConfig(raft.DefaultConfig())
+	return err
 }
 
 func checkAddr(addr string) error {

@@ -78,9 +78,14 @@ func New(cfg *config.Config, logger hclog.Logger, opts ...Option) (*Node, error)
 		logger = hclog.NewNullLogger()
 	}
 	n := &Node{
-		cfg: cfg, root: logger, logger: logger.Named("node"), raftConfig: raftgroup.DefaultConfig().Raft,
+		cfg: cfg, root: logger, logger: logger.Named("node"),
 		memberInterval: membership.DefaultInterval, stopCh: make(chan struct{}), logged: map[string]bool{},
 	}
+	rc, err := cfg.RaftConfig(raftgroup.DefaultConfig().Raft)
+	if err != nil {
+		return nil, err
+	}
+	n.raftConfig = rc
 	for _, o := range opts {
 		o(n)
 	}

@@ -16,6 +16,13 @@ cluster {
   routes           = ["127.0.0.1:6223"]
   # The meta group forms once three servers know each other.
   bootstrap_expect = 3
+  # Raft timings of every group on this node; unset keys keep hashicorp/raft's
+  # defaults (1s heartbeat and election, 500ms lease, 50ms commit).
+  # raft {
+  #   heartbeat_timeout  = "1s"
+  #   election_timeout   = "1s"
+  #   snapshot_threshold = 8192
+  # }
 }
 
 storage {
