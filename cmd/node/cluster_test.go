@@ -172,6 +172,9 @@ func formed(servers []*server) ([]monitor.Jsz, string) {
 		if j.Meta.Leader == "" || (len(docs) > 0 && j.Meta.Leader != docs[0].Meta.Leader) {
 			return nil, fmt.Sprintf("%s sees leader %q", s.name, j.Meta.Leader)
 		}
+		if len(j.Meta.Peers) != len(servers) {
+			return nil, fmt.Sprintf("%s has %d meta peers", s.name, len(j.Meta.Peers))
+		}
 		docs = append(docs, j)
 	}
 	return docs, ""

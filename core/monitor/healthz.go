@@ -27,14 +27,19 @@ func (s *Server) health() Health {
 	return judge(r.State(), string(leader), r.CommitIndex(), r.AppliedIndex(), s.cfg.MaxApplyLag)
 }
 
-// judge decides health: the meta leader is known and the meta group has
-// applied all but at most maxLag of the entries it has committed.
+// judge decides health: the meta leader is known, the meta group has
+// applied something (at least its configuration) and all but at most
+// maxLag of the entries it has committed.
 func judge(state raft.RaftState, leader string, commit, applied, maxLag uint64) Health {
 	switch {
 	case state == raft.Shutdown:
 		return Health{Status: "unavailable", Error: "meta group is shut down"}
 	case leader == "":
 		return Health{Status: "unavailable", Error: "no meta leader known"}
+	case applied == 0:
+		// The leader's heartbeats arrive before its log: a node that has
+		// applied nothing yet does not know the cluster's configuration.
+		return Health{Status: "unavailable", Error: "meta group has applied nothing yet"}
 	case commit > applied && commit-applied > maxLag:
 		return Health{Status: "unavailable", Error: fmt.Sprintf(
 			"meta group is %d entries behind (commit index %d, applied index %d)", commit-applied, commit, applied)}

@@ -119,6 +119,7 @@ func TestJudge(t *testing.T) {
 		{raft.Follower, "n1", 100, 90, ""},
 		{raft.Follower, "n1", 90, 100, ""},
 		{raft.Follower, "", 1, 1, "no meta leader known"},
+		{raft.Follower, "n1", 0, 0, "meta group has applied nothing yet"},
 		{raft.Follower, "n1", 200, 100, "meta group is 100 entries behind"},
 		{raft.Shutdown, "n1", 1, 1, "meta group is shut down"},
 	}
