@@ -26,6 +26,8 @@ var (
 type command struct {
 	Op     Op      `json:"op"`
 	Server *Server `json:"server,omitempty"`
+	Stream *Stream `json:"stream,omitempty"`
+	Name   string  `json:"name,omitempty"`
 }
 
 // PutServer encodes the command recording s.
@@ -52,6 +54,8 @@ func (c command) apply(st *state) error {
 		}
 		st.Servers[c.Server.Name] = *c.Server
 		return nil
+	case OpCreateStream, OpUpdateStream, OpDeleteStream:
+		return c.applyStream(st)
 	default:
 		return fmt.Errorf("%w %q", ErrUnknownOp, c.Op)
 	}

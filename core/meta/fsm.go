@@ -34,17 +34,19 @@ func (s Server) Equal(o Server) bool {
 // state is the whole meta state; snapshots are its JSON.
 type state struct {
 	Servers map[string]Server `json:"servers"`
+	Streams map[string]Stream `json:"streams"`
 }
 
 // FSM applies meta commands to the meta state.
 type FSM struct {
-	mu    sync.RWMutex
-	state state
+	mu      sync.RWMutex
+	state   state
+	changes chan struct{}
 }
 
 // NewFSM returns an FSM with an empty state.
 func NewFSM() *FSM {
-	return &FSM{state: state{Servers: map[string]Server{}}}
+	return &FSM{state: state{Servers: map[string]Server{}, Streams: map[string]Stream{}}, changes: make(chan struct{}, 1)}
 }
 
 // Apply applies one command. It returns nil or the command's error.
@@ -55,6 +57,7 @@ func (f *FSM) Apply(l *raft.Log) any {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	defer f.notify()
 	return cmd.apply(&f.state)
 }
 
@@ -101,9 +104,13 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	if st.Servers == nil {
 		st.Servers = map[string]Server{}
 	}
+	if st.Streams == nil {
+		st.Streams = map[string]Stream{}
+	}
 	f.mu.Lock()
 	f.state = st
 	f.mu.Unlock()
+	f.notify()
 	return nil
 }
 

@@ -64,6 +64,7 @@ func (n *Node) run() {
 			return
 		case <-n.members.Changes():
 		case <-n.meta.Raft().LeaderCh():
+		case <-n.fsm.Changes():
 		case <-t.C:
 		}
 	}
@@ -79,6 +80,7 @@ func (n *Node) step() {
 	if n.meta.Raft().State() == raft.Leader {
 		n.reconcile()
 	}
+	n.reconcileStreams()
 }
 
 // maybeBootstrap bootstraps a fresh meta group, like Consul's

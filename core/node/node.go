@@ -1,6 +1,7 @@
 // Package node owns a node's lifecycle: it starts, in order, the storage
-// plugins, the shared cluster port, membership, the meta Raft group and
-// the monitoring endpoints, and shuts them down in the reverse order.
+// plugins, the message database, the shared cluster port, the meta Raft
+// group, the stream replicas, the client API, membership and the
+// monitoring endpoints, and shuts them down in the reverse order.
 package node
 
 import (
@@ -14,12 +15,15 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 
+	"github.com/stratadb/strata/core/api"
 	"github.com/stratadb/strata/core/config"
 	"github.com/stratadb/strata/core/membership"
 	"github.com/stratadb/strata/core/meta"
 	"github.com/stratadb/strata/core/monitor"
 	"github.com/stratadb/strata/core/raftgroup"
+	"github.com/stratadb/strata/core/replica"
 	"github.com/stratadb/strata/core/storage"
+	"github.com/stratadb/strata/core/stream"
 )
 
 // httpShutdownTimeout bounds waiting for monitoring requests in flight.
@@ -57,6 +61,10 @@ type Node struct {
 	meta    *raftgroup.Group
 	fsm     *meta.FSM
 	http    *monitor.Server
+
+	messages *stream.DB
+	replicas *replica.Set
+	api      *api.Server
 
 	// bootstrapped and logged belong to Start and then to run.
 	bootstrapped bool
@@ -104,8 +112,11 @@ func (n *Node) Start() error {
 	}{
 		{"data_dir", func() error { return os.MkdirAll(n.cfg.DataDir, 0o755) }},
 		{"storage", n.openStorage},
+		{"messages", n.openMessages},
 		{"cluster.listen", n.listen},
 		{"meta group", n.startMeta},
+		{"replicas", n.startReplicas},
+		{"listen", n.startAPI},
 		{"membership", n.startMembership},
 		{"http", n.startHTTP},
 	}
@@ -118,7 +129,7 @@ func (n *Node) Start() error {
 	n.wg.Add(1)
 	go n.run()
 	n.logger.Info("node started", "name", n.cfg.ServerName, "cluster", n.cfg.Cluster.Name,
-		"cluster_listen", n.mux.Addr(), "http", n.http.Addr())
+		"listen", n.api.Addr(), "cluster_listen", n.mux.Addr(), "http", n.http.Addr())
 	return nil
 }
 
@@ -177,8 +188,14 @@ func (n *Node) Shutdown() error {
 			err = errors.Join(err, n.http.Shutdown(ctx))
 			cancel()
 		}
+		if n.api != nil {
+			n.api.GracefulStop(apiStopTimeout)
+		}
 		close(n.stopCh)
 		n.wg.Wait()
+		if n.replicas != nil {
+			err = errors.Join(err, n.replicas.Close())
+		}
 		if n.meta != nil {
 			err = errors.Join(err, n.meta.Shutdown())
 		}
@@ -187,6 +204,9 @@ func (n *Node) Shutdown() error {
 		}
 		if n.mux != nil {
 			err = errors.Join(err, n.mux.Close())
+		}
+		if n.messages != nil {
+			err = errors.Join(err, n.messages.Close())
 		}
 		if n.host != nil {
 			n.host.Close()
@@ -204,3 +224,9 @@ func (n *Node) Meta() *raftgroup.Group { return n.meta }
 
 // MetaServers returns the servers the meta state records.
 func (n *Node) MetaServers() []meta.Server { return n.fsm.Servers() }
+
+// Replicas returns the stream replicas this node holds.
+func (n *Node) Replicas() *replica.Set { return n.replicas }
+
+// API returns the node's client API server.
+func (n *Node) API() *api.Server { return n.api }

@@ -58,12 +58,12 @@ func buildPlugins(dir string) (plugins, error) {
 
 // spec is one test node's fixed settings, kept across restarts.
 type spec struct {
-	name, cluster, http, dataDir string
-	routes                       []string
+	name, client, cluster, http, dataDir string
+	routes                               []string
 }
 
 func newSpec(t *testing.T, dir, name string, routes ...string) spec {
-	return spec{name: name, cluster: testnet.FreeAddr(t), http: testnet.FreeAddr(t), dataDir: filepath.Join(dir, name), routes: routes}
+	return spec{name: name, client: testnet.FreeAddr(t), cluster: testnet.FreeAddr(t), http: testnet.FreeAddr(t), dataDir: filepath.Join(dir, name), routes: routes}
 }
 
 func (s spec) config(t *testing.T, p plugins, expect int) *config.Config {
@@ -74,7 +74,7 @@ func (s spec) config(t *testing.T, p plugins, expect int) *config.Config {
 	}
 	src := fmt.Sprintf(`
 server_name = %q
-listen      = "127.0.0.1:4222"
+listen      = %q
 http        = %q
 data_dir    = %q
 log_level   = "debug"
@@ -86,7 +86,7 @@ cluster {
 }
 plugin "badger" { path = %q }
 plugin "file" { path = %q }
-`, s.name, s.http, s.dataDir, s.cluster, routes, expect, p.badger, p.file)
+`, s.name, s.client, s.http, s.dataDir, s.cluster, routes, expect, p.badger, p.file)
 	c, err := config.Parse([]byte(src), filepath.Join(s.dataDir, "node.hcl"))
 	if err != nil {
 		t.Fatal(err)

@@ -68,6 +68,33 @@ func Replace(servers []Server, current []string, remove string, req Request) (st
 	if !slices.Contains(current, remove) {
 		return "", fmt.Errorf("%w: %q", ErrNotPeer, remove)
 	}
+	return next(servers, current, remove, req)
+}
+
+// Resize returns the peers of a stream going from current to
+// req.Replicas replicas. Growing keeps current and adds servers as
+// Replace would choose them; shrinking keeps the first req.Replicas of
+// current, so a caller lists the peers to keep (the leader) first.
+func Resize(servers []Server, current []string, req Request) ([]string, error) {
+	if err := validReplicas(req.Replicas); err != nil {
+		return nil, err
+	}
+	if req.Replicas <= len(current) {
+		return slices.Clone(current[:req.Replicas]), nil
+	}
+	out := slices.Clone(current)
+	for len(out) < req.Replicas {
+		name, err := next(servers, out, "", req)
+		if err != nil {
+			return nil, tooFew(req.Replicas, len(out), req.Tags)
+		}
+		out = append(out, name)
+	}
+	return out, nil
+}
+
+// next picks the best server outside current, remove aside.
+func next(servers []Server, current []string, remove string, req Request) (string, error) {
 	cands := candidates(servers, req, current)
 	if len(cands) == 0 {
 		return "", tooFew(1, 0, req.Tags)

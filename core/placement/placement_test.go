@@ -231,3 +231,31 @@ func TestReplaceErrors(t *testing.T) {
 		t.Fatalf("tags: err = %v", err)
 	}
 }
+
+func TestResize(t *testing.T) {
+	servers := []Server{
+		{Name: "n1", Tags: []string{"az:a"}, Replicas: 1},
+		{Name: "n2", Tags: []string{"az:a"}},
+		{Name: "n3", Tags: []string{"az:b"}, Replicas: 4},
+		{Name: "n4", Tags: []string{"az:c"}, Replicas: 2},
+		{Name: "n5", Tags: []string{"az:b"}, Replicas: 3},
+	}
+	grown, err := Resize(servers, []string{"n1"}, Request{Replicas: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// n1 keeps its place; az:b and az:c are unused, least loaded first.
+	if want := []string{"n1", "n4", "n5"}; !slices.Equal(grown, want) {
+		t.Fatalf("grow = %v, want %v", grown, want)
+	}
+	shrunk, err := Resize(servers, []string{"n4", "n1", "n5"}, Request{Replicas: 1})
+	if err != nil || !slices.Equal(shrunk, []string{"n4"}) {
+		t.Fatalf("shrink = %v, %v", shrunk, err)
+	}
+	if _, err := Resize(servers, []string{"n1"}, Request{Replicas: 2}); !errors.Is(err, ErrBadReplicas) {
+		t.Fatalf("even replicas: %v", err)
+	}
+	if _, err := Resize(servers[:2], []string{"n1"}, Request{Replicas: 3}); !errors.Is(err, ErrTooFewServers) {
+		t.Fatalf("too few: %v", err)
+	}
+}

@@ -158,7 +158,7 @@ func (c Config) logStore() (raft.LogStore, error) {
 type Group struct {
 	id     string
 	raft   *raft.Raft
-	trans  *raft.NetworkTransport
+	trans  *trackingTransport
 	logger hclog.Logger
 }
 
@@ -175,7 +175,7 @@ func Start(mux *Mux, cfg Config) (*Group, error) {
 	if err != nil {
 		return nil, err
 	}
-	trans := newTransport(stream, cfg)
+	trans := newTrackingTransport(newTransport(stream, cfg))
 	r, err := raft.NewRaft(cfg.raftConfig(), cfg.FSM, logs, cfg.Stores.Stable, cfg.Stores.Snapshots, trans)
 	if err != nil {
 		_ = trans.Close()

@@ -1,0 +1,28 @@
+package api
+
+import (
+	"context"
+
+	"google.golang.org/grpc"
+)
+
+// countUnary counts requests and errors, and turns errors into the
+// statuses the API promises.
+func (s *Server) countUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	s.requests.Add(1)
+	resp, err := h(ctx, req)
+	if err != nil {
+		s.errors.Add(1)
+		s.logger.Debug("call failed", "method", info.FullMethod, "error", err)
+	}
+	return resp, toStatus(err)
+}
+
+func (s *Server) countStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	s.requests.Add(1)
+	err := h(srv, ss)
+	if err != nil {
+		s.errors.Add(1)
+	}
+	return toStatus(err)
+}

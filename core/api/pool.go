@@ -1,0 +1,48 @@
+package api
+
+import (
+	"sync"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/stratadb/strata/client/pb"
+)
+
+// pool keeps one client connection per server's client address. The
+// same address always gives the same client value.
+type pool struct {
+	mu      sync.Mutex
+	conns   map[string]*grpc.ClientConn
+	clients map[string]pb.StrataClient
+}
+
+func newPool() *pool {
+	return &pool{conns: map[string]*grpc.ClientConn{}, clients: map[string]pb.StrataClient{}}
+}
+
+// client returns a client for the server at addr.
+func (p *pool) client(addr string) (pb.StrataClient, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c, ok := p.clients[addr]; ok {
+		return c, nil
+	}
+	c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, err
+	}
+	p.conns[addr] = c
+	p.clients[addr] = pb.NewStrataClient(c)
+	return p.clients[addr], nil
+}
+
+func (p *pool) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		_ = c.Close()
+	}
+	p.conns = map[string]*grpc.ClientConn{}
+	p.clients = map[string]pb.StrataClient{}
+}

@@ -1,0 +1,101 @@
+package api
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/stratadb/strata/client/pb"
+	"github.com/stratadb/strata/core/meta"
+	"github.com/stratadb/strata/core/replica"
+	"github.com/stratadb/strata/core/stream"
+	"github.com/stratadb/strata/core/subject"
+)
+
+// Publish stores one message through its stream's leader.
+func (s *Server) Publish(ctx context.Context, req *pb.PubRequest) (*pb.PubAck, error) {
+	st, err := s.streamForPublish(req)
+	if err != nil {
+		return nil, err
+	}
+	local, c, fctx, err := s.streamRoute(ctx, st.Config.Name)
+	if err != nil {
+		return nil, err
+	}
+	if local == nil {
+		return c.Publish(fctx, req)
+	}
+	return resultAck(req.GetId(), st.Config.Name, local.Publish(ctx, toPublish(req)))
+}
+
+// streamForPublish checks req and returns the stream that takes it.
+func (s *Server) streamForPublish(req *pb.PubRequest) (meta.Stream, error) {
+	if err := subject.ValidSubject(req.GetSubject()); err != nil {
+		return meta.Stream{}, err
+	}
+	st, ok := s.cfg.MetaFSM.StreamFor(req.GetSubject())
+	if !ok {
+		return meta.Stream{}, fmt.Errorf("%w %q", ErrNoStreamForSubject, req.GetSubject())
+	}
+	if e := req.GetExpectedStream(); e != "" && e != st.Config.Name {
+		return meta.Stream{}, fmt.Errorf("%w: subject %q belongs to stream %s, not %s",
+			errWrongStream, req.GetSubject(), st.Config.Name, e)
+	}
+	return st, nil
+}
+
+func toPublish(req *pb.PubRequest) stream.Publish {
+	p := stream.Publish{Subject: req.GetSubject(), Data: req.GetData(), MsgID: req.GetMsgId()}
+	if hs := req.GetHeaders(); len(hs) > 0 {
+		p.Header = make([]stream.Header, len(hs))
+		for i, h := range hs {
+			p.Header[i] = stream.Header{Key: h.GetKey(), Value: h.GetValue()}
+		}
+	}
+	return p
+}
+
+func resultAck(id uint64, name string, r stream.Result) (*pb.PubAck, error) {
+	if r.Err != nil {
+		return nil, r.Err
+	}
+	return &pb.PubAck{Id: id, Stream: name, Seq: r.Seq, Duplicate: r.Duplicate}, nil
+}
+
+// errorAck is the ack of a refused publish on PublishStream.
+func errorAck(id uint64, err error) *pb.PubAck {
+	st := toStatusValue(err)
+	return &pb.PubAck{Id: id, ErrorCode: int32(st.Code()), Error: st.Message()}
+}
+
+// GetMsg returns a message read on the stream's leader.
+func (s *Server) GetMsg(ctx context.Context, req *pb.GetMsgRequest) (*pb.Msg, error) {
+	local, c, fctx, err := s.streamRoute(ctx, req.GetStream())
+	if err != nil {
+		return nil, err
+	}
+	if local == nil {
+		return c.GetMsg(fctx, req)
+	}
+	m, err := local.FSM().Get(req.GetSeq())
+	if err != nil {
+		return nil, fmt.Errorf("%w: stream %s sequence %d", err, req.GetStream(), req.GetSeq())
+	}
+	return toMsg(m), nil
+}
+
+func toMsg(m stream.Message) *pb.Msg {
+	out := &pb.Msg{Subject: m.Subject, Seq: m.Seq, Data: m.Data, Time: m.Time, MsgId: m.MsgID}
+	for _, h := range m.Header {
+		out.Headers = append(out.Headers, &pb.Header{Key: h.Key, Value: h.Value})
+	}
+	return out
+}
+
+// localLeader returns the local replica if it leads name's group.
+func (s *Server) localLeader(name string) (*replica.Replica, bool) {
+	r, ok := s.cfg.Replicas.Get(name)
+	if !ok || !r.IsLeader() {
+		return nil, false
+	}
+	return r, true
+}

@@ -1,0 +1,177 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/raft"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/stratadb/strata/client/pb"
+	"github.com/stratadb/strata/core/meta"
+	"github.com/stratadb/strata/core/replica"
+)
+
+const (
+	// hopsKey is the metadata key counting how often a call was forwarded.
+	hopsKey = "strata-hops"
+	// maxHops bounds forwarding: a non-peer forwards to a peer, which
+	// forwards to its leader (or, starting, to another peer).
+	maxHops = 3
+	// leaderPoll is how often a call waiting for a leader looks again.
+	leaderPoll = 25 * time.Millisecond
+)
+
+// forwardCtx returns ctx for a call forwarded to another node.
+func forwardCtx(ctx context.Context) (context.Context, error) {
+	hops := 0
+	if md, ok := metadata.FromIncomingContext(ctx); ok {
+		if v := md.Get(hopsKey); len(v) > 0 {
+			hops, _ = strconv.Atoi(v[0])
+		}
+	}
+	if hops >= maxHops {
+		return nil, ErrTooManyHops
+	}
+	return metadata.AppendToOutgoingContext(ctx, hopsKey, strconv.Itoa(hops+1)), nil
+}
+
+// waitFor polls find until it answers, ctx ends or LeaderWait passes.
+func (s *Server) waitFor(ctx context.Context, what string, find func() (bool, error)) error {
+	deadline := time.Now().Add(s.cfg.LeaderWait)
+	for {
+		ok, err := find()
+		if ok || err != nil {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%w for %s", ErrNoLeader, what)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(leaderPoll):
+		}
+	}
+}
+
+// clientOf returns a client for the named server's client port.
+func (s *Server) clientOf(name string) (pb.StrataClient, error) {
+	srv, ok := s.cfg.MetaFSM.Server(name)
+	if !ok || srv.Client == "" {
+		return nil, fmt.Errorf("%w: server %s has no known client address", ErrNoLeader, name)
+	}
+	return s.pool.client(srv.Client)
+}
+
+// metaRoute returns nil when this node leads the meta group, or a
+// client of the meta leader.
+func (s *Server) metaRoute(ctx context.Context) (pb.StrataClient, context.Context, error) {
+	var leader raft.ServerID
+	err := s.waitFor(ctx, "the meta group", func() (bool, error) {
+		_, leader = s.cfg.Meta.Raft().LeaderWithID()
+		return leader != "", nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if string(leader) == s.cfg.Self && s.cfg.Meta.Raft().State() == raft.Leader {
+		return nil, ctx, nil
+	}
+	fctx, err := forwardCtx(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := s.clientOf(string(leader))
+	return c, fctx, err
+}
+
+// streamRoute returns the local replica when this node leads the stream,
+// or a client of the node to forward to: the leader if this node is a
+// peer and knows it, else one of the stream's peers.
+func (s *Server) streamRoute(ctx context.Context, name string) (*replica.Replica, pb.StrataClient, context.Context, error) {
+	st, err := s.lookupStream(ctx, name)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var local *replica.Replica
+	var target string
+	err = s.waitFor(ctx, "stream "+name, func() (bool, error) {
+		local, target = s.streamTarget(st)
+		return local != nil || target != "", nil
+	})
+	if err != nil || local != nil {
+		return local, nil, ctx, err
+	}
+	fctx, err := forwardCtx(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c, err := s.clientOf(target)
+	return nil, c, fctx, err
+}
+
+func (s *Server) streamTarget(st meta.Stream) (*replica.Replica, string) {
+	if r, ok := s.cfg.Replicas.Get(st.Config.Name); ok && r.Stream().Group == st.Group {
+		if r.IsLeader() {
+			return r, ""
+		}
+		return nil, r.Leader()
+	}
+	if slices.Contains(st.Peers, s.cfg.Self) {
+		return nil, "" // placed here, replica starting: wait for it
+	}
+	return nil, s.livePeer(st.Peers)
+}
+
+// livePeer returns a peer other than this node, chosen at random so
+// that a client retrying past a dead peer soon reaches a live one.
+func (s *Server) livePeer(peers []string) string {
+	others := make([]string, 0, len(peers))
+	for _, p := range peers {
+		if p != s.cfg.Self {
+			others = append(others, p)
+		}
+	}
+	if len(others) == 0 {
+		return ""
+	}
+	return others[rand.IntN(len(others))]
+}
+
+// lookupStream returns the named stream from the meta state. A call
+// forwarded here comes from a node that knew the stream, so this node's
+// meta state may only be behind: it waits for it to catch up.
+func (s *Server) lookupStream(ctx context.Context, name string) (meta.Stream, error) {
+	st, ok := s.cfg.MetaFSM.Stream(name)
+	if ok || !forwarded(ctx) {
+		if !ok {
+			return st, fmt.Errorf("%w: %s", meta.ErrStreamNotFound, name)
+		}
+		return st, nil
+	}
+	err := s.waitFor(ctx, "stream "+name, func() (bool, error) {
+		st, ok = s.cfg.MetaFSM.Stream(name)
+		return ok, nil
+	})
+	if err != nil {
+		return st, fmt.Errorf("%w: %s", meta.ErrStreamNotFound, name)
+	}
+	return st, nil
+}
+
+// forwarded reports whether another node forwarded this call.
+func forwarded(ctx context.Context) bool {
+	md, ok := metadata.FromIncomingContext(ctx)
+	return ok && len(md.Get(hopsKey)) > 0
+}
+
+// ownCall returns ctx for a call this node makes on its own behalf while
+// serving another: its forwarding count starts afresh.
+func ownCall(ctx context.Context) context.Context {
+	return metadata.NewIncomingContext(ctx, metadata.MD{})
+}

@@ -1,0 +1,108 @@
+// Package api owns the client API of a node: the gRPC service of
+// client/pb on the client port. Any node accepts any call; a call that
+// another node must serve (the stream leader for publishes and reads,
+// the meta leader for stream administration) is forwarded there, at
+// most twice.
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc"
+
+	"github.com/stratadb/strata/client/pb"
+	"github.com/stratadb/strata/core/meta"
+	"github.com/stratadb/strata/core/raftgroup"
+	"github.com/stratadb/strata/core/replica"
+)
+
+// DefaultLeaderWait is how long a call waits for a group to have a leader.
+const DefaultLeaderWait = 5 * time.Second
+
+// Config is what the API needs from its node.
+type Config struct {
+	// Addr is the client listen address.
+	Addr string
+	// Self and Cluster are this server's and its cluster's names.
+	Self, Cluster string
+	Meta          *raftgroup.Group
+	MetaFSM       *meta.FSM
+	Replicas      *replica.Set
+	LeaderWait    time.Duration
+	Logger        hclog.Logger
+}
+
+// Server serves the client API.
+type Server struct {
+	pb.UnimplementedStrataServer
+	cfg     Config
+	logger  hclog.Logger
+	grpc    *grpc.Server
+	lis     net.Listener
+	pool    *pool
+	started time.Time
+
+	requests atomic.Uint64
+	errors   atomic.Uint64
+}
+
+// Start listens on cfg.Addr and serves.
+func Start(cfg Config) (*Server, error) {
+	if cfg.Meta == nil || cfg.MetaFSM == nil || cfg.Replicas == nil {
+		return nil, errors.New("api: Meta, MetaFSM and Replicas are required")
+	}
+	if cfg.LeaderWait == 0 {
+		cfg.LeaderWait = DefaultLeaderWait
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
+	lis, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("api: listen %s: %w", cfg.Addr, err)
+	}
+	s := &Server{cfg: cfg, logger: cfg.Logger, lis: lis, pool: newPool(), started: time.Now()}
+	s.grpc = grpc.NewServer(
+		grpc.ChainUnaryInterceptor(s.countUnary),
+		grpc.ChainStreamInterceptor(s.countStream),
+	)
+	pb.RegisterStrataServer(s.grpc, s)
+	go func() {
+		if err := s.grpc.Serve(lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			s.logger.Error("client API stopped", "error", err)
+		}
+	}()
+	return s, nil
+}
+
+// Addr returns the address the API listens on.
+func (s *Server) Addr() net.Addr { return s.lis.Addr() }
+
+// Stop ends every call at once and closes connections to other nodes.
+func (s *Server) Stop() {
+	s.grpc.Stop()
+	s.pool.close()
+}
+
+// GracefulStop lets calls in flight finish, then stops.
+func (s *Server) GracefulStop(timeout time.Duration) {
+	done := make(chan struct{})
+	go func() { s.grpc.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		s.grpc.Stop()
+	}
+	s.pool.close()
+}
+
+// Requests and Errors count the API calls this server answered.
+func (s *Server) Requests() uint64 { return s.requests.Load() }
+
+// Errors counts the API calls that ended with an error.
+func (s *Server) Errors() uint64 { return s.errors.Load() }

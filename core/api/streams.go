@@ -1,0 +1,132 @@
+package api
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/stratadb/strata/client/pb"
+	"github.com/stratadb/strata/core/meta"
+	"github.com/stratadb/strata/core/stream"
+)
+
+// StreamCreate creates a stream on the meta leader and returns its info
+// once the stream's group has a leader.
+func (s *Server) StreamCreate(ctx context.Context, req *pb.StreamConfig) (*pb.Stream, error) {
+	c, fctx, err := s.metaRoute(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if c != nil {
+		return c.StreamCreate(fctx, req)
+	}
+	if err := s.createStream(configFromPB(req)); err != nil {
+		return nil, err
+	}
+	return s.StreamInfo(ownCall(ctx), &pb.StreamRequest{Name: req.GetName()})
+}
+
+// StreamUpdate changes a stream's limits or replicas on the meta leader.
+func (s *Server) StreamUpdate(ctx context.Context, req *pb.StreamConfig) (*pb.Stream, error) {
+	c, fctx, err := s.metaRoute(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if c != nil {
+		return c.StreamUpdate(fctx, req)
+	}
+	if err := stream.ValidName(req.GetName()); err != nil {
+		return nil, err
+	}
+	leader := ""
+	if info, err := s.StreamInfo(ownCall(ctx), &pb.StreamRequest{Name: req.GetName()}); err == nil {
+		leader = info.GetCluster().GetLeader()
+	}
+	if err := s.updateStream(configFromPB(req), leader); err != nil {
+		return nil, err
+	}
+	return s.StreamInfo(ownCall(ctx), &pb.StreamRequest{Name: req.GetName()})
+}
+
+// StreamDelete removes a stream on the meta leader.
+func (s *Server) StreamDelete(ctx context.Context, req *pb.StreamRequest) (*pb.Empty, error) {
+	c, fctx, err := s.metaRoute(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if c != nil {
+		return c.StreamDelete(fctx, req)
+	}
+	return &pb.Empty{}, s.deleteStream(req.GetName())
+}
+
+// StreamPurge removes a stream's messages through its leader.
+func (s *Server) StreamPurge(ctx context.Context, req *pb.StreamRequest) (*pb.PurgeResponse, error) {
+	local, c, fctx, err := s.streamRoute(ctx, req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	if local == nil {
+		return c.StreamPurge(fctx, req)
+	}
+	n, err := local.Purge()
+	if err != nil {
+		return nil, err
+	}
+	return &pb.PurgeResponse{Purged: n}, nil
+}
+
+// StreamInfo answers from the stream leader: config, state and how each
+// replica is doing.
+func (s *Server) StreamInfo(ctx context.Context, req *pb.StreamRequest) (*pb.Stream, error) {
+	local, c, fctx, err := s.streamRoute(ctx, req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	if local == nil {
+		return c.StreamInfo(fctx, req)
+	}
+	st := local.Stream()
+	return &pb.Stream{
+		Config:  configToPB(st.Config),
+		State:   stateToPB(local.FSM().State()),
+		Cluster: s.clusterInfo(local.Group()),
+		Created: st.Created,
+		Peers:   st.Peers,
+	}, nil
+}
+
+// StreamList returns every stream's info; a stream whose leader cannot
+// be reached is listed with its config and no state.
+func (s *Server) StreamList(ctx context.Context, _ *pb.StreamListRequest) (*pb.StreamListResponse, error) {
+	out := &pb.StreamListResponse{}
+	for _, st := range s.cfg.MetaFSM.Streams() {
+		info, err := s.StreamInfo(ownCall(ctx), &pb.StreamRequest{Name: st.Config.Name})
+		if err != nil {
+			s.logger.Debug("stream info for list failed", "stream", st.Config.Name, "error", err)
+			info = &pb.Stream{Config: configToPB(st.Config), State: &pb.StreamState{},
+				Cluster: &pb.ClusterInfo{Name: s.cfg.Cluster}, Created: st.Created, Peers: st.Peers}
+		}
+		out.Streams = append(out.Streams, info)
+	}
+	return out, nil
+}
+
+// Catchup streams a local replica's messages in [first, last].
+func (s *Server) Catchup(req *pb.CatchupRequest, ss pb.Strata_CatchupServer) error {
+	r, ok := s.cfg.Replicas.Get(req.GetStream())
+	if !ok {
+		return fmt.Errorf("%w: %s has no replica on %s", meta.ErrStreamNotFound, req.GetStream(), s.cfg.Self)
+	}
+	fsm := r.FSM()
+	first := max(req.GetFirst(), fsm.State().FirstSeq)
+	for seq := first; seq <= req.GetLast(); seq++ {
+		m, err := fsm.Get(seq)
+		if err != nil {
+			continue // removed since: the follower jumps over it
+		}
+		if err := ss.Send(toMsg(m)); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,189 @@
+package meta
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/stratadb/strata/core/stream"
+	"github.com/stratadb/strata/core/subject"
+)
+
+// Stream commands.
+const (
+	// OpCreateStream records a new stream and its placed peers.
+	OpCreateStream Op = "create_stream"
+	// OpUpdateStream replaces a stream's config and peers.
+	OpUpdateStream Op = "update_stream"
+	// OpDeleteStream removes a stream.
+	OpDeleteStream Op = "delete_stream"
+)
+
+// Stream errors, returned by Apply and by the checks the meta leader
+// runs before proposing.
+var (
+	// ErrStreamExists refuses a create for a name already taken.
+	ErrStreamExists = errors.New("stream name already in use")
+	// ErrStreamNotFound is returned for a stream the meta state lacks.
+	ErrStreamNotFound = errors.New("stream not found")
+	// ErrSubjectsOverlap refuses subjects another stream already takes.
+	ErrSubjectsOverlap = errors.New("subjects overlap with an existing stream")
+)
+
+// Stream is a stream as the meta group records it: its config, the
+// servers holding its replicas, and its Raft group's id, unique per
+// creation so a stream deleted and created again starts afresh.
+type Stream struct {
+	Config stream.Config `json:"config"`
+	Peers  []string      `json:"peers"`
+	Group  string        `json:"group"`
+	// Bootstrap is the peers the group was created with; only they
+	// bootstrap it. Peers added later join through the group's leader.
+	Bootstrap []string `json:"bootstrap"`
+	Created   int64    `json:"created"`
+}
+
+func (s Stream) clone() Stream {
+	s.Peers = slices.Clone(s.Peers)
+	s.Bootstrap = slices.Clone(s.Bootstrap)
+	s.Config.Subjects = slices.Clone(s.Config.Subjects)
+	s.Config.Tags = slices.Clone(s.Config.Tags)
+	return s
+}
+
+// CreateStream encodes the command recording s.
+func CreateStream(s Stream) ([]byte, error) {
+	return json.Marshal(command{Op: OpCreateStream, Stream: &s})
+}
+
+// UpdateStream encodes the command replacing a stream's config and peers.
+func UpdateStream(s Stream) ([]byte, error) {
+	return json.Marshal(command{Op: OpUpdateStream, Stream: &s})
+}
+
+// DeleteStream encodes the command removing the named stream.
+func DeleteStream(name string) ([]byte, error) {
+	return json.Marshal(command{Op: OpDeleteStream, Name: name})
+}
+
+// CheckCreate reports why s cannot be created in st, or nil.
+func (st *state) checkCreate(s Stream) error {
+	if _, ok := st.Streams[s.Config.Name]; ok {
+		return fmt.Errorf("%w: %s", ErrStreamExists, s.Config.Name)
+	}
+	return st.checkSubjects(s.Config)
+}
+
+func (st *state) checkSubjects(c stream.Config) error {
+	for _, other := range st.Streams {
+		if other.Config.Name == c.Name {
+			continue
+		}
+		for _, a := range c.Subjects {
+			for _, b := range other.Config.Subjects {
+				if subject.Overlap(a, b) {
+					return fmt.Errorf("%w: %q overlaps %q of stream %s", ErrSubjectsOverlap, a, b, other.Config.Name)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (c command) applyStream(st *state) error {
+	switch c.Op {
+	case OpCreateStream, OpUpdateStream:
+		if c.Stream == nil || c.Stream.Config.Name == "" || len(c.Stream.Peers) == 0 || c.Stream.Group == "" {
+			return fmt.Errorf("%w: %s needs a stream with a name, peers and a group", ErrBadCommand, c.Op)
+		}
+		if c.Op == OpCreateStream {
+			if err := st.checkCreate(*c.Stream); err != nil {
+				return err
+			}
+		} else if err := st.checkUpdate(*c.Stream); err != nil {
+			return err
+		}
+		st.Streams[c.Stream.Config.Name] = c.Stream.clone()
+		return nil
+	case OpDeleteStream:
+		if _, ok := st.Streams[c.Name]; !ok {
+			return fmt.Errorf("%w: %s", ErrStreamNotFound, c.Name)
+		}
+		delete(st.Streams, c.Name)
+		return nil
+	}
+	return fmt.Errorf("%w %q", ErrUnknownOp, c.Op)
+}
+
+func (st *state) checkUpdate(s Stream) error {
+	cur, ok := st.Streams[s.Config.Name]
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrStreamNotFound, s.Config.Name)
+	}
+	if cur.Group != s.Group {
+		return fmt.Errorf("%w: stream %s was recreated", ErrBadCommand, s.Config.Name)
+	}
+	return st.checkSubjects(s.Config)
+}
+
+// Streams returns the recorded streams sorted by name.
+func (f *FSM) Streams() []Stream {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	out := make([]Stream, 0, len(f.state.Streams))
+	for _, s := range f.state.Streams {
+		out = append(out, s.clone())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Config.Name < out[j].Config.Name })
+	return out
+}
+
+// Stream returns the named stream, if recorded.
+func (f *FSM) Stream(name string) (Stream, bool) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	s, ok := f.state.Streams[name]
+	return s.clone(), ok
+}
+
+// StreamFor returns the stream whose subjects match subj.
+func (f *FSM) StreamFor(subj string) (Stream, bool) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	for _, s := range f.state.Streams {
+		for _, filter := range s.Config.Subjects {
+			if subject.Match(filter, subj) {
+				return s.clone(), true
+			}
+		}
+	}
+	return Stream{}, false
+}
+
+// CheckCreate reports why s cannot be created now, or nil: the meta
+// leader asks before proposing, so most refusals never reach the log.
+func (f *FSM) CheckCreate(s Stream) error {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.state.checkCreate(s)
+}
+
+// CheckUpdate reports why s cannot replace the recorded stream, or nil.
+func (f *FSM) CheckUpdate(s Stream) error {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.state.checkUpdate(s)
+}
+
+// Changes returns a channel that receives (without blocking Apply) after
+// every applied command or restore.
+func (f *FSM) Changes() <-chan struct{} { return f.changes }
+
+func (f *FSM) notify() {
+	select {
+	case f.changes <- struct{}{}:
+	default:
+	}
+}

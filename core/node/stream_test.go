@@ -1,0 +1,136 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	"github.com/stratadb/strata/client/pb"
+)
+
+// startCluster starts three nodes seeded from the first and waits until
+// every node records all three.
+func startCluster(t *testing.T) ([]spec, []*Node) {
+	t.Helper()
+	dir := t.TempDir()
+	s1 := newSpec(t, dir, "n1")
+	specs := []spec{s1, newSpec(t, dir, "n2", s1.cluster), newSpec(t, dir, "n3", s1.cluster)}
+	var nodes []*Node
+	for _, s := range specs {
+		nodes = append(nodes, startNode(t, s, testPlugins, 3))
+	}
+	for _, n := range nodes {
+		waitFor(t, "all three recorded on every node", func() bool { return metaServers(n) == "n1,n2,n3" })
+	}
+	return specs, nodes
+}
+
+func dialAPI(t *testing.T, addr string) pb.StrataClient {
+	t.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return pb.NewStrataClient(conn)
+}
+
+func callCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestStreamPublishForwardAndRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts plugin processes")
+	}
+	specs, nodes := startCluster(t)
+	c1, c3 := dialAPI(t, specs[0].client), dialAPI(t, specs[2].client)
+	ctx := callCtx(t)
+	info, err := c3.StreamCreate(ctx, &pb.StreamConfig{Name: "ORDERS", Subjects: []string{"ORDERS.>"}, Replicas: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(info.GetPeers()) != 3 || info.GetCluster().GetLeader() == "" {
+		t.Fatalf("created %v", info)
+	}
+	_, err = c1.StreamCreate(ctx, &pb.StreamConfig{Name: "ORDERS", Subjects: []string{"X"}, Replicas: 1})
+	if status.Code(err) != codes.AlreadyExists {
+		t.Fatalf("duplicate create: %v", err)
+	}
+	_, err = c1.StreamCreate(ctx, &pb.StreamConfig{Name: "O2", Subjects: []string{"ORDERS.new"}, Replicas: 1})
+	if status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("overlapping create: %v", err)
+	}
+	for i := 1; i <= 20; i++ {
+		c := []pb.StrataClient{c1, c3}[i%2]
+		ack, err := c.Publish(ctx, &pb.PubRequest{Subject: "ORDERS.new", Data: []byte(fmt.Sprint(i)), MsgId: fmt.Sprint("id-", i)})
+		if err != nil || ack.GetSeq() != uint64(i) {
+			t.Fatalf("publish %d: %v %v", i, ack, err)
+		}
+	}
+	ack, err := c1.Publish(ctx, &pb.PubRequest{Subject: "ORDERS.new", Data: []byte("again"), MsgId: "id-7"})
+	if err != nil || !ack.GetDuplicate() || ack.GetSeq() != 7 {
+		t.Fatalf("duplicate publish: %v %v", ack, err)
+	}
+	if _, err := c1.Publish(ctx, &pb.PubRequest{Subject: "NOPE.x"}); status.Code(err) != codes.NotFound {
+		t.Fatalf("publish to no stream: %v", err)
+	}
+	publishAsync(t, c3, 21, 200)
+
+	for _, n := range nodes {
+		if err := n.Shutdown(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range specs {
+		startNode(t, s, testPlugins, 3)
+	}
+	c2 := dialAPI(t, specs[1].client)
+	for seq := uint64(1); seq <= 200; seq++ {
+		m, err := c2.GetMsg(ctx, &pb.GetMsgRequest{Stream: "ORDERS", Seq: seq})
+		if err != nil || m.GetSeq() != seq {
+			t.Fatalf("get %d after restart: %v %v", seq, m, err)
+		}
+	}
+	info, err = c2.StreamInfo(ctx, &pb.StreamRequest{Name: "ORDERS"})
+	if err != nil || info.GetState().GetMessages() != 200 || info.GetState().GetLastSeq() != 200 {
+		t.Fatalf("info after restart: %v %v", info, err)
+	}
+}
+
+// publishAsync publishes seqs from..to over one PublishStream and checks
+// every ack's sequence.
+func publishAsync(t *testing.T, c pb.StrataClient, from, to int) {
+	t.Helper()
+	ps, err := c.PublishStream(callCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for i := from; i <= to; i++ {
+			_ = ps.Send(&pb.PubRequest{Id: uint64(i), Subject: "ORDERS.async", Data: []byte("x")})
+		}
+		_ = ps.CloseSend()
+	}()
+	for i := from; ; i++ {
+		ack, err := ps.Recv()
+		if err == io.EOF {
+			if i != to+1 {
+				t.Fatalf("stream ended after %d acks", i-from)
+			}
+			return
+		}
+		if err != nil || ack.GetId() != uint64(i) || ack.GetSeq() != uint64(i) || ack.GetError() != "" {
+			t.Fatalf("async ack %d: %v %v", i, ack, err)
+		}
+	}
+}

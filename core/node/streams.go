@@ -1,0 +1,73 @@
+package node
+
+import (
+	"context"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/stratadb/strata/core/api"
+	"github.com/stratadb/strata/core/raftgroup"
+	"github.com/stratadb/strata/core/replica"
+	"github.com/stratadb/strata/core/stream"
+)
+
+// apiStopTimeout bounds waiting for client calls in flight at shutdown.
+const apiStopTimeout = 5 * time.Second
+
+// openMessages opens the node's message database, where file streams'
+// replicas keep their messages.
+func (n *Node) openMessages() error {
+	db, err := stream.OpenDB(filepath.Join(n.cfg.DataDir, "messages"), n.root.Named("messages"))
+	n.messages = db
+	return err
+}
+
+// startReplicas prepares the set of stream replicas; the run loop fills
+// it from the meta state.
+func (n *Node) startReplicas() error {
+	n.replicas = replica.NewSet(replica.Config{
+		Self: n.cfg.ServerName, Mux: n.mux, DB: n.messages, Raft: n.raftConfig,
+		Stores:  n.groupStores,
+		Address: n.serverAddress,
+		Catchup: func(ctx context.Context, server, name string, first, last uint64, fn func(stream.Message) error) error {
+			return n.api.CatchupFrom(ctx, server, name, first, last, fn)
+		},
+		Logger: n.root.Named("replica"),
+	})
+	return nil
+}
+
+// startAPI serves the client API on the client listen address.
+func (n *Node) startAPI() error {
+	s, err := api.Start(api.Config{
+		Addr: n.cfg.Listen, Self: n.cfg.ServerName, Cluster: n.cfg.Cluster.Name,
+		Meta: n.meta, MetaFSM: n.fsm, Replicas: n.replicas, Logger: n.root.Named("api"),
+	})
+	n.api = s
+	return err
+}
+
+// serverAddress returns a server's cluster address from the meta state.
+func (n *Node) serverAddress(name string) (raft.ServerAddress, bool) {
+	s, ok := n.fsm.Server(name)
+	if !ok || s.Cluster == "" {
+		return "", false
+	}
+	return raft.ServerAddress(s.Cluster), true
+}
+
+// reconcileStreams brings the local replicas in line with the meta state.
+func (n *Node) reconcileStreams() {
+	if n.meta.Raft().LastIndex() == 0 {
+		return
+	}
+	n.replicas.Reconcile(n.fsm.Streams())
+}
+
+// groupStores returns the plugin stores of a Raft group.
+func (n *Node) groupStores(group string) raftgroup.Stores {
+	st := n.host.Stores(group)
+	return raftgroup.Stores{Log: st.Log, Stable: st.Stable, Snapshots: st.Snapshots}
+}

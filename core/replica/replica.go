@@ -1,0 +1,164 @@
+// Package replica owns the stream replicas a node holds: for every stream
+// the meta group places on this server it runs the stream's Raft group on
+// the node's storage plugins and its message store, bootstraps it when
+// the stream is new, and, where this node leads the group, brings the
+// group's limits and membership in line with the meta state.
+package replica
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+
+	"github.com/stratadb/strata/core/meta"
+	"github.com/stratadb/strata/core/raftgroup"
+	"github.com/stratadb/strata/core/stream"
+)
+
+// opTimeout bounds one membership change or config entry on a stream group.
+const opTimeout = 5 * time.Second
+
+// ErrNotLeader is returned for a write to a replica that does not lead.
+var ErrNotLeader = errors.New("not the stream leader")
+
+// Replica is one stream's replica on this node.
+type Replica struct {
+	mu       sync.Mutex
+	stream   meta.Stream
+	group    *raftgroup.Group
+	fsm      *stream.FSM
+	proposer *stream.Proposer
+	logger   hclog.Logger
+}
+
+// Name returns the stream's name.
+func (r *Replica) Name() string { return r.Stream().Config.Name }
+
+// Stream returns the stream as last recorded by the meta group.
+func (r *Replica) Stream() meta.Stream {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stream
+}
+
+func (r *Replica) setStream(s meta.Stream) {
+	r.mu.Lock()
+	r.stream = s
+	r.mu.Unlock()
+}
+
+// Group returns the stream's Raft group on this node.
+func (r *Replica) Group() *raftgroup.Group { return r.group }
+
+// FSM returns the stream's state machine (config, state, messages).
+func (r *Replica) FSM() *stream.FSM { return r.fsm }
+
+// IsLeader reports whether this replica leads the stream group.
+func (r *Replica) IsLeader() bool { return r.group.Raft().State() == raft.Leader }
+
+// Leader returns the stream leader's server name, or "" if unknown.
+func (r *Replica) Leader() string {
+	_, id := r.group.Raft().LeaderWithID()
+	return string(id)
+}
+
+// Publish stores msg through the stream leader, which must be this node.
+func (r *Replica) Publish(ctx context.Context, msg stream.Publish) stream.Result {
+	return r.proposer.Publish(ctx, msg)
+}
+
+// PublishAsync queues msg; done receives its result.
+func (r *Replica) PublishAsync(ctx context.Context, msg stream.Publish, done func(stream.Result)) {
+	r.proposer.PublishAsync(ctx, msg, done)
+}
+
+// Purge removes every message, on the leader.
+func (r *Replica) Purge() (uint64, error) {
+	if !r.IsLeader() {
+		return 0, ErrNotLeader
+	}
+	return stream.Purge(r.group.Raft(), opTimeout)
+}
+
+// StepDown hands the stream's leadership to another replica.
+func (r *Replica) StepDown() error {
+	if !r.IsLeader() {
+		return ErrNotLeader
+	}
+	return r.group.Raft().LeadershipTransfer().Error()
+}
+
+// lead brings, on the leader, the FSM's config and the group's voters in
+// line with the meta state.
+func (r *Replica) lead(address func(string) (raft.ServerAddress, bool)) error {
+	if !r.IsLeader() {
+		return nil
+	}
+	s := r.Stream()
+	if !configEqual(r.fsm.Config(), s.Config) {
+		if err := stream.ApplyConfig(r.group.Raft(), s.Config, opTimeout); err != nil {
+			return fmt.Errorf("apply config: %w", err)
+		}
+	}
+	return r.alignVoters(s.Peers, address)
+}
+
+// alignVoters adds the placed peers missing from the group and removes
+// the servers no longer placed, one change at a time.
+func (r *Replica) alignVoters(peers []string, address func(string) (raft.ServerAddress, bool)) error {
+	rf := r.group.Raft()
+	f := rf.GetConfiguration()
+	if err := f.Error(); err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for _, s := range f.Configuration().Servers {
+		have[string(s.ID)] = true
+	}
+	want := map[string]bool{}
+	for _, p := range peers {
+		want[p] = true
+		if have[p] {
+			continue
+		}
+		addr, ok := address(p)
+		if !ok {
+			return fmt.Errorf("peer %s has no known address", p)
+		}
+		r.logger.Info("adding replica", "stream", r.Name(), "peer", p)
+		if err := rf.AddVoter(raft.ServerID(p), addr, 0, opTimeout).Error(); err != nil {
+			return fmt.Errorf("add %s: %w", p, err)
+		}
+	}
+	for id := range have {
+		if !want[id] {
+			r.logger.Info("removing replica", "stream", r.Name(), "peer", id)
+			if err := rf.RemoveServer(raft.ServerID(id), 0, opTimeout).Error(); err != nil {
+				return fmt.Errorf("remove %s: %w", id, err)
+			}
+		}
+	}
+	return nil
+}
+
+func configEqual(a, b stream.Config) bool {
+	return a.MaxMsgs == b.MaxMsgs && a.MaxBytes == b.MaxBytes && a.MaxAge == b.MaxAge &&
+		a.MaxMsgSize == b.MaxMsgSize && a.Discard == b.Discard && a.DupeWindow == b.DupeWindow &&
+		a.Replicas == b.Replicas && slices.Equal(a.Subjects, b.Subjects)
+}
+
+// close stops the replica; with remove, its messages are deleted.
+func (r *Replica) close(remove bool) error {
+	r.proposer.Close()
+	err := r.group.Shutdown()
+	if remove {
+		return errors.Join(err, r.fsm.Delete())
+	}
+	return errors.Join(err, r.fsm.CloseStore())
+}

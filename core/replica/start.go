@@ -1,0 +1,94 @@
+package replica
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/stratadb/strata/core/meta"
+	"github.com/stratadb/strata/core/raftgroup"
+	"github.com/stratadb/strata/core/stream"
+)
+
+// errClosed refuses starting a replica on a closed set.
+var errClosed = errors.New("replica set closed")
+
+// GroupID returns the cluster-port id of a stream's Raft group.
+func GroupID(s meta.Stream) string { return "stream:" + s.Group }
+
+// start opens the stream's store, starts its group and, if the stream is
+// new and this server is one of its first peers, bootstraps the group.
+func (s *Set) start(st meta.Stream) (*Replica, error) {
+	s.mu.RLock()
+	closed := s.closed
+	s.mu.RUnlock()
+	if closed {
+		return nil, errClosed
+	}
+	store, err := s.openStore(st)
+	if err != nil {
+		return nil, err
+	}
+	r := &Replica{stream: st, logger: s.logger}
+	r.fsm = stream.NewFSM(stream.FSMConfig{
+		Config: st.Config, Store: store, Logger: s.logger.Named("fsm"),
+		Catchup: func(ctx context.Context, first, last uint64, fn func(stream.Message) error) error {
+			return s.cfg.Catchup(ctx, r.Leader(), st.Config.Name, first, last, fn)
+		},
+	})
+	if r.group, err = s.startGroup(st, r.fsm); err != nil {
+		_ = r.fsm.CloseStore()
+		return nil, err
+	}
+	r.proposer = stream.NewProposer(r.group.Raft())
+	s.mu.Lock()
+	s.replicas[st.Config.Name] = r
+	s.mu.Unlock()
+	s.logger.Info("stream replica started", "stream", st.Config.Name, "group", st.Group, "peers", st.Peers)
+	return r, nil
+}
+
+func (s *Set) openStore(st meta.Stream) (stream.Store, error) {
+	if st.Config.Storage == stream.MemoryStorage {
+		return stream.NewMemStore(), nil
+	}
+	return s.cfg.DB.Open(st.Group)
+}
+
+func (s *Set) startGroup(st meta.Stream, fsm *stream.FSM) (*raftgroup.Group, error) {
+	stores := s.cfg.Stores(GroupID(st))
+	hasState, err := raft.HasExistingState(stores.Log, stores.Stable, stores.Snapshots)
+	if err != nil {
+		return nil, err
+	}
+	rc := *s.cfg.Raft
+	// A file stream's store outlives restarts: raft need not restore it.
+	rc.NoSnapshotRestoreOnStart = st.Config.Storage == stream.FileStorage
+	cfg := raftgroup.DefaultConfig()
+	cfg.LocalID, cfg.GroupID, cfg.Stores, cfg.FSM = raft.ServerID(s.cfg.Self), GroupID(st), stores, fsm
+	cfg.Raft, cfg.Logger = &rc, s.logger.Named(st.Config.Name)
+	g, err := raftgroup.Start(s.cfg.Mux, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if hasState || !slices.Contains(st.Bootstrap, s.cfg.Self) {
+		return g, nil
+	}
+	servers := make([]raft.Server, 0, len(st.Bootstrap))
+	for _, p := range st.Bootstrap {
+		addr, ok := s.cfg.Address(p)
+		if !ok {
+			_ = g.Shutdown()
+			return nil, fmt.Errorf("peer %s has no known address", p)
+		}
+		servers = append(servers, raft.Server{Suffrage: raft.Voter, ID: raft.ServerID(p), Address: addr})
+	}
+	if err := g.Bootstrap(servers); err != nil {
+		_ = g.Shutdown()
+		return nil, err
+	}
+	return g, nil
+}
