@@ -1,0 +1,140 @@
+package stream
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// The stream group's Raft entries. The first byte names the operation.
+const (
+	opPublish byte = 1 // a batch of publishes, one time for all
+	opPurge   byte = 2 // remove every message
+	opConfig  byte = 3 // new limits (JSON Config)
+)
+
+// errBadEntry is returned for an entry that cannot be decoded.
+var errBadEntry = errors.New("stream: bad raft entry")
+
+// Publish is one message to store, before it has a sequence.
+type Publish struct {
+	Subject string
+	Header  []Header
+	Data    []byte
+	MsgID   string
+}
+
+// size is the message's byte count as stored.
+func (p Publish) size() uint64 {
+	return Message{Subject: p.Subject, Header: p.Header, Data: p.Data, MsgID: p.MsgID}.Size()
+}
+
+// encodePublish encodes a batch accepted at time now (Unix nanoseconds).
+func encodePublish(now int64, batch []Publish) []byte {
+	n := 16
+	for _, p := range batch {
+		n += int(p.size()) + 8
+	}
+	b := make([]byte, 0, n)
+	b = append(b, opPublish)
+	b = binary.BigEndian.AppendUint64(b, uint64(now))
+	b = binary.AppendUvarint(b, uint64(len(batch)))
+	for _, p := range batch {
+		b = appendString(b, p.Subject)
+		b = appendString(b, p.MsgID)
+		b = binary.AppendUvarint(b, uint64(len(p.Header)))
+		for _, h := range p.Header {
+			b = appendString(b, h.Key)
+			b = appendString(b, h.Value)
+		}
+		b = appendBytes(b, p.Data)
+	}
+	return b
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendBytes(b, s []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// decodePublish decodes an opPublish entry (without its op byte).
+func decodePublish(b []byte) (int64, []Publish, error) {
+	d := decoder{b: b}
+	now := int64(d.uint64())
+	n := d.uvarint()
+	if d.err != nil || n > uint64(len(b)) {
+		return 0, nil, errBadEntry
+	}
+	batch := make([]Publish, n)
+	for i := range batch {
+		p := &batch[i]
+		p.Subject, p.MsgID = d.string(), d.string()
+		if nh := d.uvarint(); nh > 0 && nh <= uint64(len(b)) {
+			p.Header = make([]Header, nh)
+			for j := range p.Header {
+				p.Header[j] = Header{Key: d.string(), Value: d.string()}
+			}
+		}
+		p.Data = d.bytes()
+	}
+	if d.err != nil {
+		return 0, nil, d.err
+	}
+	return now, batch, nil
+}
+
+func encodeConfig(c Config) ([]byte, error) {
+	data, err := json.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("stream: encode config: %w", err)
+	}
+	return append([]byte{opConfig}, data...), nil
+}
+
+// decoder reads what the append functions wrote; the first error sticks.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) uint64() uint64 {
+	if d.err != nil || len(d.b) < 8 {
+		d.err = errBadEntry
+		return 0
+	}
+	v := binary.BigEndian.Uint64(d.b)
+	d.b = d.b[8:]
+	return v
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = errBadEntry
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if d.err != nil || n > uint64(len(d.b)) {
+		d.err = errBadEntry
+		return nil
+	}
+	v := append([]byte(nil), d.b[:n]...)
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) string() string { return string(d.bytes()) }

@@ -1,0 +1,214 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+)
+
+var _ raft.FSM = (*FSM)(nil)
+
+// Publish refusals, returned per message in a Result.
+var (
+	// ErrMaxMsgs refuses a publish to a full stream with discard new.
+	ErrMaxMsgs = errors.New("maximum messages exceeded")
+	// ErrMaxBytes refuses a publish to a full stream with discard new.
+	ErrMaxBytes = errors.New("maximum bytes exceeded")
+	// ErrMsgTooLarge refuses a message larger than the stream's max_msg_size.
+	ErrMsgTooLarge = errors.New("message size exceeds maximum allowed")
+)
+
+// Result is the outcome of one publish: its sequence (the original one
+// for a duplicate), or why it was refused.
+type Result struct {
+	Seq       uint64
+	Duplicate bool
+	Err       error
+}
+
+// PurgeResult is what a purge entry returns.
+type PurgeResult struct{ Purged uint64 }
+
+// Catchup fetches the stored messages with sequences in [first, last]
+// from a current replica, in order, calling fn for each. Messages the
+// replica no longer holds are skipped.
+type Catchup func(ctx context.Context, first, last uint64, fn func(Message) error) error
+
+// FSMConfig configures a stream's FSM.
+type FSMConfig struct {
+	Config  Config
+	Store   Store
+	Catchup Catchup
+	Logger  hclog.Logger
+	// CatchupTimeout bounds fetching messages after a snapshot install.
+	CatchupTimeout time.Duration
+}
+
+// FSM applies a stream group's entries to its message store.
+type FSM struct {
+	mu       sync.Mutex
+	cfg      Config
+	store    Store
+	dupes    *dedupe
+	skip     uint64 // entries up to this index are already in the store
+	applied  uint64
+	catchup  Catchup
+	ctimeout time.Duration
+	logger   hclog.Logger
+	stop     chan struct{}
+	done     chan struct{}
+}
+
+// NewFSM returns the FSM of a stream whose store may already hold state
+// from before a restart; entries the store has applied are skipped.
+func NewFSM(c FSMConfig) *FSM {
+	if c.Logger == nil {
+		c.Logger = hclog.NewNullLogger()
+	}
+	if c.CatchupTimeout == 0 {
+		c.CatchupTimeout = time.Minute
+	}
+	f := &FSM{
+		cfg: c.Config, store: c.Store, skip: c.Store.Applied(), applied: c.Store.Applied(),
+		catchup: c.Catchup, ctimeout: c.CatchupTimeout, logger: c.Logger,
+		stop: make(chan struct{}), done: make(chan struct{}),
+	}
+	f.dupes = rebuildDedupe(f.store, int64(f.cfg.DupeWindow))
+	go f.expireLoop()
+	return f
+}
+
+// Close stops the FSM's background work. The store stays open.
+func (f *FSM) Close() {
+	select {
+	case <-f.stop:
+	default:
+		close(f.stop)
+	}
+	<-f.done
+}
+
+// Config returns the stream's current config.
+func (f *FSM) Config() Config {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.cfg
+}
+
+// State returns the stream's state on this replica.
+func (f *FSM) State() State { return f.store.State() }
+
+// Get returns a stored message.
+func (f *FSM) Get(seq uint64) (Message, error) { return f.store.Get(seq) }
+
+// Apply applies one entry; it returns []Result, PurgeResult or an error.
+func (f *FSM) Apply(l *raft.Log) any {
+	if l.Type != raft.LogCommand || len(l.Data) == 0 {
+		return nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.applied = l.Index
+	if l.Index <= f.skip {
+		return nil
+	}
+	switch l.Data[0] {
+	case opPublish:
+		now, batch, err := decodePublish(l.Data[1:])
+		if err != nil {
+			return fmt.Errorf("stream %s: index %d: %w", f.cfg.Name, l.Index, err)
+		}
+		return f.applyPublish(now, batch, l.Index)
+	case opPurge:
+		return f.applyPurge(l.Index)
+	case opConfig:
+		return f.applyConfig(l.Data[1:], l.Index)
+	default:
+		return fmt.Errorf("stream %s: index %d: %w: op %d", f.cfg.Name, l.Index, errBadEntry, l.Data[0])
+	}
+}
+
+func (f *FSM) applyPublish(now int64, batch []Publish, index uint64) []Result {
+	f.dupes.expire(now - int64(f.cfg.DupeWindow))
+	st := f.store.State()
+	tally := tally{msgs: st.Msgs, bytes: st.Bytes}
+	results := make([]Result, len(batch))
+	msgs := make([]Message, 0, len(batch))
+	next := st.LastSeq + 1
+	for i, p := range batch {
+		if seq, ok := f.dupes.lookup(p.MsgID); ok && p.MsgID != "" {
+			results[i] = Result{Seq: seq, Duplicate: true}
+			continue
+		}
+		if err := f.admit(p, tally); err != nil {
+			results[i] = Result{Err: err}
+			continue
+		}
+		m := Message{Seq: next, Subject: p.Subject, Header: p.Header, Data: p.Data, Time: now, MsgID: p.MsgID}
+		msgs = append(msgs, m)
+		tally.add(m.Size())
+		if p.MsgID != "" {
+			f.dupes.add(p.MsgID, next, now)
+		}
+		results[i] = Result{Seq: next}
+		next++
+	}
+	f.update(Update{Append: msgs, RemoveThrough: f.trimThrough(st, msgs), Applied: index})
+	return results
+}
+
+// admit refuses a message too large, or one a full discard-new stream
+// has no room for.
+func (f *FSM) admit(p Publish, t tally) error {
+	size := p.size()
+	if uint64(len(p.Data)) > f.cfg.maxMsgSize() {
+		return ErrMsgTooLarge
+	}
+	if f.cfg.Discard != DiscardNew {
+		return nil
+	}
+	if f.cfg.MaxMsgs > 0 && t.msgs+1 > uint64(f.cfg.MaxMsgs) {
+		return ErrMaxMsgs
+	}
+	if f.cfg.MaxBytes > 0 && t.bytes+size > uint64(f.cfg.MaxBytes) {
+		return ErrMaxBytes
+	}
+	return nil
+}
+
+func (f *FSM) applyPurge(index uint64) PurgeResult {
+	st := f.store.State()
+	f.update(Update{RemoveThrough: st.LastSeq, Applied: index})
+	return PurgeResult{Purged: st.Msgs}
+}
+
+// update applies u to the store. A store that cannot take an update
+// leaves this replica unable to follow the log: like raft on a failed
+// log store, the node stops rather than diverge.
+func (f *FSM) update(u Update) {
+	if err := f.store.Update(u); err != nil {
+		f.logger.Error("message store update failed", "stream", f.cfg.Name, "error", err)
+		panic(fmt.Sprintf("stream %s: message store update failed: %v", f.cfg.Name, err))
+	}
+}
+
+// Delete stops the FSM and removes the stream's stored messages.
+func (f *FSM) Delete() error {
+	f.Close()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.store.Delete()
+}
+
+// CloseStore stops the FSM and closes its store, keeping the data.
+func (f *FSM) CloseStore() error {
+	f.Close()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.store.Close()
+}

@@ -1,0 +1,615 @@
+package stream
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/hashicorp/go-hclog"
+)
+
+// testMsg returns the message every test stores at seq: its content
+// follows from seq, so a reader can check what it gets.
+func testMsg(seq uint64) Message {
+	m := Message{
+		Seq:     seq,
+		Subject: fmt.Sprintf("ORDERS.%d", seq%7),
+		Data:    fmt.Appendf(nil, "payload %d", seq),
+		Time:    1_700_000_000_000_000_000 + int64(seq)*1000,
+	}
+	if seq%3 == 0 {
+		m.MsgID = fmt.Sprintf("id-%d", seq)
+		m.Header = []Header{{"a", "1"}, {"a", "2"}, {"Nats-Msg-Id", m.MsgID}}
+	}
+	if seq%5 == 0 {
+		m.Data = nil
+	}
+	return m
+}
+
+func testMsgs(from, to uint64) []Message {
+	msgs := make([]Message, 0, to-from+1)
+	for seq := from; seq <= to; seq++ {
+		msgs = append(msgs, testMsg(seq))
+	}
+	return msgs
+}
+
+func sizeOf(from, to uint64) uint64 {
+	var n uint64
+	for seq := from; seq <= to; seq++ {
+		n += testMsg(seq).Size()
+	}
+	return n
+}
+
+func sameMsg(a, b Message) bool {
+	return a.Seq == b.Seq && a.Subject == b.Subject && a.MsgID == b.MsgID && a.Time == b.Time &&
+		bytes.Equal(a.Data, b.Data) && slices.Equal(a.Header, b.Header)
+}
+
+// checkGet checks that seq holds testMsg(seq).
+func checkGet(t testing.TB, s Store, seq uint64) {
+	t.Helper()
+	m, err := s.Get(seq)
+	if err != nil {
+		t.Fatalf("Get(%d): %v", seq, err)
+	}
+	if want := testMsg(seq); !sameMsg(m, want) {
+		t.Fatalf("Get(%d) = %+v, want %+v", seq, m, want)
+	}
+}
+
+func checkNotFound(t testing.TB, s Store, seqs ...uint64) {
+	t.Helper()
+	for _, seq := range seqs {
+		if _, err := s.Get(seq); !errors.Is(err, ErrMsgNotFound) {
+			t.Fatalf("Get(%d) = %v, want ErrMsgNotFound", seq, err)
+		}
+	}
+}
+
+func checkState(t testing.TB, s Store, want State) {
+	t.Helper()
+	if got := s.State(); got != want {
+		t.Fatalf("State() =\n %+v, want\n %+v", got, want)
+	}
+}
+
+func mustUpdate(t testing.TB, s Store, u Update) {
+	t.Helper()
+	if err := s.Update(u); err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+}
+
+// stateOf is the State of a store holding testMsgs(first, last).
+func stateOf(first, last, deleted uint64) State {
+	st := State{FirstSeq: first, LastSeq: last, Deleted: deleted}
+	if last > 0 {
+		st.LastTime = testMsg(last).Time
+	}
+	if first <= last {
+		st.Msgs, st.Bytes = last-first+1, sizeOf(first, last)
+		st.FirstTime = testMsg(first).Time
+	}
+	return st
+}
+
+// testStore is the conformance suite of a Store; open returns a new,
+// empty one.
+func testStore(t *testing.T, open func(t testing.TB) Store) {
+	t.Run("Empty", func(t *testing.T) {
+		s := open(t)
+		checkState(t, s, State{FirstSeq: 1})
+		checkNotFound(t, s, 0, 1, 2)
+		if s.Applied() != 0 {
+			t.Fatalf("Applied() = %d", s.Applied())
+		}
+	})
+
+	t.Run("AppendRemove", func(t *testing.T) {
+		s := open(t)
+		mustUpdate(t, s, Update{Append: testMsgs(1, 10), Applied: 5})
+		checkState(t, s, stateOf(1, 10, 0))
+		for seq := uint64(1); seq <= 10; seq++ {
+			checkGet(t, s, seq)
+		}
+		checkNotFound(t, s, 0, 11)
+		if s.Applied() != 5 {
+			t.Fatalf("Applied() = %d, want 5", s.Applied())
+		}
+
+		mustUpdate(t, s, Update{RemoveThrough: 4}) // Applied 0 keeps 5
+		checkState(t, s, stateOf(5, 10, 4))
+		checkNotFound(t, s, 1, 4)
+		checkGet(t, s, 5)
+		if s.Applied() != 5 {
+			t.Fatalf("Applied() = %d, want 5", s.Applied())
+		}
+
+		mustUpdate(t, s, Update{RemoveThrough: 3, Applied: 6}) // below FirstSeq
+		checkState(t, s, stateOf(5, 10, 4))
+
+		// Appended and partly removed at once.
+		mustUpdate(t, s, Update{Append: testMsgs(11, 13), RemoveThrough: 11, Applied: 7})
+		checkState(t, s, stateOf(12, 13, 11))
+		checkNotFound(t, s, 10, 11)
+		checkGet(t, s, 12)
+		checkGet(t, s, 13)
+
+		// Appended and wholly removed at once.
+		mustUpdate(t, s, Update{Append: testMsgs(14, 15), RemoveThrough: 15, Applied: 8})
+		checkState(t, s, stateOf(16, 15, 15))
+
+		// Past the last sequence: the store skips to it.
+		mustUpdate(t, s, Update{Append: testMsgs(16, 17), Applied: 9})
+		mustUpdate(t, s, Update{RemoveThrough: 30, Applied: 10})
+		checkState(t, s, State{FirstSeq: 31, LastSeq: 30, LastTime: testMsg(17).Time, Deleted: 17})
+		checkNotFound(t, s, 16, 17, 30, 31)
+		mustUpdate(t, s, Update{Append: testMsgs(31, 33), Applied: 11})
+		checkState(t, s, stateOf(31, 33, 17))
+		checkGet(t, s, 31)
+		if s.Applied() != 11 {
+			t.Fatalf("Applied() = %d, want 11", s.Applied())
+		}
+	})
+
+	t.Run("BadUpdate", func(t *testing.T) {
+		s := open(t)
+		mustUpdate(t, s, Update{Append: testMsgs(1, 3), Applied: 1})
+		bad := [][]Message{
+			testMsgs(3, 4),                             // repeats 3
+			testMsgs(5, 6),                             // skips 4
+			{testMsg(4), testMsg(6)},                   // a gap inside
+			append(testMsgs(4, 5), testMsg(5)),         // repeats at the end
+			{{Seq: 0, Subject: "x"}},                   // zero
+			{testMsg(4), {Seq: 1 << 63, Subject: "x"}}, // far ahead
+		}
+		for i, msgs := range bad {
+			err := s.Update(Update{Append: msgs, RemoveThrough: 2, Applied: 99})
+			if !errors.Is(err, ErrBadUpdate) {
+				t.Fatalf("bad update %d: err = %v, want ErrBadUpdate", i, err)
+			}
+			checkState(t, s, stateOf(1, 3, 0))
+			checkNotFound(t, s, 4)
+			checkGet(t, s, 1)
+			if s.Applied() != 1 {
+				t.Fatalf("bad update %d: Applied() = %d, want 1", i, s.Applied())
+			}
+		}
+	})
+
+	t.Run("OwnsItsCopy", func(t *testing.T) {
+		s := open(t)
+		m := testMsg(1)
+		m.Data = []byte("original")
+		m.Header = []Header{{"k", "v"}}
+		mustUpdate(t, s, Update{Append: []Message{m}})
+		m.Data[0] = 'X'
+		m.Header[0].Value = "changed"
+		got, err := s.Get(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got.Data) != "original" || got.Header[0].Value != "v" {
+			t.Fatalf("the store shares the caller's buffers: %+v", got)
+		}
+	})
+
+	t.Run("Closed", func(t *testing.T) {
+		s := open(t)
+		mustUpdate(t, s, Update{Append: testMsgs(1, 2)})
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Update(Update{Append: testMsgs(3, 3)}); !errors.Is(err, ErrStoreClosed) {
+			t.Fatalf("Update after Close: %v", err)
+		}
+		if _, err := s.Get(1); !errors.Is(err, ErrStoreClosed) {
+			t.Fatalf("Get after Close: %v", err)
+		}
+		for name, fn := range map[string]func() error{"Sync": s.Sync, "Close": s.Close, "Delete": s.Delete} {
+			if err := fn(); !errors.Is(err, ErrStoreClosed) {
+				t.Fatalf("%s after Close: %v", name, err)
+			}
+		}
+	})
+
+	t.Run("ConcurrentGet", func(t *testing.T) {
+		s := open(t)
+		const keep, batches, batch = 50, 200, 10
+		var done atomic.Bool
+		var wg sync.WaitGroup
+		var reads atomic.Int64
+		for r := range 3 {
+			wg.Go(func() {
+				rng := rand.New(rand.NewPCG(uint64(r), 1))
+				for !done.Load() {
+					st := s.State()
+					if st.Msgs == 0 {
+						continue
+					}
+					if st.Msgs != st.LastSeq-st.FirstSeq+1 || st.Msgs > keep {
+						t.Errorf("inconsistent state %+v", st)
+						return
+					}
+					seq := st.FirstSeq + rng.Uint64N(st.Msgs)
+					m, err := s.Get(seq)
+					switch {
+					case err == nil && !sameMsg(m, testMsg(seq)):
+						t.Errorf("Get(%d) = %+v", seq, m)
+						return
+					case err != nil && !errors.Is(err, ErrMsgNotFound):
+						t.Errorf("Get(%d): %v", seq, err)
+						return
+					case err != nil && s.State().FirstSeq <= seq:
+						t.Errorf("Get(%d): not found, but state is %+v", seq, s.State())
+						return
+					}
+					reads.Add(1)
+				}
+			})
+		}
+		for i := range uint64(batches) {
+			last := (i + 1) * batch
+			through := uint64(0)
+			if last > keep {
+				through = last - keep
+			}
+			mustUpdate(t, s, Update{Append: testMsgs(i*batch+1, last), RemoveThrough: through, Applied: i + 1})
+		}
+		done.Store(true)
+		wg.Wait()
+		checkState(t, s, stateOf(batches*batch-keep+1, batches*batch, batches*batch-keep))
+		t.Logf("%d concurrent reads", reads.Load())
+	})
+
+	t.Run("LargeRemove", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("short")
+		}
+		s := open(t)
+		const n = 100_000
+		msgs := make([]Message, n) // small ones, all in one update
+		for i := range msgs {
+			msgs[i] = Message{Seq: uint64(i + 1), Subject: "a", Data: []byte{byte(i)}, Time: int64(i)}
+		}
+		mustUpdate(t, s, Update{Append: msgs, Applied: 1})
+		st := s.State()
+		if st.Msgs != n || st.Bytes != n*msgs[0].Size() {
+			t.Fatalf("after %d appends: %+v", n, st)
+		}
+		mustUpdate(t, s, Update{RemoveThrough: n - 10, Applied: 2})
+		want := State{Msgs: 10, Bytes: 10 * msgs[0].Size(), FirstSeq: n - 9, FirstTime: n - 10,
+			LastSeq: n, LastTime: n - 1, Deleted: n - 10}
+		checkState(t, s, want)
+		if _, err := s.Get(n - 10); !errors.Is(err, ErrMsgNotFound) {
+			t.Fatalf("Get(%d): %v", n-10, err)
+		}
+		if m, err := s.Get(n - 9); err != nil || m.Data[0] != byte((n-10)%256) {
+			t.Fatalf("Get(%d) = %+v, %v", n-9, m, err)
+		}
+		if bs, ok := s.(*BadgerStore); ok {
+			if keys := countKeys(t, bs.db, bs.msgPrefix); keys != 10 {
+				t.Fatalf("%d message keys left, want 10", keys)
+			}
+		}
+	})
+}
+
+func TestMemStore(t *testing.T) {
+	testStore(t, func(testing.TB) Store { return NewMemStore() })
+}
+
+func TestBadgerStore(t *testing.T) {
+	testStore(t, func(t testing.TB) Store {
+		db := openTestDB(t, t.TempDir())
+		s, err := db.Open("ORDERS-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+func openTestDB(t testing.TB, dir string) *DB {
+	t.Helper()
+	db, err := OpenDB(dir, hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return db
+}
+
+func openStore(t testing.TB, db *DB, id string) *BadgerStore {
+	t.Helper()
+	s, err := db.Open(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// countKeys counts the keys under prefix.
+func countKeys(t testing.TB, db *DB, prefix []byte) int {
+	t.Helper()
+	n := 0
+	err := db.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.PrefetchValues = false
+		opts.Prefix = prefix
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestBadgerReopen(t *testing.T) {
+	dir := t.TempDir()
+	db, err := OpenDB(dir, hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := openStore(t, db, "A-1"), openStore(t, db, "A-10")
+	mustUpdate(t, a, Update{Append: testMsgs(1, 20), RemoveThrough: 5, Applied: 3})
+	mustUpdate(t, b, Update{Append: testMsgs(1, 4), Applied: 7})
+	mustUpdate(t, b, Update{RemoveThrough: 9, Applied: 8})
+	if err := a.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Update(Update{Applied: 4}); !errors.Is(err, ErrStoreClosed) {
+		t.Fatalf("Update after DB.Close: %v", err)
+	}
+	if _, err := db.Open("A-1"); !errors.Is(err, ErrStoreClosed) {
+		t.Fatalf("Open after DB.Close: %v", err)
+	}
+
+	db = openTestDB(t, dir)
+	a, b = openStore(t, db, "A-1"), openStore(t, db, "A-10")
+	checkState(t, a, stateOf(6, 20, 5))
+	checkState(t, b, State{FirstSeq: 10, LastSeq: 9, LastTime: testMsg(4).Time, Deleted: 4})
+	if a.Applied() != 3 || b.Applied() != 8 {
+		t.Fatalf("Applied = %d, %d, want 3, 8", a.Applied(), b.Applied())
+	}
+	for seq := uint64(6); seq <= 20; seq++ {
+		checkGet(t, a, seq)
+	}
+	checkNotFound(t, a, 5, 21)
+	checkNotFound(t, b, 1, 4, 9, 10)
+	// The reopened stores carry on where they were.
+	mustUpdate(t, a, Update{Append: testMsgs(21, 22), RemoveThrough: 6})
+	checkState(t, a, stateOf(7, 22, 6))
+	mustUpdate(t, b, Update{Append: testMsgs(10, 10)})
+	checkState(t, b, stateOf(10, 10, 4))
+}
+
+func TestBadgerStreams(t *testing.T) {
+	db := openTestDB(t, t.TempDir())
+	ids := []string{"a", "ab", "ORDERS-17", "ü-2", string(make([]byte, 200))}
+	stores := map[string]*BadgerStore{}
+	for i, id := range ids {
+		s := openStore(t, db, id)
+		stores[id] = s
+		mustUpdate(t, s, Update{Append: testMsgs(1, uint64(10+i)), Applied: uint64(i + 1)})
+	}
+	if _, err := db.Open("a"); err == nil {
+		t.Fatal("opened an open store a second time")
+	}
+	empty := openStore(t, db, "EMPTY-1") // opened, never written
+	_ = empty
+
+	got, err := db.Streams()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := slices.Sorted(slices.Values(ids))
+	if !slices.Equal(got, want) {
+		t.Fatalf("Streams() = %q, want %q", got, want)
+	}
+
+	// Streams are independent: removing from "a" leaves "ab" alone.
+	mustUpdate(t, stores["a"], Update{RemoveThrough: 5})
+	checkState(t, stores["a"], stateOf(6, 10, 5))
+	checkState(t, stores["ab"], stateOf(1, 11, 0))
+	checkGet(t, stores["ab"], 1)
+
+	if err := stores["a"].Delete(); err != nil {
+		t.Fatal(err)
+	}
+	if n := countKeys(t, db, []byte{kindMsg, 1, 'a'}); n != 0 {
+		t.Fatalf("%d keys of deleted stream a left", n)
+	}
+	if n := countKeys(t, db, []byte{kindMsg}); n != 11+12+13+14 {
+		t.Fatalf("%d message keys left, want %d", n, 11+12+13+14)
+	}
+	got, err = db.Streams()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := slices.DeleteFunc(want, func(id string) bool { return id == "a" }); !slices.Equal(got, want) {
+		t.Fatalf("Streams() after Delete = %q, want %q", got, want)
+	}
+	for _, id := range ids[1:] {
+		checkGet(t, stores[id], 1)
+	}
+	// A deleted stream opens empty.
+	a := openStore(t, db, "a")
+	checkState(t, a, State{FirstSeq: 1})
+	if a.Applied() != 0 {
+		t.Fatalf("Applied() = %d after Delete", a.Applied())
+	}
+
+	// Close keeps the data, and frees the id.
+	if err := stores["ab"].Close(); err != nil {
+		t.Fatal(err)
+	}
+	ab := openStore(t, db, "ab")
+	checkState(t, ab, stateOf(1, 11, 0))
+}
+
+// TestBadgerStaleKeys puts keys where a crash in an Update leaves them,
+// below FirstSeq and past LastSeq: they are unseen, and Open deletes them.
+func TestBadgerStaleKeys(t *testing.T) {
+	db := openTestDB(t, t.TempDir())
+	s := openStore(t, db, "S-1")
+	mustUpdate(t, s, Update{Append: testMsgs(1, 10), RemoveThrough: 4})
+	stale := []uint64{1, 3, 11, 12, 1 << 40}
+	err := db.db.Update(func(txn *badger.Txn) error {
+		for _, seq := range stale {
+			v := appendMessage(nil, testMsg(seq), 0)
+			if err := txn.Set(msgKey(s.msgPrefix, seq), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkNotFound(t, s, 1, 3, 11, 12, 1<<40)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openStore(t, db, "S-1")
+	if n := countKeys(t, db, s.msgPrefix); n != 6 {
+		t.Fatalf("%d message keys after Open, want 6", n)
+	}
+	checkState(t, s, stateOf(5, 10, 4))
+	mustUpdate(t, s, Update{Append: testMsgs(11, 12)})
+	checkGet(t, s, 11)
+	checkGet(t, s, 12)
+}
+
+// TestBadgerDeleteLarge deletes a stream big enough for DropPrefix.
+func TestBadgerDeleteLarge(t *testing.T) {
+	db := openTestDB(t, t.TempDir())
+	db.dropPrefixMin = 1000
+	big, other := openStore(t, db, "BIG-1"), openStore(t, db, "BIG-10")
+	msgs := make([]Message, db.dropPrefixMin)
+	for i := range msgs {
+		msgs[i] = Message{Seq: uint64(i + 1), Subject: "a", Data: []byte{1}}
+	}
+	mustUpdate(t, big, Update{Append: msgs})
+	mustUpdate(t, other, Update{Append: testMsgs(1, 3)})
+	if err := big.Delete(); err != nil {
+		t.Fatal(err)
+	}
+	if n := countKeys(t, db, big.msgPrefix); n != 0 {
+		t.Fatalf("%d keys left", n)
+	}
+	if ids, err := db.Streams(); err != nil || !slices.Equal(ids, []string{"BIG-10"}) {
+		t.Fatalf("Streams() = %q, %v", ids, err)
+	}
+	checkGet(t, other, 3)
+}
+
+func TestStoreCodec(t *testing.T) {
+	msgs := []Message{
+		{},
+		{Subject: "a", Data: []byte{0}, Time: -5},
+		{Subject: "ORDERS.new", MsgID: "x", Header: []Header{{"", ""}, {"k", "v"}}, Data: bytes.Repeat([]byte("d"), 5000), Time: 1 << 62},
+		testMsg(3),
+	}
+	for i, want := range msgs {
+		b := appendMessage(nil, want, uint64(i)*1000)
+		if len(b) > encodedMsgLen(want) {
+			t.Errorf("message %d: %d bytes, bound %d", i, len(b), encodedMsgLen(want))
+		}
+		got, before, err := decodeMessage(b)
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		got.Seq = want.Seq // in the key, not the value
+		if !sameMsg(got, want) || before != uint64(i)*1000 {
+			t.Errorf("message %d: round trip got %+v (before %d), want %+v", i, got, before, want)
+		}
+		tm, before, err := decodeMsgHead(b)
+		if err != nil || tm != want.Time || before != uint64(i)*1000 {
+			t.Errorf("message %d: head = %d, %d, %v", i, tm, before, err)
+		}
+	}
+	good := appendMessage(nil, testMsg(3), 7)
+	for name, b := range map[string][]byte{
+		"empty":   nil,
+		"version": append([]byte{9}, good[1:]...),
+		"cut":     good[:6],
+		"headers": append(good[:len(good):len(good)], 0), // still decodes: data grows
+	} {
+		_, _, err := decodeMessage(b)
+		if name == "headers" {
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+			continue
+		}
+		if !errors.Is(err, errCorruptValue) {
+			t.Errorf("%s: err = %v, want errCorruptValue", name, err)
+		}
+	}
+
+	meta := storeMeta{State: stateOf(3, 9, 2), Applied: 77, Total: 12345}
+	got, err := decodeMeta(appendMeta(nil, meta))
+	if err != nil || got != meta {
+		t.Fatalf("meta round trip: %+v, %v; want %+v", got, err, meta)
+	}
+	bad := meta
+	bad.FirstSeq = 20
+	if _, err := decodeMeta(appendMeta(nil, bad)); !errors.Is(err, errCorruptValue) {
+		t.Fatalf("meta with FirstSeq > LastSeq+1: %v", err)
+	}
+	if _, err := decodeMeta(append(appendMeta(nil, meta), 0)); !errors.Is(err, errCorruptValue) {
+		t.Fatalf("meta with trailing byte: %v", err)
+	}
+}
+
+// BenchmarkStoreAppend appends batches of 100 messages of 128 bytes.
+func BenchmarkStoreAppend(b *testing.B) {
+	stores := map[string]func(b *testing.B) Store{
+		"mem": func(*testing.B) Store { return NewMemStore() },
+		"badger": func(b *testing.B) Store {
+			return openStore(b, openTestDB(b, b.TempDir()), "BENCH-1")
+		},
+	}
+	for _, name := range []string{"mem", "badger"} {
+		b.Run(name, func(b *testing.B) {
+			s := stores[name](b)
+			const batch, size = 100, 128
+			data := make([]byte, size)
+			b.SetBytes(batch * size)
+			next := uint64(1)
+			for b.Loop() {
+				msgs := make([]Message, batch)
+				for i := range msgs {
+					msgs[i] = Message{Seq: next, Subject: "ORDERS.new", Data: data, Time: int64(next)}
+					next++
+				}
+				if err := s.Update(Update{Append: msgs, Applied: next}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(next-1)/b.Elapsed().Seconds(), "msgs/s")
+		})
+	}
+}
