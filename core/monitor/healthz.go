@@ -15,7 +15,8 @@ type Health struct {
 	Error string `json:"error,omitempty"`
 }
 
-// health reports whether the node is ready.
+// health reports whether the node is ready: storage up, the meta group
+// led and current, every local stream group current.
 func (s *Server) health() Health {
 	if s.cfg.Storage != nil {
 		if err := s.cfg.Storage(); err != nil {
@@ -24,7 +25,14 @@ func (s *Server) health() Health {
 	}
 	r := s.cfg.Meta
 	_, leader := r.LeaderWithID()
-	return judge(r.State(), string(leader), r.CommitIndex(), r.AppliedIndex(), s.cfg.MaxApplyLag)
+	h := judge(r.State(), string(leader), r.CommitIndex(), r.AppliedIndex(), s.cfg.MaxApplyLag)
+	if h.Status != "ok" {
+		return h
+	}
+	if sh := s.streamsHealth(); sh != nil {
+		return *sh
+	}
+	return h
 }
 
 // judge decides health: the meta leader is known, the meta group has

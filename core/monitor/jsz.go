@@ -17,6 +17,8 @@ type Jsz struct {
 	Now        time.Time           `json:"now"`
 	Members    []membership.Member `json:"members"`
 	Meta       RaftGroup           `json:"meta"`
+	Streams    []StreamReplica     `json:"streams"`
+	API        API                 `json:"api"`
 }
 
 // RaftGroup is one Raft group's state on this node.
@@ -64,10 +66,17 @@ func raftGroup(r *raft.Raft) RaftGroup {
 func (s *Server) jszDoc() Jsz {
 	return Jsz{
 		ServerName: s.cfg.ServerName, Cluster: s.cfg.ClusterName, Now: time.Now().UTC(),
-		Members: s.cfg.Members(), Meta: raftGroup(s.cfg.Meta),
+		Members: s.cfg.Members(), Meta: raftGroup(s.cfg.Meta), Streams: s.streams(), API: s.api(),
 	}
 }
 
 func (s *Server) jsz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, s.jszDoc())
+}
+
+func (s *Server) api() API {
+	if s.cfg.API == nil {
+		return API{}
+	}
+	return s.cfg.API()
 }

@@ -19,6 +19,7 @@ func (s *Server) metricsHandler() http.Handler {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newNodeCollector(s),
+		newStreamCollector(s),
 	)
 	reg.MustRegister(s.cfg.Collectors...)
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: s.cfg.Logger.StandardLogger(nil)})

@@ -48,6 +48,10 @@ type Config struct {
 	// Collectors are more metrics to serve on /metrics (the storage
 	// host's plugin-call metrics).
 	Collectors []prometheus.Collector
+	// Streams, if set, returns the node's stream replicas.
+	Streams func() []StreamReplica
+	// API, if set, returns the client API's counters.
+	API func() API
 	// Logger (nil: a null logger).
 	Logger hclog.Logger
 }

@@ -171,6 +171,7 @@ func (n *Node) startHTTP() error {
 		Addr: n.cfg.HTTP, ServerName: n.cfg.ServerName, ClusterName: n.cfg.Cluster.Name,
 		Members: n.members.Members, Meta: n.meta.Raft(), Logger: n.root.Named("monitor"),
 		Storage: n.host.Down, Collectors: n.host.Collectors(),
+		Streams: n.streamReplicas, API: n.apiCounters,
 	})
 	n.http = s
 	return err

@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/stratadb/strata/core/api"
+	"github.com/stratadb/strata/core/monitor"
 	"github.com/stratadb/strata/core/raftgroup"
 	"github.com/stratadb/strata/core/replica"
 	"github.com/stratadb/strata/core/stream"
@@ -70,4 +71,22 @@ func (n *Node) reconcileStreams() {
 func (n *Node) groupStores(group string) raftgroup.Stores {
 	st := n.host.Stores(group)
 	return raftgroup.Stores{Log: st.Log, Stable: st.Stable, Snapshots: st.Snapshots}
+}
+
+// streamReplicas describes the local replicas for monitoring.
+func (n *Node) streamReplicas() []monitor.StreamReplica {
+	var out []monitor.StreamReplica
+	for _, r := range n.replicas.All() {
+		st, state := r.Stream(), r.FSM().State()
+		out = append(out, monitor.StreamReplica{
+			Name: st.Config.Name, Group: st.Group, Storage: string(st.Config.Storage), Peers: st.Peers,
+			Messages: state.Msgs, Bytes: state.Bytes, FirstSeq: state.FirstSeq, LastSeq: state.LastSeq,
+			Raft: r.Group().Raft(),
+		})
+	}
+	return out
+}
+
+func (n *Node) apiCounters() monitor.API {
+	return monitor.API{Requests: n.api.Requests(), Errors: n.api.Errors()}
 }
