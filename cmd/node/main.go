@@ -1,4 +1,6 @@
-// Command strata is the Strata server: `strata serve` runs a node.
+// Command strata is the Strata server and its admin and client tool:
+// `strata serve` runs a node; `strata stream|pub|get|server|bench` talk to a
+// cluster through package client (-s/--server or STRATA_URL).
 package main
 
 import (
@@ -23,6 +25,9 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd())
+	conn := &connOptions{}
+	conn.addFlags(root.PersistentFlags())
+	root.AddCommand(newServeCmd(), newStreamCmd(conn), newPubCmd(conn), newGetCmd(conn),
+		newServerCmd(conn), newBenchCmd(conn))
 	return root
 }

@@ -1,6 +1,6 @@
 // Package monitor owns a node's HTTP monitoring endpoints: /healthz (is the
 // node ready), /jsz (its cluster and Raft state as JSON) and /metrics
-// (Prometheus).
+// (Prometheus), and Go's profiler under /debug/pprof/.
 package monitor
 
 import (
@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -112,6 +113,10 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /jsz", s.jsz)
 	mux.Handle("GET /metrics", s.metricsHandler())
+	// Go's profiler, as nats-server offers on its profiling port.
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	return mux
 }
 

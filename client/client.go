@@ -1,0 +1,224 @@
+// Package client is the Go client of a Strata cluster, for application
+// developers: publish messages (one at a time or with many acks
+// outstanding), read them back by sequence, and administer streams and
+// inspect servers. It speaks the gRPC API in client/pb to any server of
+// the cluster; the servers forward each call to the leader that serves it.
+//
+// Calls that are safe to repeat are retried when a server answers
+// Unavailable (no leader yet, or the server went away), on the next
+// address, with a short backoff bounded by the call's context. A publish
+// is retried only when it carries a message id (WithMsgID): the stream's
+// dedupe window then makes a repeat harmless.
+package client
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/stratadb/strata/client/pb"
+)
+
+// Options configure a Client.
+type Options struct {
+	// Addrs are the servers' client addresses, "host:port".
+	Addrs []string
+	// Timeout bounds each call attempt (0: only the call's context does).
+	Timeout time.Duration
+	// DialTimeout bounds Connect's wait for one address to become ready.
+	DialTimeout time.Duration
+	// RetryBackoff is the first wait before retrying an Unavailable call;
+	// it doubles up to MaxBackoff. MaxRetries bounds the retries of one call.
+	RetryBackoff time.Duration
+	MaxBackoff   time.Duration
+	MaxRetries   int
+	// User and Password, when set, are sent as gRPC metadata "user" and
+	// "password" with every call.
+	User     string
+	Password string
+	// DialOptions are added to the gRPC dial options.
+	DialOptions []grpc.DialOption
+}
+
+// DefaultOptions returns the options Connect uses.
+func DefaultOptions() Options {
+	return Options{
+		DialTimeout:  2 * time.Second,
+		RetryBackoff: 25 * time.Millisecond,
+		MaxBackoff:   time.Second,
+		MaxRetries:   10,
+	}
+}
+
+// Validate reports the first bad option.
+func (o Options) Validate() error {
+	switch {
+	case len(o.Addrs) == 0:
+		return fmt.Errorf("%w: no server address", ErrInvalid)
+	case o.Timeout < 0 || o.DialTimeout < 0 || o.RetryBackoff < 0 || o.MaxBackoff < 0:
+		return fmt.Errorf("%w: negative duration", ErrInvalid)
+	case o.MaxRetries < 0:
+		return fmt.Errorf("%w: negative MaxRetries", ErrInvalid)
+	}
+	for _, a := range o.Addrs {
+		if a == "" {
+			return fmt.Errorf("%w: empty server address", ErrInvalid)
+		}
+	}
+	return nil
+}
+
+// Client is a connection to a Strata cluster; it is safe for concurrent use.
+type Client struct {
+	opts  Options
+	conns []*grpc.ClientConn
+	apis  []pb.StrataClient
+
+	mu      sync.Mutex
+	current int
+	closed  bool
+}
+
+// Connect connects to the first of addrs that answers, within ctx.
+func Connect(ctx context.Context, addrs ...string) (*Client, error) {
+	opts := DefaultOptions()
+	opts.Addrs = addrs
+	return ConnectOptions(ctx, opts)
+}
+
+// ConnectOptions connects with opts to the first of opts.Addrs that
+// answers; it tries them in turn, with backoff, until ctx ends.
+func ConnectOptions(ctx context.Context, opts Options) (*Client, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	dial := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	if opts.User != "" || opts.Password != "" {
+		dial = append(dial, grpc.WithPerRPCCredentials(userCreds{opts.User, opts.Password}))
+	}
+	dial = append(dial, opts.DialOptions...)
+	c := &Client{opts: opts}
+	for _, addr := range opts.Addrs {
+		conn, err := grpc.NewClient(addr, dial...)
+		if err != nil {
+			c.Close()
+			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, addr, err)
+		}
+		c.conns = append(c.conns, conn)
+		c.apis = append(c.apis, pb.NewStrataClient(conn))
+	}
+	if err := c.waitReady(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// waitReady makes the first address that connects the current one.
+func (c *Client) waitReady(ctx context.Context) error {
+	backoff := c.opts.RetryBackoff
+	for {
+		for i, conn := range c.conns {
+			if ready(ctx, conn, c.opts.DialTimeout) {
+				c.mu.Lock()
+				c.current = i
+				c.mu.Unlock()
+				return nil
+			}
+			if ctx.Err() != nil {
+				break
+			}
+		}
+		if err := sleep(ctx, backoff); err != nil {
+			return fmt.Errorf("%w: no server reachable at %s: %w", ErrUnavailable, strings.Join(c.opts.Addrs, ", "), err)
+		}
+		backoff = min(2*backoff, c.opts.MaxBackoff)
+	}
+}
+
+// ready connects conn and reports whether it became ready within timeout.
+func ready(ctx context.Context, conn *grpc.ClientConn, timeout time.Duration) bool {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	conn.Connect()
+	for {
+		s := conn.GetState()
+		switch s {
+		case connectivity.Ready:
+			return true
+		case connectivity.TransientFailure, connectivity.Shutdown:
+			return false
+		case connectivity.Idle:
+			conn.Connect()
+		}
+		if !conn.WaitForStateChange(ctx, s) {
+			return false
+		}
+	}
+}
+
+// Close closes the connections; calls in progress fail.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil
+	}
+	c.closed = true
+	var first error
+	for _, conn := range c.conns {
+		if err := conn.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// api returns the current server's client and its index.
+func (c *Client) api() (pb.StrataClient, int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, 0, ErrClosed
+	}
+	return c.apis[c.current], c.current, nil
+}
+
+// next moves on from server i to the next address, unless another call
+// already did.
+func (c *Client) next(i int) {
+	c.mu.Lock()
+	if c.current == i {
+		c.current = (i + 1) % len(c.apis)
+	}
+	c.mu.Unlock()
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// userCreds sends the user and password as metadata with every call.
+type userCreds struct{ user, password string }
+
+func (u userCreds) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"user": u.user, "password": u.password}, nil
+}
+
+func (userCreds) RequireTransportSecurity() bool { return false }

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/stratadb/strata/client"
+)
+
+// newStreamCmd returns `strata stream` and its subcommands.
+func newStreamCmd(conn *connOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "stream",
+		Aliases: []string{"str"},
+		Short:   "Create, inspect and remove streams",
+		Args:    cobra.NoArgs,
+	}
+	cmd.AddCommand(
+		(&streamAddOptions{conn: conn}).command(),
+		(&streamEditOptions{conn: conn}).command(),
+		(&streamInfoOptions{conn: conn}).command(),
+		(&streamLsOptions{conn: conn}).command(),
+		newStreamRmCmd(conn), newStreamPurgeCmd(conn),
+		(&streamReportOptions{conn: conn}).command(),
+	)
+	return cmd
+}
+
+// configFlags are the stream configuration flags of add and edit.
+type configFlags struct {
+	subjects   []string
+	replicas   int
+	storage    string
+	maxMsgs    int64
+	maxBytes   byteSize
+	maxAge     duration
+	discard    string
+	dupeWindow duration
+	tags       []string
+	maxMsgSize byteSize
+}
+
+func (c *configFlags) bind(f *pflag.FlagSet) {
+	f.StringSliceVar(&c.subjects, "subjects", nil, "subjects the stream stores, repeatable or comma separated (default: the stream name)")
+	f.IntVar(&c.replicas, "replicas", 1, "replicas: 1, 3 or 5")
+	f.StringVar(&c.storage, "storage", "file", "storage: file or memory")
+	f.Int64Var(&c.maxMsgs, "max-msgs", 0, "most messages kept (0: unlimited)")
+	f.Var(&c.maxBytes, "max-bytes", "most bytes kept, e.g. 1GB or 512MiB (0: unlimited)")
+	f.Var(&c.maxAge, "max-age", "oldest message kept, e.g. 1h or 30d (0: unlimited)")
+	f.StringVar(&c.discard, "discard", "old", "at a limit: old (remove the oldest) or new (refuse the publish)")
+	f.Var(&c.dupeWindow, "dupe-window", "how long message ids are remembered (0: 2m)")
+	f.StringSliceVar(&c.tags, "tag", nil, "placement tag the servers must carry, e.g. az:a (repeatable)")
+	f.Var(&c.maxMsgSize, "max-msg-size", "largest message accepted (0: unlimited)")
+}
+
+// changed reports whether any configuration flag was given.
+func (c *configFlags) changed(f *pflag.FlagSet) bool {
+	for _, name := range []string{"subjects", "replicas", "storage", "max-msgs", "max-bytes",
+		"max-age", "discard", "dupe-window", "tag", "max-msg-size"} {
+		if f.Changed(name) {
+			return true
+		}
+	}
+	return false
+}
+
+// apply sets the fields of cfg whose flags were given (all when all is
+// set) and validates them.
+func (c *configFlags) apply(cfg *client.StreamConfig, f *pflag.FlagSet, all bool) error {
+	set := func(name string) bool { return all || f.Changed(name) }
+	if set("subjects") && len(c.subjects) > 0 {
+		cfg.Subjects = c.subjects
+	}
+	if set("replicas") {
+		if c.replicas != 1 && c.replicas != 3 && c.replicas != 5 {
+			return fmt.Errorf("invalid --replicas %d: want 1, 3 or 5", c.replicas)
+		}
+		cfg.Replicas = c.replicas
+	}
+	if set("storage") {
+		if c.storage != "file" && c.storage != "memory" {
+			return fmt.Errorf("invalid --storage %q: want file or memory", c.storage)
+		}
+		cfg.Storage = c.storage
+	}
+	if set("discard") {
+		if c.discard != "old" && c.discard != "new" {
+			return fmt.Errorf("invalid --discard %q: want old or new", c.discard)
+		}
+		cfg.Discard = c.discard
+	}
+	if set("max-msgs") {
+		if c.maxMsgs < -1 {
+			return fmt.Errorf("invalid --max-msgs %d", c.maxMsgs)
+		}
+		cfg.MaxMsgs = max(c.maxMsgs, 0)
+	}
+	if set("max-msg-size") {
+		if c.maxMsgSize > 1<<31-1 {
+			return fmt.Errorf("invalid --max-msg-size %s: at most 2 GiB", c.maxMsgSize.String())
+		}
+		cfg.MaxMsgSize = int32(c.maxMsgSize)
+	}
+	if set("max-bytes") {
+		cfg.MaxBytes = int64(c.maxBytes)
+	}
+	if set("max-age") {
+		cfg.MaxAge = time.Duration(c.maxAge)
+	}
+	if set("dupe-window") {
+		cfg.DupeWindow = time.Duration(c.dupeWindow)
+	}
+	if set("tag") {
+		cfg.Tags = c.tags
+	}
+	return nil
+}
+
+// streamAddOptions are `strata stream add`'s flags.
+type streamAddOptions struct {
+	conn *connOptions
+	cfg  configFlags
+	json bool
+}
+
+func (o *streamAddOptions) command() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "add NAME",
+		Aliases: []string{"create", "new"},
+		Short:   "Create a stream",
+		Example: "  strata stream add ORDERS --subjects 'ORDERS.>' --replicas 3 --max-age 30d",
+		Args:    cobra.ExactArgs(1),
+		RunE:    func(cmd *cobra.Command, args []string) error { return o.run(cmd, args[0]) },
+	}
+	o.cfg.bind(cmd.Flags())
+	cmd.Flags().BoolVar(&o.json, "json", false, "print the stream as JSON")
+	return cmd
+}
+
+func (o *streamAddOptions) run(cmd *cobra.Command, name string) error {
+	cfg := client.StreamConfig{Name: name}
+	if err := o.cfg.apply(&cfg, cmd.Flags(), true); err != nil {
+		return err
+	}
+	return o.conn.run(cmd, func(ctx context.Context, c *client.Client) error {
+		si, err := c.AddStream(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		return showStream(cmd, si, o.json, fmt.Sprintf("Stream %s was created", name))
+	})
+}
+
+// streamEditOptions are `strata stream edit`'s flags.
+type streamEditOptions struct {
+	conn *connOptions
+	cfg  configFlags
+	json bool
+}
+
+func (o *streamEditOptions) command() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "edit NAME",
+		Aliases: []string{"update"},
+		Short:   "Change a stream's configuration: only the flags given change",
+		Example: "  strata stream edit ORDERS --replicas 3 --max-msgs 1000000",
+		Args:    cobra.ExactArgs(1),
+		RunE:    func(cmd *cobra.Command, args []string) error { return o.run(cmd, args[0]) },
+	}
+	o.cfg.bind(cmd.Flags())
+	cmd.Flags().BoolVar(&o.json, "json", false, "print the stream as JSON")
+	return cmd
+}
+
+func (o *streamEditOptions) run(cmd *cobra.Command, name string) error {
+	var probe client.StreamConfig
+	if err := o.cfg.apply(&probe, cmd.Flags(), false); err != nil {
+		return err
+	}
+	if !o.cfg.changed(cmd.Flags()) {
+		return errors.New("nothing to change: give at least one configuration flag")
+	}
+	return o.conn.run(cmd, func(ctx context.Context, c *client.Client) error {
+		si, err := c.StreamInfo(ctx, name)
+		if err != nil {
+			return err
+		}
+		cfg := si.Config
+		if err := o.cfg.apply(&cfg, cmd.Flags(), false); err != nil {
+			return err
+		}
+		if si, err = c.UpdateStream(ctx, cfg); err != nil {
+			return err
+		}
+		return showStream(cmd, si, o.json, fmt.Sprintf("Stream %s was updated", name))
+	})
+}
+
+// showStream prints a stream after a change: as JSON, or a headline and
+// the info.
+func showStream(cmd *cobra.Command, si *client.StreamInfo, asJSON bool, headline string) error {
+	if asJSON {
+		return printJSON(cmd.OutOrStdout(), si)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%s\n\n", headline)
+	writeStreamInfo(cmd.OutOrStdout(), si)
+	return nil
+}
