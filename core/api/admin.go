@@ -45,17 +45,17 @@ func (s *Server) createStream(c stream.Config) error {
 
 // updateStream runs on the meta leader: limits change in place; a new
 // replica count re-places the stream, keeping its leader.
-func (s *Server) updateStream(c stream.Config, leader string) error {
+func (s *Server) updateStream(c stream.Config, leader string) ([]string, error) {
 	cur, ok := s.cfg.MetaFSM.Stream(c.Name)
 	if !ok {
-		return fmt.Errorf("%w: %s", meta.ErrStreamNotFound, c.Name)
+		return nil, fmt.Errorf("%w: %s", meta.ErrStreamNotFound, c.Name)
 	}
 	c.Finish()
 	if err := c.Validate(); err != nil {
-		return err
+		return nil, err
 	}
 	if err := cur.Config.CheckUpdate(c); err != nil {
-		return err
+		return nil, err
 	}
 	next := cur
 	next.Config = c
@@ -63,18 +63,18 @@ func (s *Server) updateStream(c stream.Config, leader string) error {
 		peers, err := placement.Resize(s.candidates(), leaderFirst(cur.Peers, leader),
 			placement.Request{Replicas: c.Replicas, Tags: c.Tags})
 		if err != nil {
-			return fmt.Errorf("stream %s: %w", c.Name, err)
+			return nil, fmt.Errorf("stream %s: %w", c.Name, err)
 		}
 		next.Peers = peers
 	}
 	if err := s.cfg.MetaFSM.CheckUpdate(next); err != nil {
-		return err
+		return nil, err
 	}
 	data, err := meta.UpdateStream(next)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return s.applyMeta(data)
+	return next.Peers, s.applyMeta(data)
 }
 
 func (s *Server) deleteStream(name string) error {

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/stratadb/strata/client/pb"
 	"github.com/stratadb/strata/core/meta"
@@ -41,10 +42,11 @@ func (s *Server) StreamUpdate(ctx context.Context, req *pb.StreamConfig) (*pb.St
 	if info, err := s.StreamInfo(ownCall(ctx), &pb.StreamRequest{Name: req.GetName()}); err == nil {
 		leader = info.GetCluster().GetLeader()
 	}
-	if err := s.updateStream(configFromPB(req), leader); err != nil {
+	peers, err := s.updateStream(configFromPB(req), leader)
+	if err != nil {
 		return nil, err
 	}
-	return s.StreamInfo(ownCall(ctx), &pb.StreamRequest{Name: req.GetName()})
+	return s.awaitPeers(ctx, req.GetName(), peers)
 }
 
 // StreamDelete removes a stream on the meta leader.
@@ -86,6 +88,9 @@ func (s *Server) StreamInfo(ctx context.Context, req *pb.StreamRequest) (*pb.Str
 		return c.StreamInfo(fctx, req)
 	}
 	st := local.Stream()
+	if cur, ok := s.cfg.MetaFSM.Stream(st.Config.Name); ok && cur.Group == st.Group {
+		st = cur // the replica set catches up with the meta state a moment later
+	}
 	return &pb.Stream{
 		Config:  configToPB(st.Config),
 		State:   stateToPB(local.FSM().State()),
@@ -129,4 +134,19 @@ func (s *Server) Catchup(req *pb.CatchupRequest, ss pb.Strata_CatchupServer) err
 		}
 	}
 	return nil
+}
+
+// awaitPeers returns the stream's info once its leader reports peers,
+// or the last info when that takes longer than LeaderWait.
+func (s *Server) awaitPeers(ctx context.Context, name string, peers []string) (*pb.Stream, error) {
+	var info *pb.Stream
+	err := s.waitFor(ctx, "stream "+name, func() (bool, error) {
+		var err error
+		info, err = s.StreamInfo(ownCall(ctx), &pb.StreamRequest{Name: name})
+		return err == nil && slices.Equal(info.GetPeers(), peers), nil
+	})
+	if info != nil {
+		return info, nil
+	}
+	return nil, err
 }

@@ -134,3 +134,146 @@ func publishAsync(t *testing.T, c pb.StrataClient, from, to int) {
 		}
 	}
 }
+
+func TestStreamBadInputChangesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts plugin processes")
+	}
+	specs, _ := startCluster(t)
+	c := dialAPI(t, specs[1].client)
+	ctx := callCtx(t)
+	if _, err := c.StreamCreate(ctx, &pb.StreamConfig{Name: "ORDERS", Subjects: []string{"ORDERS.*"}, Replicas: 1}); err != nil {
+		t.Fatal(err)
+	}
+	bad := map[string]*pb.StreamConfig{
+		"empty name":       {Subjects: []string{"A"}, Replicas: 1},
+		"dotted name":      {Name: "A.B", Subjects: []string{"A"}, Replicas: 1},
+		"bad subject":      {Name: "A", Subjects: []string{"a..b"}, Replicas: 1},
+		"no subjects":      {Name: "A", Replicas: 1},
+		"even replicas":    {Name: "A", Subjects: []string{"A"}, Replicas: 2},
+		"too many":         {Name: "A", Subjects: []string{"A"}, Replicas: 5},
+		"negative limit":   {Name: "A", Subjects: []string{"A"}, Replicas: 1, MaxMsgs: -5},
+		"bad discard":      {Name: "A", Subjects: []string{"A"}, Replicas: 1, Discard: "oldest"},
+		"bad storage":      {Name: "A", Subjects: []string{"A"}, Replicas: 1, Storage: "tape"},
+		"overlap existing": {Name: "A", Subjects: []string{"ORDERS.>"}, Replicas: 1},
+	}
+	for name, cfg := range bad {
+		_, err := c.StreamCreate(ctx, cfg)
+		if status.Code(err) != codes.InvalidArgument {
+			t.Errorf("%s: %v; want InvalidArgument", name, err)
+		}
+	}
+	list, err := c.StreamList(ctx, &pb.StreamListRequest{})
+	if err != nil || len(list.GetStreams()) != 1 {
+		t.Fatalf("streams after bad creates: %v %v", list, err)
+	}
+	checks := map[string]struct {
+		err  error
+		code codes.Code
+	}{}
+	_, err = c.StreamInfo(ctx, &pb.StreamRequest{Name: "NOPE"})
+	checks["info unknown"] = struct {
+		err  error
+		code codes.Code
+	}{err, codes.NotFound}
+	_, err = c.StreamDelete(ctx, &pb.StreamRequest{Name: "NOPE"})
+	checks["delete unknown"] = struct {
+		err  error
+		code codes.Code
+	}{err, codes.NotFound}
+	_, err = c.Publish(ctx, &pb.PubRequest{Subject: "ORDERS.*"})
+	checks["publish wildcard"] = struct {
+		err  error
+		code codes.Code
+	}{err, codes.InvalidArgument}
+	_, err = c.Publish(ctx, &pb.PubRequest{Subject: "ORDERS.a.b"})
+	checks["publish no stream"] = struct {
+		err  error
+		code codes.Code
+	}{err, codes.NotFound}
+	_, err = c.Publish(ctx, &pb.PubRequest{Subject: "ORDERS.a", ExpectedStream: "OTHER"})
+	checks["wrong expected stream"] = struct {
+		err  error
+		code codes.Code
+	}{err, codes.FailedPrecondition}
+	_, err = c.GetMsg(ctx, &pb.GetMsgRequest{Stream: "ORDERS", Seq: 1})
+	checks["get missing"] = struct {
+		err  error
+		code codes.Code
+	}{err, codes.NotFound}
+	for name, ch := range checks {
+		if status.Code(ch.err) != ch.code {
+			t.Errorf("%s: %v; want %s", name, ch.err, ch.code)
+		}
+	}
+	info, err := c.StreamInfo(ctx, &pb.StreamRequest{Name: "ORDERS"})
+	if err != nil || info.GetState().GetMessages() != 0 {
+		t.Fatalf("ORDERS changed: %v %v", info, err)
+	}
+}
+
+func TestStreamEditReplicasPurgeDelete(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts plugin processes")
+	}
+	specs, nodes := startCluster(t)
+	c := dialAPI(t, specs[0].client)
+	ctx := callCtx(t)
+	cfg := &pb.StreamConfig{Name: "EV", Subjects: []string{"ev.>"}, Replicas: 1, MaxMsgs: 50}
+	if _, err := c.StreamCreate(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 80; i++ {
+		if _, err := c.Publish(ctx, &pb.PubRequest{Subject: "ev.x", Data: []byte{byte(i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg.Replicas = 3
+	info, err := c.StreamUpdate(ctx, cfg)
+	if err != nil || len(info.GetPeers()) != 3 {
+		t.Fatalf("scale to 3: %v %v", info, err)
+	}
+	for _, n := range nodes {
+		waitFor(t, "a caught-up replica on "+n.cfg.ServerName, func() bool {
+			r, ok := n.Replicas().Get("EV")
+			return ok && r.FSM().State().LastSeq == 80 && r.FSM().State().Msgs == 50
+		})
+	}
+	cfg.Replicas, cfg.MaxMsgs = 1, 10
+	if info, err = c.StreamUpdate(ctx, cfg); err != nil || len(info.GetPeers()) != 1 {
+		t.Fatalf("scale to 1: %v %v", info, err)
+	}
+	held := 0
+	for _, n := range nodes {
+		waitFor(t, "replicas removed", func() bool {
+			_, ok := n.Replicas().Get("EV")
+			return !ok || n.cfg.ServerName == info.GetPeers()[0]
+		})
+		if _, ok := n.Replicas().Get("EV"); ok {
+			held++
+		}
+	}
+	waitFor(t, "the lower limit applied", func() bool {
+		info, err = c.StreamInfo(ctx, &pb.StreamRequest{Name: "EV"})
+		return err == nil && info.GetState().GetMessages() == 10
+	})
+	if held != 1 || info.GetState().GetFirstSeq() != 71 {
+		t.Fatalf("after scale down: held by %d, state %v", held, info.GetState())
+	}
+	if p, err := c.StreamPurge(ctx, &pb.StreamRequest{Name: "EV"}); err != nil || p.GetPurged() != 10 {
+		t.Fatalf("purge: %v %v", p, err)
+	}
+	ack, err := c.Publish(ctx, &pb.PubRequest{Subject: "ev.y"})
+	if err != nil || ack.GetSeq() != 81 {
+		t.Fatalf("publish after purge: %v %v", ack, err)
+	}
+	if _, err := c.StreamDelete(ctx, &pb.StreamRequest{Name: "EV"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		waitFor(t, "replica deleted", func() bool { _, ok := n.Replicas().Get("EV"); return !ok })
+	}
+	if _, err := c.Publish(ctx, &pb.PubRequest{Subject: "ev.y"}); status.Code(err) != codes.NotFound {
+		t.Fatalf("publish after delete: %v", err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -136,7 +137,21 @@ func (r *Replica) alignVoters(peers []string, address func(string) (raft.ServerA
 			return fmt.Errorf("add %s: %w", p, err)
 		}
 	}
+	ids := make([]string, 0, len(have))
 	for id := range have {
+		ids = append(ids, id)
+	}
+	leaderID := r.Leader()
+	slices.SortFunc(ids, func(a, b string) int { // this server (the leader) last
+		if (a == leaderID) != (b == leaderID) {
+			if a == leaderID {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(a, b)
+	})
+	for _, id := range ids {
 		if !want[id] {
 			r.logger.Info("removing replica", "stream", r.Name(), "peer", id)
 			if err := rf.RemoveServer(raft.ServerID(id), 0, opTimeout).Error(); err != nil {
@@ -151,6 +166,28 @@ func configEqual(a, b stream.Config) bool {
 	return a.MaxMsgs == b.MaxMsgs && a.MaxBytes == b.MaxBytes && a.MaxAge == b.MaxAge &&
 		a.MaxMsgSize == b.MaxMsgSize && a.Discard == b.Discard && a.DupeWindow == b.DupeWindow &&
 		a.Replicas == b.Replicas && slices.Equal(a.Subjects, b.Subjects)
+}
+
+// retiredAfter is how long a replica no longer placed here waits without
+// word from its leader before it counts itself removed from the group.
+const retiredAfter = 5 * time.Second
+
+// retired reports whether this server is out of the group: its
+// configuration no longer lists it, or its leader has stopped contacting
+// it for retiredAfter (a removed server may never learn of its removal).
+func (r *Replica) retired(self string) bool {
+	rf := r.group.Raft()
+	if rf.State() == raft.Leader {
+		return false
+	}
+	f := rf.GetConfiguration()
+	if f.Error() == nil && !slices.ContainsFunc(f.Configuration().Servers, func(s raft.Server) bool {
+		return string(s.ID) == self
+	}) {
+		return true
+	}
+	last := rf.LastContact()
+	return !last.IsZero() && time.Since(last) > retiredAfter
 }
 
 // close stops the replica; with remove, its messages are deleted.

@@ -77,12 +77,14 @@ func (s *Set) All() []*Replica {
 // aligns limits and voters. Errors are logged; the next call retries.
 func (s *Set) Reconcile(streams []meta.Stream) {
 	want := map[string]meta.Stream{}
+	all := map[string]meta.Stream{}
 	for _, st := range streams {
+		all[st.Config.Name] = st
 		if slices.Contains(st.Peers, s.cfg.Self) {
 			want[st.Config.Name] = st
 		}
 	}
-	s.stopUnwanted(want)
+	s.stopUnwanted(want, all)
 	for name, st := range want {
 		r, ok := s.Get(name)
 		if !ok {
@@ -99,19 +101,35 @@ func (s *Set) Reconcile(streams []meta.Stream) {
 	}
 }
 
-func (s *Set) stopUnwanted(want map[string]meta.Stream) {
+// stopUnwanted removes the replicas of deleted streams at once. A replica
+// placed elsewhere by a new peer set keeps serving until the stream's
+// leader has taken it out of the group: stopping sooner could leave the
+// leader short of a quorum to commit the removal.
+func (s *Set) stopUnwanted(want, all map[string]meta.Stream) {
 	for _, r := range s.All() {
-		st, ok := want[r.Name()]
-		if ok && st.Group == r.Stream().Group {
+		if st, ok := want[r.Name()]; ok && st.Group == r.Stream().Group {
 			continue
 		}
-		s.mu.Lock()
-		delete(s.replicas, r.Name())
-		s.mu.Unlock()
-		s.logger.Info("removing stream replica", "stream", r.Name(), "group", r.Stream().Group)
-		if err := r.close(true); err != nil {
-			s.logger.Warn("removing stream replica", "stream", r.Name(), "error", err)
+		if st, ok := all[r.Name()]; ok && st.Group == r.Stream().Group {
+			r.setStream(st)
+			if r.IsLeader() {
+				_ = r.lead(s.cfg.Address) // removes this server last
+			}
+			if !r.retired(s.cfg.Self) {
+				continue
+			}
 		}
+		s.remove(r)
+	}
+}
+
+func (s *Set) remove(r *Replica) {
+	s.mu.Lock()
+	delete(s.replicas, r.Name())
+	s.mu.Unlock()
+	s.logger.Info("removing stream replica", "stream", r.Name(), "group", r.Stream().Group)
+	if err := r.close(true); err != nil {
+		s.logger.Warn("removing stream replica", "stream", r.Name(), "error", err)
 	}
 }
 

@@ -26,8 +26,11 @@ var errCorruptValue = errors.New("corrupt stored value")
 // for one transaction go in transactions before it: past the committed
 // LastSeq, they are unseen until the commit point. The keys of removed
 // messages are deleted in the commit point's transaction and, when many,
-// in transactions after it: below FirstSeq, they are already unseen. A
-// crash between them leaves such keys stale; Open deletes them.
+// in transactions after it, before Update returns: below FirstSeq, they
+// are already unseen. A crash between them leaves such keys stale; Open
+// deletes them. The commit point's transaction commits under the lock of
+// the store's state, so readers see the keys and the state change
+// together.
 type BadgerStore struct {
 	db        *DB
 	id        string

@@ -113,10 +113,12 @@ func (f *FSM) Apply(l *raft.Log) any {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.applied = l.Index
 	if l.Index <= f.skip {
+		// Already in the store: applied stays what the store holds, so
+		// a snapshot taken during the replay describes the store.
 		return nil
 	}
+	f.applied = l.Index
 	switch l.Data[0] {
 	case opPublish:
 		now, batch, err := decodePublish(l.Data[1:])

@@ -7,12 +7,20 @@ import (
 
 var _ Store = (*MemStore)(nil)
 
+// memBlock is how many messages a MemStore block holds. Messages live in
+// blocks rather than one slice, so an append copies at most one block
+// (as it grows to memBlock) and removals free whole blocks.
+const memBlock = 512
+
 // MemStore is a Store in memory, for streams with memory storage: it
 // does not survive a restart, so its stream's replica catches up from
 // the Raft log and snapshots instead.
 type MemStore struct {
-	mu      sync.RWMutex
-	msgs    []Message // msgs[i].Seq == state.FirstSeq+i
+	mu sync.RWMutex
+	// blocks hold the messages FirstSeq..LastSeq after skip removed
+	// slots of blocks[0]; every block but the last is full.
+	blocks  [][]Message
+	skip    int
 	state   State
 	applied uint64
 	closed  bool
@@ -33,8 +41,10 @@ func (s *MemStore) Update(u Update) error {
 	if err := checkAppend(s.state, u.Append); err != nil {
 		return err
 	}
+	arena := make([]byte, 0, dataLen(u.Append))
 	for _, m := range u.Append {
-		s.msgs = append(s.msgs, copyMessage(m))
+		m, arena = copyMessage(m, arena)
+		s.push(m)
 		s.state = appendState(s.state, m, m.Size())
 	}
 	s.removeThrough(u.RemoveThrough)
@@ -44,23 +54,44 @@ func (s *MemStore) Update(u Update) error {
 	return nil
 }
 
+// push appends m to the last block.
+func (s *MemStore) push(m Message) {
+	if n := len(s.blocks); n == 0 || len(s.blocks[n-1]) == memBlock {
+		s.blocks = append(s.blocks, nil) // grows as needed: small streams stay small
+	}
+	last := &s.blocks[len(s.blocks)-1]
+	*last = append(*last, m)
+}
+
+// at returns the message with sequence seq, which the store holds.
+func (s *MemStore) at(seq uint64) *Message {
+	i := int(seq-s.state.FirstSeq) + s.skip
+	return &s.blocks[i/memBlock][i%memBlock]
+}
+
 // removeThrough drops the messages with sequences through r.
 func (s *MemStore) removeThrough(r uint64) {
-	held := s.state.FirstSeq // the sequence of s.msgs[0]
-	st, _ := trimState(s.state, r, func(first uint64) (int64, uint64, error) {
-		bytes := s.state.Bytes
-		for _, m := range s.msgs[:first-held] {
-			bytes -= m.Size()
+	old := s.state
+	st, _ := trimState(old, r, func(first uint64) (int64, uint64, error) {
+		bytes := old.Bytes
+		for seq := old.FirstSeq; seq < first; seq++ {
+			bytes -= s.at(seq).Size()
 		}
-		return s.msgs[first-held].Time, bytes, nil
+		return s.at(first).Time, bytes, nil
 	})
-	switch n := st.FirstSeq - held; {
-	case st.Msgs == 0:
-		clear(s.msgs) // let the collector have the data
-		s.msgs = nil
-	case n > 0:
-		clear(s.msgs[:n])
-		s.msgs = s.msgs[n:]
+	if st.Msgs == 0 {
+		s.blocks, s.skip = nil, 0
+		s.state = st
+		return
+	}
+	for seq := old.FirstSeq; seq < st.FirstSeq; seq++ {
+		*s.at(seq) = Message{} // let the collector have its data
+	}
+	s.skip += int(st.FirstSeq - old.FirstSeq)
+	for s.skip >= memBlock {
+		s.blocks[0] = nil
+		s.blocks = s.blocks[1:]
+		s.skip -= memBlock
 	}
 	s.state = st
 }
@@ -76,7 +107,7 @@ func (s *MemStore) Get(seq uint64) (Message, error) {
 	if seq < s.state.FirstSeq || seq > s.state.LastSeq {
 		return Message{}, ErrMsgNotFound
 	}
-	return s.msgs[seq-s.state.FirstSeq], nil
+	return *s.at(seq), nil
 }
 
 // State returns what the store holds.
@@ -111,7 +142,7 @@ func (s *MemStore) Close() error {
 		return ErrStoreClosed
 	}
 	s.closed = true
-	s.msgs = nil
+	s.blocks = nil
 	return nil
 }
 
@@ -120,16 +151,29 @@ func (s *MemStore) Delete() error {
 	return s.Close()
 }
 
-// copyMessage returns m with its own copies of Data and Header, so the
-// caller's buffers (a Raft log entry's) are not kept alive or shared.
-func copyMessage(m Message) Message {
+// copyMessage returns m with its own copy of Header, and of Data taken
+// from arena's spare capacity, so the caller's buffers (a Raft log
+// entry's) are neither kept alive nor shared. It returns the rest of
+// arena.
+func copyMessage(m Message, arena []byte) (Message, []byte) {
 	if m.Data != nil {
-		m.Data = append(make([]byte, 0, len(m.Data)), m.Data...)
+		n := len(arena)
+		arena = append(arena, m.Data...)
+		m.Data = arena[n:len(arena):len(arena)]
 	}
 	if m.Header != nil {
 		m.Header = append(make([]Header, 0, len(m.Header)), m.Header...)
 	}
-	return m
+	return m, arena
+}
+
+// dataLen is the sum of the lengths of msgs' Data.
+func dataLen(msgs []Message) int {
+	n := 0
+	for _, m := range msgs {
+		n += len(m.Data)
+	}
+	return n
 }
 
 // The state arithmetic below is shared by the stores. A store's messages

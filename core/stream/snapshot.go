@@ -99,7 +99,10 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	if err != nil {
 		return err
 	}
-	f.applied, f.skip = h.Applied, h.Applied
+	// A store ahead of the snapshot (raft restores its latest one when
+	// the node starts) already holds the entries raft replays after it.
+	f.applied = max(h.Applied, f.store.Applied())
+	f.skip = f.applied
 	f.dupes = rebuildDedupe(f.store, int64(f.cfg.DupeWindow))
 	return nil
 }
@@ -123,7 +126,13 @@ func (f *FSM) restoreInline(h snapHeader, dec *json.Decoder) error {
 		a.add(m)
 	}
 	a.flush()
-	f.update(Update{RemoveThrough: h.State.LastSeq, Applied: h.Applied})
+	u := Update{Applied: h.Applied}
+	if f.store.State().LastSeq < h.State.LastSeq {
+		// The snapshot's last messages were removed (a purge): its
+		// sequences go on past what it holds.
+		u.RemoveThrough = h.State.LastSeq
+	}
+	f.update(u)
 	return nil
 }
 
