@@ -22,13 +22,16 @@ type AsyncPublisher struct {
 	sem    chan struct{} // one slot per outstanding ack
 	done   chan struct{} // closed when the stream ended
 
-	sendMu sync.Mutex // serializes Send
-
 	mu      sync.Mutex
 	nextID  uint64
 	pending map[uint64]*AckFuture
-	err     error // why the stream ended
+	queue   []*pb.PubRequest // published, not yet sent
+	wake    chan struct{}    // tells send the queue is not empty
+	err     error            // why the stream ended
 }
+
+// maxBatch bounds the requests (and acks) in one message on the stream.
+const maxBatch = 1024
 
 // AckFuture is the pending ack of one async publish.
 type AckFuture struct {
@@ -85,9 +88,10 @@ func (c *Client) PublishAsync(ctx context.Context, window int) (*AsyncPublisher,
 	p := &AsyncPublisher{
 		stream: stream, cancel: cancel,
 		sem: make(chan struct{}, window), done: make(chan struct{}),
-		pending: make(map[uint64]*AckFuture),
+		pending: make(map[uint64]*AckFuture), wake: make(chan struct{}, 1),
 	}
 	go p.receive()
+	go p.send()
 	return p, nil
 }
 
@@ -112,23 +116,37 @@ func (p *AsyncPublisher) Publish(subject string, data []byte, opts ...PubOpt) (*
 	p.nextID++
 	req.Id = p.nextID
 	p.pending[req.Id] = f
+	p.queue = append(p.queue, req)
 	p.mu.Unlock()
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+	return f, nil
+}
 
-	p.sendMu.Lock()
-	err = p.stream.Send(req)
-	p.sendMu.Unlock()
-	switch {
-	case err == nil:
-		return f, nil
-	case errors.Is(err, io.EOF): // the stream ended; receive has the reason
-		<-p.done
-		return nil, p.err
-	default: // the request was not sent (it did not marshal)
-		p.mu.Lock()
-		delete(p.pending, req.Id)
-		p.mu.Unlock()
-		<-p.sem
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+// send sends what Publish queued, as one batch per wake-up: while a batch
+// is on the wire, the next one gathers.
+func (p *AsyncPublisher) send() {
+	for {
+		select {
+		case <-p.wake:
+		case <-p.done:
+			return
+		}
+		for {
+			p.mu.Lock()
+			n := min(len(p.queue), maxBatch)
+			batch := &pb.PubBatch{Msgs: p.queue[:n:n]}
+			p.queue = p.queue[n:]
+			p.mu.Unlock()
+			if n == 0 {
+				break
+			}
+			if err := p.stream.Send(batch); err != nil {
+				return // receive sees the stream end and fails what is pending
+			}
+		}
 	}
 }
 
@@ -136,25 +154,31 @@ func (p *AsyncPublisher) Publish(subject string, data []byte, opts ...PubOpt) (*
 // when the stream ends.
 func (p *AsyncPublisher) receive() {
 	for {
-		ack, err := p.stream.Recv()
+		batch, err := p.stream.Recv()
 		if err != nil {
 			p.fail(err)
 			return
 		}
-		p.mu.Lock()
-		f := p.pending[ack.GetId()]
-		delete(p.pending, ack.GetId())
-		p.mu.Unlock()
-		if f == nil {
-			continue
+		for _, ack := range batch.GetAcks() {
+			p.resolve(ack)
 		}
-		if code := codes.Code(ack.GetErrorCode()); code != codes.OK {
-			f.resolve(nil, statusError(code, ack.GetError(), ErrNoStreamForSubject))
-		} else {
-			f.resolve(ackFromPB(ack), nil)
-		}
-		<-p.sem
 	}
+}
+
+func (p *AsyncPublisher) resolve(ack *pb.PubAck) {
+	p.mu.Lock()
+	f := p.pending[ack.GetId()]
+	delete(p.pending, ack.GetId())
+	p.mu.Unlock()
+	if f == nil {
+		return
+	}
+	if code := codes.Code(ack.GetErrorCode()); code != codes.OK {
+		f.resolve(nil, statusError(code, ack.GetError(), ErrNoStreamForSubject))
+	} else {
+		f.resolve(ackFromPB(ack), nil)
+	}
+	<-p.sem
 }
 
 // fail ends the publisher with err and fails every outstanding future.

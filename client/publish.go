@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/stratadb/strata/client/pb"
 )
@@ -35,6 +36,15 @@ func pubRequest(subject string, data []byte, opts []PubOpt) (*pb.PubRequest, err
 	r := &pb.PubRequest{Subject: subject, Data: data}
 	for _, o := range opts {
 		o(r)
+	}
+	// Protobuf strings must be UTF-8: refuse here what could not be sent.
+	if !utf8.ValidString(r.Subject) || !utf8.ValidString(r.MsgId) || !utf8.ValidString(r.ExpectedStream) {
+		return nil, fmt.Errorf("%w: subject, message id and stream must be UTF-8", ErrInvalid)
+	}
+	for _, h := range r.Headers {
+		if !utf8.ValidString(h.Key) || !utf8.ValidString(h.Value) {
+			return nil, fmt.Errorf("%w: header %q is not UTF-8", ErrInvalid, h.Key)
+		}
 	}
 	return r, nil
 }

@@ -107,17 +107,19 @@ func (s *Server) PublishStream(ps pb.Strata_PublishStreamServer) error {
 	go func() {
 		defer close(reqs)
 		for {
-			r, err := ps.Recv()
+			batch, err := ps.Recv()
 			if err != nil {
 				return
 			}
-			s.mu.Lock()
-			s.received++
-			s.mu.Unlock()
-			select {
-			case reqs <- r:
-			case <-ctx.Done():
-				return
+			for _, r := range batch.GetMsgs() {
+				s.mu.Lock()
+				s.received++
+				s.mu.Unlock()
+				select {
+				case reqs <- r:
+				case <-ctx.Done():
+					return
+				}
 			}
 		}
 	}()
@@ -132,7 +134,7 @@ func (s *Server) PublishStream(ps pb.Strata_PublishStreamServer) error {
 			if err := s.waitAcks(ctx, brk); err != nil {
 				return err
 			}
-			if err := ps.Send(s.streamAck(r)); err != nil {
+			if err := ps.Send(&pb.PubAckBatch{Acks: []*pb.PubAck{s.streamAck(r)}}); err != nil {
 				return err
 			}
 		}

@@ -206,6 +206,94 @@ func (x *PubRequest) GetExpectedStream() string {
 	return ""
 }
 
+type PubBatch struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Msgs          []*PubRequest          `protobuf:"bytes,1,rep,name=msgs,proto3" json:"msgs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PubBatch) Reset() {
+	*x = PubBatch{}
+	mi := &file_strata_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PubBatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PubBatch) ProtoMessage() {}
+
+func (x *PubBatch) ProtoReflect() protoreflect.Message {
+	mi := &file_strata_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PubBatch.ProtoReflect.Descriptor instead.
+func (*PubBatch) Descriptor() ([]byte, []int) {
+	return file_strata_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *PubBatch) GetMsgs() []*PubRequest {
+	if x != nil {
+		return x.Msgs
+	}
+	return nil
+}
+
+type PubAckBatch struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Acks          []*PubAck              `protobuf:"bytes,1,rep,name=acks,proto3" json:"acks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PubAckBatch) Reset() {
+	*x = PubAckBatch{}
+	mi := &file_strata_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PubAckBatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PubAckBatch) ProtoMessage() {}
+
+func (x *PubAckBatch) ProtoReflect() protoreflect.Message {
+	mi := &file_strata_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PubAckBatch.ProtoReflect.Descriptor instead.
+func (*PubAckBatch) Descriptor() ([]byte, []int) {
+	return file_strata_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *PubAckBatch) GetAcks() []*PubAck {
+	if x != nil {
+		return x.Acks
+	}
+	return nil
+}
+
 type PubAck struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Id        uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -222,7 +310,7 @@ type PubAck struct {
 
 func (x *PubAck) Reset() {
 	*x = PubAck{}
-	mi := &file_strata_proto_msgTypes[3]
+	mi := &file_strata_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -234,7 +322,7 @@ func (x *PubAck) String() string {
 func (*PubAck) ProtoMessage() {}
 
 func (x *PubAck) ProtoReflect() protoreflect.Message {
-	mi := &file_strata_proto_msgTypes[3]
+	mi := &file_strata_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -247,7 +335,7 @@ func (x *PubAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PubAck.ProtoReflect.Descriptor instead.
 func (*PubAck) Descriptor() ([]byte, []int) {
-	return file_strata_proto_rawDescGZIP(), []int{3}
+	return file_strata_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *PubAck) GetId() uint64 {
@@ -302,7 +390,7 @@ type GetMsgRequest struct {
 
 func (x *GetMsgRequest) Reset() {
 	*x = GetMsgRequest{}
-	mi := &file_strata_proto_msgTypes[4]
+	mi := &file_strata_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -314,7 +402,7 @@ func (x *GetMsgRequest) String() string {
 func (*GetMsgRequest) ProtoMessage() {}
 
 func (x *GetMsgRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_strata_proto_msgTypes[4]
+	mi := &file_strata_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -327,7 +415,7 @@ func (x *GetMsgRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMsgRequest.ProtoReflect.Descriptor instead.
 func (*GetMsgRequest) Descriptor() ([]byte, []int) {
-	return file_strata_proto_rawDescGZIP(), []int{4}
+	return file_strata_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetMsgRequest) GetStream() string {
@@ -359,7 +447,7 @@ type Msg struct {
 
 func (x *Msg) Reset() {
 	*x = Msg{}
-	mi := &file_strata_proto_msgTypes[5]
+	mi := &file_strata_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -371,7 +459,7 @@ func (x *Msg) String() string {
 func (*Msg) ProtoMessage() {}
 
 func (x *Msg) ProtoReflect() protoreflect.Message {
-	mi := &file_strata_proto_msgTypes[5]
+	mi := &file_strata_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -384,7 +472,7 @@ func (x *Msg) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Msg.ProtoReflect.Descriptor instead.
 func (*Msg) Descriptor() ([]byte, []int) {
-	return file_strata_proto_rawDescGZIP(), []int{5}
+	return file_strata_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Msg) GetSubject() string {
@@ -455,7 +543,7 @@ type StreamConfig struct {
 
 func (x *StreamConfig) Reset() {
 	*x = StreamConfig{}
-	mi := &file_strata_proto_msgTypes[6]
+	mi := &file_strata_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -467,7 +555,7 @@ func (x *StreamConfig) String() string {
 func (*StreamConfig) ProtoMessage() {}
 
 func (x *StreamConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_strata_proto_msgTypes[6]
+	mi := &file_strata_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -480,7 +568,7 @@ func (x *StreamConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamConfig.ProtoReflect.Descriptor instead.
 func (*StreamConfig) Descriptor() ([]byte, []int) {
-	return file_strata_proto_rawDescGZIP(), []int{6}
+	return file_strata_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *StreamConfig) GetName() string {
@@ -576,7 +664,7 @@ type StreamState struct {
 
 func (x *StreamState) Reset() {
 	*x = StreamState{}
-	mi := &file_strata_proto_msgTypes[7]
+	mi := &file_strata_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -588,7 +676,7 @@ func (x *StreamState) String() string {
 func (*StreamState) ProtoMessage() {}
 
 func (x *StreamState) ProtoReflect() protoreflect.Message {
-	mi := &file_strata_proto_msgTypes[7]
+	mi := &file_strata_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -601,7 +689,7 @@ func (x *StreamState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamState.ProtoReflect.Descriptor instead.
 func (*StreamState) Descriptor() ([]byte, []int) {
-	return file_strata_proto_rawDescGZIP(), []int{7}
+	return file_strata_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *StreamState) GetMessages() uint64 {
@@ -669,7 +757,7 @@ type PeerInfo struct {
 
 func (x *PeerInfo) Reset() {
 	*x = PeerInfo{}
-	mi := &file_strata_proto_msgTypes[8]
+	mi := &file_strata_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -681,7 +769,7 @@ func (x *PeerInfo) String() string {
 func (*PeerInfo) ProtoMessage() {}
 
 func (x *PeerInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_strata_proto_msgTypes[8]
+	mi := &file_strata_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -694,7 +782,7 @@ func (x *PeerInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeerInfo.ProtoReflect.Descriptor instead.
 func (*PeerInfo) Descriptor() ([]byte, []int) {
-	return file_strata_proto_rawDescGZIP(), []int{8}
+	return file_strata_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *PeerInfo) GetName() string {
@@ -746,7 +834,7 @@ type ClusterInfo struct {
 
 func (x *ClusterInfo) Reset() {
 	*x = ClusterInfo{}
-	mi := &file_strata_proto_msgTypes[9]
+	mi := &file_strata_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -758,7 +846,7 @@ func (x *ClusterInfo) String() string {
 func (*ClusterInfo) ProtoMessage() {}
 
 func (x *ClusterInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_strata_proto_msgTypes[9]
+	mi := &file_strata_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -771,7 +859,7 @@ func (x *ClusterInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClusterInfo.ProtoReflect.Descriptor instead.
 func (*ClusterInfo) Descriptor() ([]byte, []int) {
-	return file_strata_proto_rawDescGZIP(), []int{9}
+	return file_strata_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ClusterInfo) GetName() string {
@@ -823,7 +911,7 @@ type Stream struct {
 
 func (x *Stream) Reset() {
 	*x = Stream{}
-	mi := &file_strata_proto_msgTypes[10]
+	mi := &file_strata_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -835,7 +923,7 @@ func (x *Stream) String() string {
 func (*Stream) ProtoMessage() {}
 
 func (x *Stream) ProtoReflect() protoreflect.Message {
-	mi := &file_strata_proto_msgTypes[10]
+	mi := &file_strata_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -848,7 +936,7 @@ func (x *Stream) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stream.ProtoReflect.Descriptor instead.
 func (*Stream) Descriptor() ([]byte, []int) {
-	return file_strata_proto_rawDescGZIP(), []int{10}
+	return file_strata_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Stream) GetConfig() *StreamConfig {
@@ -895,7 +983,7 @@ type StreamRequest struct {
 
 func (x *StreamRequest) Reset() {
 	*x = StreamRequest{}
-	mi := &file_strata_proto_msgTypes[11]
+	mi := &file_strata_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -907,7 +995,7 @@ func (x *StreamRequest) String() string {
 func (*StreamRequest) ProtoMessage() {}
 
 func (x *StreamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_strata_proto_msgTypes[11]
+	mi := &file_strata_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -920,7 +1008,7 @@ func (x *StreamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamRequest.ProtoReflect.Descriptor instead.
 func (*StreamRequest) Descriptor() ([]byte, []int) {
-	return file_strata_proto_rawDescGZIP(), []int{11}
+	return file_strata_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *StreamRequest) GetName() string {
@@ -938,7 +1026,7 @@ type StreamListRequest struct {
 
 func (x *StreamListRequest) Reset() {
 	*x = StreamListRequest{}
-	mi := &file_strata_proto_msgTypes[12]
+	mi := &file_strata_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -950,7 +1038,7 @@ func (x *StreamListRequest) String() string {
 func (*StreamListRequest) ProtoMessage() {}
 
 func (x *StreamListRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_strata_proto_msgTypes[12]
+	mi := &file_strata_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -963,7 +1051,7 @@ func (x *StreamListRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamListRequest.ProtoReflect.Descriptor instead.
 func (*StreamListRequest) Descriptor() ([]byte, []int) {
-	return file_strata_proto_rawDescGZIP(), []int{12}
+	return file_strata_proto_rawDescGZIP(), []int{14}
 }
 
 type StreamListResponse struct {
@@ -975,7 +1063,7 @@ type StreamListResponse struct {
 
 func (x *StreamListResponse) Reset() {
 	*x = StreamListResponse{}
-	mi := &file_strata_proto_msgTypes[13]
+	mi := &file_strata_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -987,7 +1075,7 @@ func (x *StreamListResponse) String() string {
 func (*StreamListResponse) ProtoMessage() {}
 
 func (x *StreamListResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_strata_proto_msgTypes[13]
+	mi := &file_strata_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1000,7 +1088,7 @@ func (x *StreamListResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamListResponse.ProtoReflect.Descriptor instead.
 func (*StreamListResponse) Descriptor() ([]byte, []int) {
-	return file_strata_proto_rawDescGZIP(), []int{13}
+	return file_strata_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *StreamListResponse) GetStreams() []*Stream {
@@ -1019,7 +1107,7 @@ type PurgeResponse struct {
 
 func (x *PurgeResponse) Reset() {
 	*x = PurgeResponse{}
-	mi := &file_strata_proto_msgTypes[14]
+	mi := &file_strata_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1031,7 +1119,7 @@ func (x *PurgeResponse) String() string {
 func (*PurgeResponse) ProtoMessage() {}
 
 func (x *PurgeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_strata_proto_msgTypes[14]
+	mi := &file_strata_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1044,7 +1132,7 @@ func (x *PurgeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PurgeResponse.ProtoReflect.Descriptor instead.
 func (*PurgeResponse) Descriptor() ([]byte, []int) {
-	return file_strata_proto_rawDescGZIP(), []int{14}
+	return file_strata_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *PurgeResponse) GetPurged() uint64 {
@@ -1067,7 +1155,7 @@ type ServerInfo struct {
 
 func (x *ServerInfo) Reset() {
 	*x = ServerInfo{}
-	mi := &file_strata_proto_msgTypes[15]
+	mi := &file_strata_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1079,7 +1167,7 @@ func (x *ServerInfo) String() string {
 func (*ServerInfo) ProtoMessage() {}
 
 func (x *ServerInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_strata_proto_msgTypes[15]
+	mi := &file_strata_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1092,7 +1180,7 @@ func (x *ServerInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerInfo.ProtoReflect.Descriptor instead.
 func (*ServerInfo) Descriptor() ([]byte, []int) {
-	return file_strata_proto_rawDescGZIP(), []int{15}
+	return file_strata_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ServerInfo) GetName() string {
@@ -1140,7 +1228,7 @@ type ServerListResponse struct {
 
 func (x *ServerListResponse) Reset() {
 	*x = ServerListResponse{}
-	mi := &file_strata_proto_msgTypes[16]
+	mi := &file_strata_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1152,7 +1240,7 @@ func (x *ServerListResponse) String() string {
 func (*ServerListResponse) ProtoMessage() {}
 
 func (x *ServerListResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_strata_proto_msgTypes[16]
+	mi := &file_strata_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1165,7 +1253,7 @@ func (x *ServerListResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerListResponse.ProtoReflect.Descriptor instead.
 func (*ServerListResponse) Descriptor() ([]byte, []int) {
-	return file_strata_proto_rawDescGZIP(), []int{16}
+	return file_strata_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ServerListResponse) GetCluster() string {
@@ -1206,7 +1294,7 @@ type ServerStats struct {
 
 func (x *ServerStats) Reset() {
 	*x = ServerStats{}
-	mi := &file_strata_proto_msgTypes[17]
+	mi := &file_strata_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1218,7 +1306,7 @@ func (x *ServerStats) String() string {
 func (*ServerStats) ProtoMessage() {}
 
 func (x *ServerStats) ProtoReflect() protoreflect.Message {
-	mi := &file_strata_proto_msgTypes[17]
+	mi := &file_strata_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1231,7 +1319,7 @@ func (x *ServerStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerStats.ProtoReflect.Descriptor instead.
 func (*ServerStats) Descriptor() ([]byte, []int) {
-	return file_strata_proto_rawDescGZIP(), []int{17}
+	return file_strata_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ServerStats) GetName() string {
@@ -1343,7 +1431,7 @@ type ServerReportResponse struct {
 
 func (x *ServerReportResponse) Reset() {
 	*x = ServerReportResponse{}
-	mi := &file_strata_proto_msgTypes[18]
+	mi := &file_strata_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1355,7 +1443,7 @@ func (x *ServerReportResponse) String() string {
 func (*ServerReportResponse) ProtoMessage() {}
 
 func (x *ServerReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_strata_proto_msgTypes[18]
+	mi := &file_strata_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1368,7 +1456,7 @@ func (x *ServerReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServerReportResponse.ProtoReflect.Descriptor instead.
 func (*ServerReportResponse) Descriptor() ([]byte, []int) {
-	return file_strata_proto_rawDescGZIP(), []int{18}
+	return file_strata_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ServerReportResponse) GetCluster() string {
@@ -1403,7 +1491,7 @@ type CatchupRequest struct {
 
 func (x *CatchupRequest) Reset() {
 	*x = CatchupRequest{}
-	mi := &file_strata_proto_msgTypes[19]
+	mi := &file_strata_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1415,7 +1503,7 @@ func (x *CatchupRequest) String() string {
 func (*CatchupRequest) ProtoMessage() {}
 
 func (x *CatchupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_strata_proto_msgTypes[19]
+	mi := &file_strata_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1428,7 +1516,7 @@ func (x *CatchupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CatchupRequest.ProtoReflect.Descriptor instead.
 func (*CatchupRequest) Descriptor() ([]byte, []int) {
-	return file_strata_proto_rawDescGZIP(), []int{19}
+	return file_strata_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *CatchupRequest) GetStream() string {
@@ -1468,7 +1556,11 @@ const file_strata_proto_rawDesc = "" +
 	"\aheaders\x18\x03 \x03(\v2\x11.strata.v1.HeaderR\aheaders\x12\x15\n" +
 	"\x06msg_id\x18\x04 \x01(\tR\x05msgId\x12\x0e\n" +
 	"\x02id\x18\x05 \x01(\x04R\x02id\x12'\n" +
-	"\x0fexpected_stream\x18\x06 \x01(\tR\x0eexpectedStream\"\x95\x01\n" +
+	"\x0fexpected_stream\x18\x06 \x01(\tR\x0eexpectedStream\"5\n" +
+	"\bPubBatch\x12)\n" +
+	"\x04msgs\x18\x01 \x03(\v2\x15.strata.v1.PubRequestR\x04msgs\"4\n" +
+	"\vPubAckBatch\x12%\n" +
+	"\x04acks\x18\x01 \x03(\v2\x11.strata.v1.PubAckR\x04acks\"\x95\x01\n" +
 	"\x06PubAck\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x16\n" +
 	"\x06stream\x18\x02 \x01(\tR\x06stream\x12\x10\n" +
@@ -1573,10 +1665,10 @@ const file_strata_proto_rawDesc = "" +
 	"\x0eCatchupRequest\x12\x16\n" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x14\n" +
 	"\x05first\x18\x02 \x01(\x04R\x05first\x12\x12\n" +
-	"\x04last\x18\x03 \x01(\x04R\x04last2\x9f\x06\n" +
+	"\x04last\x18\x03 \x01(\x04R\x04last2\xa2\x06\n" +
 	"\x06Strata\x123\n" +
-	"\aPublish\x12\x15.strata.v1.PubRequest\x1a\x11.strata.v1.PubAck\x12=\n" +
-	"\rPublishStream\x12\x15.strata.v1.PubRequest\x1a\x11.strata.v1.PubAck(\x010\x01\x122\n" +
+	"\aPublish\x12\x15.strata.v1.PubRequest\x1a\x11.strata.v1.PubAck\x12@\n" +
+	"\rPublishStream\x12\x13.strata.v1.PubBatch\x1a\x16.strata.v1.PubAckBatch(\x010\x01\x122\n" +
 	"\x06GetMsg\x12\x18.strata.v1.GetMsgRequest\x1a\x0e.strata.v1.Msg\x12:\n" +
 	"\fStreamCreate\x12\x17.strata.v1.StreamConfig\x1a\x11.strata.v1.Stream\x12:\n" +
 	"\fStreamUpdate\x12\x17.strata.v1.StreamConfig\x1a\x11.strata.v1.Stream\x129\n" +
@@ -1605,71 +1697,75 @@ func file_strata_proto_rawDescGZIP() []byte {
 	return file_strata_proto_rawDescData
 }
 
-var file_strata_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_strata_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_strata_proto_goTypes = []any{
 	(*Empty)(nil),                // 0: strata.v1.Empty
 	(*Header)(nil),               // 1: strata.v1.Header
 	(*PubRequest)(nil),           // 2: strata.v1.PubRequest
-	(*PubAck)(nil),               // 3: strata.v1.PubAck
-	(*GetMsgRequest)(nil),        // 4: strata.v1.GetMsgRequest
-	(*Msg)(nil),                  // 5: strata.v1.Msg
-	(*StreamConfig)(nil),         // 6: strata.v1.StreamConfig
-	(*StreamState)(nil),          // 7: strata.v1.StreamState
-	(*PeerInfo)(nil),             // 8: strata.v1.PeerInfo
-	(*ClusterInfo)(nil),          // 9: strata.v1.ClusterInfo
-	(*Stream)(nil),               // 10: strata.v1.Stream
-	(*StreamRequest)(nil),        // 11: strata.v1.StreamRequest
-	(*StreamListRequest)(nil),    // 12: strata.v1.StreamListRequest
-	(*StreamListResponse)(nil),   // 13: strata.v1.StreamListResponse
-	(*PurgeResponse)(nil),        // 14: strata.v1.PurgeResponse
-	(*ServerInfo)(nil),           // 15: strata.v1.ServerInfo
-	(*ServerListResponse)(nil),   // 16: strata.v1.ServerListResponse
-	(*ServerStats)(nil),          // 17: strata.v1.ServerStats
-	(*ServerReportResponse)(nil), // 18: strata.v1.ServerReportResponse
-	(*CatchupRequest)(nil),       // 19: strata.v1.CatchupRequest
+	(*PubBatch)(nil),             // 3: strata.v1.PubBatch
+	(*PubAckBatch)(nil),          // 4: strata.v1.PubAckBatch
+	(*PubAck)(nil),               // 5: strata.v1.PubAck
+	(*GetMsgRequest)(nil),        // 6: strata.v1.GetMsgRequest
+	(*Msg)(nil),                  // 7: strata.v1.Msg
+	(*StreamConfig)(nil),         // 8: strata.v1.StreamConfig
+	(*StreamState)(nil),          // 9: strata.v1.StreamState
+	(*PeerInfo)(nil),             // 10: strata.v1.PeerInfo
+	(*ClusterInfo)(nil),          // 11: strata.v1.ClusterInfo
+	(*Stream)(nil),               // 12: strata.v1.Stream
+	(*StreamRequest)(nil),        // 13: strata.v1.StreamRequest
+	(*StreamListRequest)(nil),    // 14: strata.v1.StreamListRequest
+	(*StreamListResponse)(nil),   // 15: strata.v1.StreamListResponse
+	(*PurgeResponse)(nil),        // 16: strata.v1.PurgeResponse
+	(*ServerInfo)(nil),           // 17: strata.v1.ServerInfo
+	(*ServerListResponse)(nil),   // 18: strata.v1.ServerListResponse
+	(*ServerStats)(nil),          // 19: strata.v1.ServerStats
+	(*ServerReportResponse)(nil), // 20: strata.v1.ServerReportResponse
+	(*CatchupRequest)(nil),       // 21: strata.v1.CatchupRequest
 }
 var file_strata_proto_depIdxs = []int32{
 	1,  // 0: strata.v1.PubRequest.headers:type_name -> strata.v1.Header
-	1,  // 1: strata.v1.Msg.headers:type_name -> strata.v1.Header
-	8,  // 2: strata.v1.ClusterInfo.replicas:type_name -> strata.v1.PeerInfo
-	6,  // 3: strata.v1.Stream.config:type_name -> strata.v1.StreamConfig
-	7,  // 4: strata.v1.Stream.state:type_name -> strata.v1.StreamState
-	9,  // 5: strata.v1.Stream.cluster:type_name -> strata.v1.ClusterInfo
-	10, // 6: strata.v1.StreamListResponse.streams:type_name -> strata.v1.Stream
-	15, // 7: strata.v1.ServerListResponse.servers:type_name -> strata.v1.ServerInfo
-	17, // 8: strata.v1.ServerReportResponse.servers:type_name -> strata.v1.ServerStats
-	9,  // 9: strata.v1.ServerReportResponse.meta:type_name -> strata.v1.ClusterInfo
-	2,  // 10: strata.v1.Strata.Publish:input_type -> strata.v1.PubRequest
-	2,  // 11: strata.v1.Strata.PublishStream:input_type -> strata.v1.PubRequest
-	4,  // 12: strata.v1.Strata.GetMsg:input_type -> strata.v1.GetMsgRequest
-	6,  // 13: strata.v1.Strata.StreamCreate:input_type -> strata.v1.StreamConfig
-	6,  // 14: strata.v1.Strata.StreamUpdate:input_type -> strata.v1.StreamConfig
-	11, // 15: strata.v1.Strata.StreamInfo:input_type -> strata.v1.StreamRequest
-	12, // 16: strata.v1.Strata.StreamList:input_type -> strata.v1.StreamListRequest
-	11, // 17: strata.v1.Strata.StreamDelete:input_type -> strata.v1.StreamRequest
-	11, // 18: strata.v1.Strata.StreamPurge:input_type -> strata.v1.StreamRequest
-	0,  // 19: strata.v1.Strata.ServerList:input_type -> strata.v1.Empty
-	0,  // 20: strata.v1.Strata.ServerReport:input_type -> strata.v1.Empty
-	0,  // 21: strata.v1.Strata.LocalStats:input_type -> strata.v1.Empty
-	19, // 22: strata.v1.Strata.Catchup:input_type -> strata.v1.CatchupRequest
-	3,  // 23: strata.v1.Strata.Publish:output_type -> strata.v1.PubAck
-	3,  // 24: strata.v1.Strata.PublishStream:output_type -> strata.v1.PubAck
-	5,  // 25: strata.v1.Strata.GetMsg:output_type -> strata.v1.Msg
-	10, // 26: strata.v1.Strata.StreamCreate:output_type -> strata.v1.Stream
-	10, // 27: strata.v1.Strata.StreamUpdate:output_type -> strata.v1.Stream
-	10, // 28: strata.v1.Strata.StreamInfo:output_type -> strata.v1.Stream
-	13, // 29: strata.v1.Strata.StreamList:output_type -> strata.v1.StreamListResponse
-	0,  // 30: strata.v1.Strata.StreamDelete:output_type -> strata.v1.Empty
-	14, // 31: strata.v1.Strata.StreamPurge:output_type -> strata.v1.PurgeResponse
-	16, // 32: strata.v1.Strata.ServerList:output_type -> strata.v1.ServerListResponse
-	18, // 33: strata.v1.Strata.ServerReport:output_type -> strata.v1.ServerReportResponse
-	17, // 34: strata.v1.Strata.LocalStats:output_type -> strata.v1.ServerStats
-	5,  // 35: strata.v1.Strata.Catchup:output_type -> strata.v1.Msg
-	23, // [23:36] is the sub-list for method output_type
-	10, // [10:23] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	2,  // 1: strata.v1.PubBatch.msgs:type_name -> strata.v1.PubRequest
+	5,  // 2: strata.v1.PubAckBatch.acks:type_name -> strata.v1.PubAck
+	1,  // 3: strata.v1.Msg.headers:type_name -> strata.v1.Header
+	10, // 4: strata.v1.ClusterInfo.replicas:type_name -> strata.v1.PeerInfo
+	8,  // 5: strata.v1.Stream.config:type_name -> strata.v1.StreamConfig
+	9,  // 6: strata.v1.Stream.state:type_name -> strata.v1.StreamState
+	11, // 7: strata.v1.Stream.cluster:type_name -> strata.v1.ClusterInfo
+	12, // 8: strata.v1.StreamListResponse.streams:type_name -> strata.v1.Stream
+	17, // 9: strata.v1.ServerListResponse.servers:type_name -> strata.v1.ServerInfo
+	19, // 10: strata.v1.ServerReportResponse.servers:type_name -> strata.v1.ServerStats
+	11, // 11: strata.v1.ServerReportResponse.meta:type_name -> strata.v1.ClusterInfo
+	2,  // 12: strata.v1.Strata.Publish:input_type -> strata.v1.PubRequest
+	3,  // 13: strata.v1.Strata.PublishStream:input_type -> strata.v1.PubBatch
+	6,  // 14: strata.v1.Strata.GetMsg:input_type -> strata.v1.GetMsgRequest
+	8,  // 15: strata.v1.Strata.StreamCreate:input_type -> strata.v1.StreamConfig
+	8,  // 16: strata.v1.Strata.StreamUpdate:input_type -> strata.v1.StreamConfig
+	13, // 17: strata.v1.Strata.StreamInfo:input_type -> strata.v1.StreamRequest
+	14, // 18: strata.v1.Strata.StreamList:input_type -> strata.v1.StreamListRequest
+	13, // 19: strata.v1.Strata.StreamDelete:input_type -> strata.v1.StreamRequest
+	13, // 20: strata.v1.Strata.StreamPurge:input_type -> strata.v1.StreamRequest
+	0,  // 21: strata.v1.Strata.ServerList:input_type -> strata.v1.Empty
+	0,  // 22: strata.v1.Strata.ServerReport:input_type -> strata.v1.Empty
+	0,  // 23: strata.v1.Strata.LocalStats:input_type -> strata.v1.Empty
+	21, // 24: strata.v1.Strata.Catchup:input_type -> strata.v1.CatchupRequest
+	5,  // 25: strata.v1.Strata.Publish:output_type -> strata.v1.PubAck
+	4,  // 26: strata.v1.Strata.PublishStream:output_type -> strata.v1.PubAckBatch
+	7,  // 27: strata.v1.Strata.GetMsg:output_type -> strata.v1.Msg
+	12, // 28: strata.v1.Strata.StreamCreate:output_type -> strata.v1.Stream
+	12, // 29: strata.v1.Strata.StreamUpdate:output_type -> strata.v1.Stream
+	12, // 30: strata.v1.Strata.StreamInfo:output_type -> strata.v1.Stream
+	15, // 31: strata.v1.Strata.StreamList:output_type -> strata.v1.StreamListResponse
+	0,  // 32: strata.v1.Strata.StreamDelete:output_type -> strata.v1.Empty
+	16, // 33: strata.v1.Strata.StreamPurge:output_type -> strata.v1.PurgeResponse
+	18, // 34: strata.v1.Strata.ServerList:output_type -> strata.v1.ServerListResponse
+	20, // 35: strata.v1.Strata.ServerReport:output_type -> strata.v1.ServerReportResponse
+	19, // 36: strata.v1.Strata.LocalStats:output_type -> strata.v1.ServerStats
+	7,  // 37: strata.v1.Strata.Catchup:output_type -> strata.v1.Msg
+	25, // [25:38] is the sub-list for method output_type
+	12, // [12:25] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_strata_proto_init() }
@@ -1683,7 +1779,7 @@ func file_strata_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_strata_proto_rawDesc), len(file_strata_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   20,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -49,10 +49,11 @@ type StrataClient interface {
 	// Publish stores one message in the stream whose subjects match its
 	// subject and returns once a quorum of the stream's replicas has it.
 	Publish(ctx context.Context, in *PubRequest, opts ...grpc.CallOption) (*PubAck, error)
-	// PublishStream publishes many messages with many acks outstanding:
-	// every request gets exactly one ack carrying the request's id, in the
-	// order the requests were sent.
-	PublishStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[PubRequest, PubAck], error)
+	// PublishStream publishes many messages with many acks outstanding.
+	// Requests travel in batches (a client sends whatever it has queued as
+	// one PubBatch) and so do acks: every request gets exactly one ack
+	// carrying the request's id, in the order the requests were sent.
+	PublishStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[PubBatch, PubAckBatch], error)
 	// GetMsg returns one message of a stream by sequence.
 	GetMsg(ctx context.Context, in *GetMsgRequest, opts ...grpc.CallOption) (*Msg, error)
 	StreamCreate(ctx context.Context, in *StreamConfig, opts ...grpc.CallOption) (*Stream, error)
@@ -92,18 +93,18 @@ func (c *strataClient) Publish(ctx context.Context, in *PubRequest, opts ...grpc
 	return out, nil
 }
 
-func (c *strataClient) PublishStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[PubRequest, PubAck], error) {
+func (c *strataClient) PublishStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[PubBatch, PubAckBatch], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &Strata_ServiceDesc.Streams[0], Strata_PublishStream_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
-	x := &grpc.GenericClientStream[PubRequest, PubAck]{ClientStream: stream}
+	x := &grpc.GenericClientStream[PubBatch, PubAckBatch]{ClientStream: stream}
 	return x, nil
 }
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type Strata_PublishStreamClient = grpc.BidiStreamingClient[PubRequest, PubAck]
+type Strata_PublishStreamClient = grpc.BidiStreamingClient[PubBatch, PubAckBatch]
 
 func (c *strataClient) GetMsg(ctx context.Context, in *GetMsgRequest, opts ...grpc.CallOption) (*Msg, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -231,10 +232,11 @@ type StrataServer interface {
 	// Publish stores one message in the stream whose subjects match its
 	// subject and returns once a quorum of the stream's replicas has it.
 	Publish(context.Context, *PubRequest) (*PubAck, error)
-	// PublishStream publishes many messages with many acks outstanding:
-	// every request gets exactly one ack carrying the request's id, in the
-	// order the requests were sent.
-	PublishStream(grpc.BidiStreamingServer[PubRequest, PubAck]) error
+	// PublishStream publishes many messages with many acks outstanding.
+	// Requests travel in batches (a client sends whatever it has queued as
+	// one PubBatch) and so do acks: every request gets exactly one ack
+	// carrying the request's id, in the order the requests were sent.
+	PublishStream(grpc.BidiStreamingServer[PubBatch, PubAckBatch]) error
 	// GetMsg returns one message of a stream by sequence.
 	GetMsg(context.Context, *GetMsgRequest) (*Msg, error)
 	StreamCreate(context.Context, *StreamConfig) (*Stream, error)
@@ -267,7 +269,7 @@ type UnimplementedStrataServer struct{}
 func (UnimplementedStrataServer) Publish(context.Context, *PubRequest) (*PubAck, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Publish not implemented")
 }
-func (UnimplementedStrataServer) PublishStream(grpc.BidiStreamingServer[PubRequest, PubAck]) error {
+func (UnimplementedStrataServer) PublishStream(grpc.BidiStreamingServer[PubBatch, PubAckBatch]) error {
 	return status.Errorf(codes.Unimplemented, "method PublishStream not implemented")
 }
 func (UnimplementedStrataServer) GetMsg(context.Context, *GetMsgRequest) (*Msg, error) {
@@ -343,11 +345,11 @@ func _Strata_Publish_Handler(srv interface{}, ctx context.Context, dec func(inte
 }
 
 func _Strata_PublishStream_Handler(srv interface{}, stream grpc.ServerStream) error {
-	return srv.(StrataServer).PublishStream(&grpc.GenericServerStream[PubRequest, PubAck]{ServerStream: stream})
+	return srv.(StrataServer).PublishStream(&grpc.GenericServerStream[PubBatch, PubAckBatch]{ServerStream: stream})
 }
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type Strata_PublishStreamServer = grpc.BidiStreamingServer[PubRequest, PubAck]
+type Strata_PublishStreamServer = grpc.BidiStreamingServer[PubBatch, PubAckBatch]
 
 func _Strata_GetMsg_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetMsgRequest)

@@ -125,6 +125,9 @@ func (st *state) checkUpdate(s Stream) error {
 	if cur.Group != s.Group {
 		return fmt.Errorf("%w: stream %s was recreated", ErrBadCommand, s.Config.Name)
 	}
+	if err := cur.Config.CheckUpdate(s.Config); err != nil {
+		return err
+	}
 	return st.checkSubjects(s.Config)
 }
 

@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"fmt"
-	"io"
 	"testing"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
+	"github.com/stratadb/strata/client"
 	"github.com/stratadb/strata/client/pb"
 )
 
@@ -84,7 +84,10 @@ func TestStreamPublishForwardAndRestart(t *testing.T) {
 	if _, err := c1.Publish(ctx, &pb.PubRequest{Subject: "NOPE.x"}); status.Code(err) != codes.NotFound {
 		t.Fatalf("publish to no stream: %v", err)
 	}
-	publishAsync(t, c3, 21, 200)
+	// Through every node: at least two of them forward to the leader.
+	publishAsync(t, specs[0].client, 21, 80)
+	publishAsync(t, specs[1].client, 81, 140)
+	publishAsync(t, specs[2].client, 141, 200)
 
 	for _, n := range nodes {
 		if err := n.Shutdown(); err != nil {
@@ -107,30 +110,33 @@ func TestStreamPublishForwardAndRestart(t *testing.T) {
 	}
 }
 
-// publishAsync publishes seqs from..to over one PublishStream and checks
-// every ack's sequence.
-func publishAsync(t *testing.T, c pb.StrataClient, from, to int) {
+// publishAsync publishes seqs from..to through the client package's
+// async publisher (batched PublishStream) and checks every ack.
+func publishAsync(t *testing.T, addr string, from, to int) {
 	t.Helper()
-	ps, err := c.PublishStream(callCtx(t))
+	ctx := callCtx(t)
+	c, err := client.Connect(ctx, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		for i := from; i <= to; i++ {
-			_ = ps.Send(&pb.PubRequest{Id: uint64(i), Subject: "ORDERS.async", Data: []byte("x")})
+	defer c.Close()
+	p, err := c.PublishAsync(ctx, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var futures []*client.AckFuture
+	for i := from; i <= to; i++ {
+		f, err := p.Publish("ORDERS.async", []byte("x"))
+		if err != nil {
+			t.Fatal(err)
 		}
-		_ = ps.CloseSend()
-	}()
-	for i := from; ; i++ {
-		ack, err := ps.Recv()
-		if err == io.EOF {
-			if i != to+1 {
-				t.Fatalf("stream ended after %d acks", i-from)
-			}
-			return
-		}
-		if err != nil || ack.GetId() != uint64(i) || ack.GetSeq() != uint64(i) || ack.GetError() != "" {
-			t.Fatalf("async ack %d: %v %v", i, ack, err)
+		futures = append(futures, f)
+	}
+	for i, f := range futures {
+		ack, err := f.Wait(ctx)
+		if err != nil || ack.Seq != uint64(from+i) {
+			t.Fatalf("async ack %d: %v %v", from+i, ack, err)
 		}
 	}
 }

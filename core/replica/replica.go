@@ -96,7 +96,7 @@ func (r *Replica) StepDown() error {
 }
 
 // lead brings, on the leader, the FSM's config and the group's voters in
-// line with the meta state.
+// line with the meta state, and expires messages past max_age.
 func (r *Replica) lead(address func(string) (raft.ServerAddress, bool)) error {
 	if !r.IsLeader() {
 		return nil
@@ -107,7 +107,19 @@ func (r *Replica) lead(address func(string) (raft.ServerAddress, bool)) error {
 			return fmt.Errorf("apply config: %w", err)
 		}
 	}
+	if err := r.expire(); err != nil {
+		return fmt.Errorf("expire: %w", err)
+	}
 	return r.alignVoters(s.Peers, address)
+}
+
+// expire proposes removing the messages older than max_age.
+func (r *Replica) expire() error {
+	through := r.fsm.ExpireThrough(time.Now().UnixNano())
+	if through == 0 {
+		return nil
+	}
+	return stream.RemoveThrough(r.group.Raft(), through, opTimeout)
 }
 
 // alignVoters adds the placed peers missing from the group and removes

@@ -41,6 +41,19 @@ func (d *dedupe) expire(cutoff int64) {
 	d.order = d.order[i:] // append reallocates, freeing the prefix
 }
 
+// forgetThrough forgets the ids of messages with sequences up to seq:
+// once a message is gone (limits, purge, expiry), so is its id, on every
+// replica alike; a replica rebuilding its table after a restart finds
+// only the messages still stored.
+func (d *dedupe) forgetThrough(seq uint64) {
+	for len(d.order) > 0 && d.order[0].seq <= seq {
+		if cur, ok := d.ids[d.order[0].id]; ok && cur.seq == d.order[0].seq {
+			delete(d.ids, d.order[0].id)
+		}
+		d.order = d.order[1:]
+	}
+}
+
 // rebuild fills a fresh table from the store's newest messages: those
 // stored within window of its last message.
 func rebuildDedupe(s Store, window int64) *dedupe {

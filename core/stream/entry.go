@@ -12,6 +12,7 @@ const (
 	opPublish byte = 1 // a batch of publishes, one time for all
 	opPurge   byte = 2 // remove every message
 	opConfig  byte = 3 // new limits (JSON Config)
+	opRemove  byte = 4 // remove messages through a sequence (max_age)
 )
 
 // errBadEntry is returned for an entry that cannot be decoded.
@@ -95,6 +96,10 @@ func encodeConfig(c Config) ([]byte, error) {
 		return nil, fmt.Errorf("stream: encode config: %w", err)
 	}
 	return append([]byte{opConfig}, data...), nil
+}
+
+func encodeRemove(through uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{opRemove}, through)
 }
 
 // decoder reads what the append functions wrote; the first error sticks.

@@ -60,8 +60,9 @@ type FSM struct {
 	catchup  Catchup
 	ctimeout time.Duration
 	logger   hclog.Logger
-	stop     chan struct{}
-	done     chan struct{}
+	// storeMu guards the store pointer for readers that do not take mu
+	// (State, Get): a memory stream's Restore replaces its store.
+	storeMu sync.RWMutex
 }
 
 // NewFSM returns the FSM of a stream whose store may already hold state
@@ -76,21 +77,9 @@ func NewFSM(c FSMConfig) *FSM {
 	f := &FSM{
 		cfg: c.Config, store: c.Store, skip: c.Store.Applied(), applied: c.Store.Applied(),
 		catchup: c.Catchup, ctimeout: c.CatchupTimeout, logger: c.Logger,
-		stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	f.dupes = rebuildDedupe(f.store, int64(f.cfg.DupeWindow))
-	go f.expireLoop()
 	return f
-}
-
-// Close stops the FSM's background work. The store stays open.
-func (f *FSM) Close() {
-	select {
-	case <-f.stop:
-	default:
-		close(f.stop)
-	}
-	<-f.done
 }
 
 // Config returns the stream's current config.
@@ -101,10 +90,16 @@ func (f *FSM) Config() Config {
 }
 
 // State returns the stream's state on this replica.
-func (f *FSM) State() State { return f.store.State() }
+func (f *FSM) State() State { return f.currentStore().State() }
 
 // Get returns a stored message.
-func (f *FSM) Get(seq uint64) (Message, error) { return f.store.Get(seq) }
+func (f *FSM) Get(seq uint64) (Message, error) { return f.currentStore().Get(seq) }
+
+func (f *FSM) currentStore() Store {
+	f.storeMu.RLock()
+	defer f.storeMu.RUnlock()
+	return f.store
+}
 
 // Apply applies one entry; it returns []Result, PurgeResult or an error.
 func (f *FSM) Apply(l *raft.Log) any {
@@ -130,6 +125,8 @@ func (f *FSM) Apply(l *raft.Log) any {
 		return f.applyPurge(l.Index)
 	case opConfig:
 		return f.applyConfig(l.Data[1:], l.Index)
+	case opRemove:
+		return f.applyRemove(l.Data[1:], l.Index)
 	default:
 		return fmt.Errorf("stream %s: index %d: %w: op %d", f.cfg.Name, l.Index, errBadEntry, l.Data[0])
 	}
@@ -160,7 +157,9 @@ func (f *FSM) applyPublish(now int64, batch []Publish, index uint64) []Result {
 		results[i] = Result{Seq: next}
 		next++
 	}
-	f.update(Update{Append: msgs, RemoveThrough: f.trimThrough(st, msgs), Applied: index})
+	trim := f.trimThrough(st, msgs)
+	f.update(Update{Append: msgs, RemoveThrough: trim, Applied: index})
+	f.dupes.forgetThrough(trim)
 	return results
 }
 
@@ -186,6 +185,7 @@ func (f *FSM) admit(p Publish, t tally) error {
 func (f *FSM) applyPurge(index uint64) PurgeResult {
 	st := f.store.State()
 	f.update(Update{RemoveThrough: st.LastSeq, Applied: index})
+	f.dupes.forgetThrough(st.LastSeq)
 	return PurgeResult{Purged: st.Msgs}
 }
 
@@ -199,17 +199,15 @@ func (f *FSM) update(u Update) {
 	}
 }
 
-// Delete stops the FSM and removes the stream's stored messages.
+// Delete removes the stream's stored messages.
 func (f *FSM) Delete() error {
-	f.Close()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.store.Delete()
 }
 
-// CloseStore stops the FSM and closes its store, keeping the data.
+// CloseStore closes the FSM's store, keeping the data.
 func (f *FSM) CloseStore() error {
-	f.Close()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.store.Close()

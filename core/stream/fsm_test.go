@@ -33,12 +33,10 @@ func testConfig(t testing.TB, storage Storage, edit ...func(*Config)) Config {
 	return c
 }
 
-// newFSM returns an FSM on s, closed at the end of the test.
+// newFSM returns an FSM on s.
 func newFSM(t testing.TB, c Config, s Store, catchup Catchup) *FSM {
 	t.Helper()
-	f := NewFSM(FSMConfig{Config: c, Store: s, Catchup: catchup})
-	t.Cleanup(f.Close)
-	return f
+	return NewFSM(FSMConfig{Config: c, Store: s, Catchup: catchup})
 }
 
 // testLog feeds entries to an FSM, numbering them, and keeps them so
@@ -64,6 +62,16 @@ func (l *testLog) publish(now int64, batch ...Publish) []Result {
 		l.t.Fatalf("publish entry %d answered %#v", len(l.entries), res)
 	}
 	return res
+}
+
+// expire proposes the max_age expiry the leader would at now.
+func (l *testLog) expire(now int64) {
+	l.t.Helper()
+	if through := l.f.ExpireThrough(now); through > 0 {
+		if res := l.apply(encodeRemove(through)); res != nil {
+			l.t.Fatalf("remove entry answered %#v", res)
+		}
+	}
 }
 
 func (l *testLog) purge() PurgeResult {
@@ -506,8 +514,7 @@ func TestFSMMaxMsgSizeDefault(t *testing.T) {
 }
 
 func TestFSMMaxAge(t *testing.T) {
-	// Times near the wall clock and an hour's max_age, so the FSM's own
-	// expiry tick (by the wall clock) removes nothing during the test.
+	// Expiry is an entry the leader proposes at its clock's time.
 	base := time.Now().UnixNano()
 	c := testConfig(t, MemoryStorage, func(c *Config) { c.MaxAge = time.Hour })
 	if c.DupeWindow != DefaultDupeWindow {
@@ -519,15 +526,15 @@ func TestFSMMaxAge(t *testing.T) {
 	l.publish(base+int64(10*time.Minute), pubs(2, 3)...)
 	l.publish(base+int64(20*time.Minute), pubs(3, 5)...)
 
-	f.expire(base + int64(time.Hour)) // a message exactly max_age old stays
+	l.expire(base + int64(time.Hour)) // a message exactly max_age old stays
 	if st := f.State(); st.Msgs != 5 {
 		t.Fatalf("state %+v", st)
 	}
-	f.expire(base + int64(time.Hour+5*time.Minute))
+	l.expire(base + int64(time.Hour+5*time.Minute))
 	if st := f.State(); st.FirstSeq != 3 || st.Msgs != 3 || st.FirstTime != base+int64(10*time.Minute) {
 		t.Fatalf("state %+v", st)
 	}
-	f.expire(base + int64(2*time.Hour))
+	l.expire(base + int64(2*time.Hour))
 	st := f.State()
 	if st.Msgs != 0 || st.Bytes != 0 || st.FirstSeq != 6 || st.LastSeq != 5 {
 		t.Fatalf("state %+v", st)
@@ -539,7 +546,7 @@ func TestFSMMaxAge(t *testing.T) {
 	g := newFSM(t, testConfig(t, MemoryStorage), NewMemStore(), nil)
 	gl := newTestLog(t, g)
 	gl.publish(t0, pubs(0, 2)...)
-	g.expire(t0 + int64(1000*time.Hour))
+	gl.expire(t0 + int64(1000*time.Hour))
 	if st := g.State(); st.Msgs != 2 {
 		t.Fatalf("expired without max_age: %+v", st)
 	}
@@ -598,11 +605,10 @@ func TestFSMConfigEntry(t *testing.T) {
 	}
 }
 
-// TestFSMDiscardNewExpiryDiverges shows why a replica's own max_age
-// expiry must not decide what a log entry does: two replicas whose
-// clocks differ by a tick expire at different log positions, and a
-// discard-new stream then accepts a publish on one and refuses it on the
-// other, so their sequences diverge.
+// TestFSMDiscardNewExpiryDiverges: were max_age expiry each replica's
+// own clock, replicas would expire at different log positions, and a
+// discard-new stream would take a publish on one and refuse it on the
+// other. Expiry is an entry, so both answer alike.
 func TestFSMDiscardNewExpiryDiverges(t *testing.T) {
 	base := time.Now().UnixNano()
 	c := testConfig(t, MemoryStorage, func(c *Config) {
@@ -615,9 +621,10 @@ func TestFSMDiscardNewExpiryDiverges(t *testing.T) {
 	l := newTestLog(t, a)
 	l.publish(base, pub(1, ""))
 	replay(b, l.entries)
-	a.expire(base + int64(2*time.Hour)) // a's clock ticked first
+	l.expire(base + int64(2*time.Hour)) // the leader's clock: an entry
 	resA := l.publish(base+1, pub(2, ""))
-	resB := b.Apply(l.entries[1]).([]Result)
+	b.Apply(l.entries[1])
+	resB := b.Apply(l.entries[2]).([]Result)
 	if !slices.Equal(resA, resB) {
 		t.Fatalf("one entry, two answers: replica a %+v, replica b %+v", resA, resB)
 	}

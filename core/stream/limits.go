@@ -3,11 +3,7 @@ package stream
 import (
 	"encoding/json"
 	"fmt"
-	"time"
 )
-
-// expireInterval is how often a stream with max_age removes old messages.
-const expireInterval = time.Second
 
 // tally counts messages and bytes while a batch is applied.
 type tally struct{ msgs, bytes uint64 }
@@ -70,33 +66,22 @@ func (f *FSM) applyConfig(data []byte, index uint64) error {
 		return fmt.Errorf("stream %s: config entry: %w", f.cfg.Name, err)
 	}
 	f.cfg = c
-	st := f.store.State()
-	f.update(Update{RemoveThrough: f.trimThrough(st, nil), Applied: index})
+	trim := f.trimThrough(f.store.State(), nil)
+	f.update(Update{RemoveThrough: trim, Applied: index})
+	f.dupes.forgetThrough(trim)
 	return nil
 }
 
-// expireLoop removes messages older than max_age, on every replica by
-// its own clock, as JetStream does: sequences are not affected, only
-// where the stream starts.
-func (f *FSM) expireLoop() {
-	defer close(f.done)
-	t := time.NewTicker(expireInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-f.stop:
-			return
-		case now := <-t.C:
-			f.expire(now.UnixNano())
-		}
-	}
-}
-
-func (f *FSM) expire(now int64) {
+// ExpireThrough returns the last sequence older than max_age at now, or
+// 0. The stream leader proposes removing through it (ProposeRemove), so
+// every replica removes the same messages at the same point of the log:
+// expiry by each replica's own clock would let a discard-new stream take
+// a message on one replica and refuse it on another.
+func (f *FSM) ExpireThrough(now int64) uint64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.cfg.MaxAge <= 0 {
-		return
+		return 0
 	}
 	cutoff := now - int64(f.cfg.MaxAge)
 	st := f.store.State()
@@ -108,7 +93,18 @@ func (f *FSM) expire(now int64) {
 		}
 		through = s
 	}
-	if through > 0 {
-		f.update(Update{RemoveThrough: through})
+	return through
+}
+
+// applyRemove removes messages through seq (never past the last one).
+func (f *FSM) applyRemove(data []byte, index uint64) error {
+	d := decoder{b: data}
+	through := d.uint64()
+	if d.err != nil {
+		return fmt.Errorf("stream %s: remove entry: %w", f.cfg.Name, d.err)
 	}
+	st := f.store.State()
+	f.update(Update{RemoveThrough: min(through, st.LastSeq), Applied: index})
+	f.dupes.forgetThrough(min(through, st.LastSeq))
+	return nil
 }

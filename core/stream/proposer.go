@@ -46,6 +46,12 @@ type Proposer struct {
 	wg    sync.WaitGroup
 	close sync.Once
 	now   func() int64
+
+	// mu is held for reading while a publish is queued, and for writing
+	// by Close to set closed: no publish is queued after Close drains
+	// the queue, so every one is answered.
+	mu     sync.RWMutex
+	closed bool
 }
 
 // NewProposer starts a proposer on r.
@@ -63,12 +69,25 @@ func NewProposer(r *raft.Raft) *Proposer {
 // PublishAsync queues msg; done is called once with its result, from
 // another goroutine. It blocks while the queue is full or ctx allows.
 func (p *Proposer) PublishAsync(ctx context.Context, msg Publish, done func(Result)) {
+	if err := p.enqueue(ctx, pending{p: msg, done: done}); err != nil {
+		done(Result{Err: err})
+	}
+}
+
+// enqueue queues w unless the proposer is closed or ctx ends first.
+func (p *Proposer) enqueue(ctx context.Context, w pending) error {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed {
+		return ErrProposerClosed
+	}
 	select {
-	case p.in <- pending{p: msg, done: done}:
+	case p.in <- w:
+		return nil
 	case <-ctx.Done():
-		done(Result{Err: ctx.Err()})
+		return ctx.Err()
 	case <-p.stop:
-		done(Result{Err: ErrProposerClosed})
+		return ErrProposerClosed
 	}
 }
 
@@ -87,14 +106,24 @@ func (p *Proposer) Publish(ctx context.Context, msg Publish) Result {
 // Close stops the proposer; queued publishes fail with ErrProposerClosed
 // and entries already in raft report their outcome.
 func (p *Proposer) Close() {
-	p.close.Do(func() { close(p.stop) })
+	p.close.Do(func() { close(p.stop) }) // wakes publishes waiting for room
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
 	p.wg.Wait()
+	p.failQueued() // what was queued after batchLoop's last look
 }
 
 func (p *Proposer) batchLoop() {
 	defer p.wg.Done()
 	defer close(p.out)
 	for {
+		select { // stop first: once closed, nothing queued goes to raft
+		case <-p.stop:
+			p.failQueued()
+			return
+		default:
+		}
 		var first pending
 		select {
 		case first = <-p.in:
@@ -193,6 +222,19 @@ func ApplyConfig(r *raft.Raft, c Config, timeout time.Duration) error {
 		return err
 	}
 	f := r.Apply(data, timeout)
+	if err := f.Error(); err != nil {
+		return err
+	}
+	if err, ok := f.Response().(error); ok {
+		return err
+	}
+	return nil
+}
+
+// RemoveThrough removes, through raft, the messages up to seq: the
+// leader's max_age expiry.
+func RemoveThrough(r *raft.Raft, seq uint64, timeout time.Duration) error {
+	f := r.Apply(encodeRemove(seq), timeout)
 	if err := f.Error(); err != nil {
 		return err
 	}

@@ -169,18 +169,22 @@ func TestProposerPublishAsync(t *testing.T) {
 // the leader's loop and so every raft.Apply after the one it is writing.
 type gatedLogs struct {
 	*raft.InmemStore
-	gate atomic.Pointer[chan struct{}]
+	gate    atomic.Pointer[chan struct{}]
+	waiting atomic.Int32 // writes being held
 }
 
 // hold makes writes wait until the returned release is called.
 func (g *gatedLogs) hold() (release func()) {
 	ch := make(chan struct{})
 	g.gate.Store(&ch)
-	return func() { g.gate.Store(nil); close(ch) }
+	var once sync.Once
+	return func() { once.Do(func() { g.gate.Store(nil); close(ch) }) }
 }
 
 func (g *gatedLogs) wait() {
 	if ch := g.gate.Load(); ch != nil {
+		g.waiting.Add(1)
+		defer g.waiting.Add(-1)
 		<-*ch
 	}
 }
@@ -189,38 +193,69 @@ func (g *gatedLogs) StoreLog(l *raft.Log) error { g.wait(); return g.InmemStore.
 
 func (g *gatedLogs) StoreLogs(ls []*raft.Log) error { g.wait(); return g.InmemStore.StoreLogs(ls) }
 
+// commandsAfter counts the command entries after index.
+func (g *gatedLogs) commandsAfter(t testing.TB, index uint64) int {
+	t.Helper()
+	last, err := g.LastIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for i := index + 1; i <= last; i++ {
+		var l raft.Log
+		if err := g.GetLog(i, &l); err != nil {
+			t.Fatal(err)
+		}
+		if l.Type == raft.LogCommand {
+			n++
+		}
+	}
+	return n
+}
+
+// TestProposerCloseFailsQueued closes a proposer whose queue is full
+// while raft cannot take entries: what is queued fails with
+// ErrProposerClosed, no entry goes to raft after Close begins, and the
+// entries raft had are stored and answered.
 func TestProposerCloseFailsQueued(t *testing.T) {
 	logs := &gatedLogs{InmemStore: raft.NewInmemStore()}
 	f, _, p := proposerSetup(t, logs)
 	if res := p.Publish(context.Background(), pub(0, "")); res != (Result{Seq: 1}) {
 		t.Fatalf("first publish: %+v", res)
 	}
+	start, err := logs.LastIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	release := logs.hold()
-	defer func() {
-		if logs.gate.Load() != nil {
-			release()
-		}
-	}()
-	// The proposer is soon stuck in raft.Apply (the leader cannot write
-	// its log), and the publishes after fill its queue.
-	const n = 5000
-	calls := make([]atomic.Int32, n)
-	results := make([]Result, n)
-	var wg sync.WaitGroup
-	wg.Add(n)
-	go func() {
-		for i := range n {
-			p.PublishAsync(context.Background(), pub(i, ""), func(r Result) {
-				if calls[i].Add(1) == 1 {
-					results[i] = r
-					wg.Done()
-				}
-			})
-		}
-	}()
-	waitUntil(t, "a full queue", func() bool { return len(p.in) == cap(p.in) })
-	queued := cap(p.in)
+	defer release()
+	var (
+		mu      sync.Mutex
+		calls   = map[int]int{}
+		results = map[int]Result{}
+		wg      sync.WaitGroup
+	)
+	publish := func(i int) {
+		wg.Add(1)
+		p.PublishAsync(context.Background(), pub(i, ""), func(r Result) {
+			mu.Lock()
+			defer mu.Unlock()
+			if calls[i]++; calls[i] == 1 {
+				results[i] = r
+				wg.Done()
+			}
+		})
+	}
+	// Entry 1 gets to the leader, which then cannot write its log; the
+	// proposer's next raft.Apply waits, and its queue fills. The queue
+	// only ever shrinks under this loop, so no PublishAsync blocks.
+	publish(0)
+	waitUntil(t, "the leader to write its log", func() bool { return logs.waiting.Load() > 0 })
+	issued := 1
+	for ; len(p.in) < cap(p.in); issued++ {
+		publish(issued)
+	}
 
 	closed := make(chan struct{})
 	go func() { p.Close(); close(closed) }()
@@ -240,11 +275,13 @@ func TestProposerCloseFailsQueued(t *testing.T) {
 		t.Fatal("Close does not return")
 	}
 
+	mu.Lock()
+	defer mu.Unlock()
 	var seqs []uint64
 	failed := 0
-	for i := range results {
-		if c := calls[i].Load(); c != 1 {
-			t.Fatalf("callback %d called %d times", i, c)
+	for i := range issued {
+		if calls[i] != 1 {
+			t.Fatalf("callback %d called %d times", i, calls[i])
 		}
 		switch r := results[i]; {
 		case r.Err == nil && !r.Duplicate && r.Seq > 0:
@@ -255,9 +292,14 @@ func TestProposerCloseFailsQueued(t *testing.T) {
 			t.Fatalf("publish %d: %+v", i, r)
 		}
 	}
-	// What was queued when Close began failed; what was in raft is stored.
-	if failed < queued {
-		t.Fatalf("%d publishes failed with ErrProposerClosed, but %d were queued at Close", failed, queued)
+	t.Logf("%d publishes: %d stored, %d failed", issued, len(seqs), failed)
+	// Two entries were in raft when Close began: the one the leader was
+	// writing and the one the proposer was handing it.
+	if n := logs.commandsAfter(t, start); n > 2 {
+		t.Fatalf("%d entries went to raft after the hold, want at most 2: queued publishes were proposed after Close", n)
+	}
+	if failed == 0 {
+		t.Fatal("no queued publish failed")
 	}
 	slices.Sort(seqs)
 	for i, seq := range seqs {
@@ -268,7 +310,6 @@ func TestProposerCloseFailsQueued(t *testing.T) {
 	if st := f.State(); st.LastSeq != uint64(len(seqs)+1) {
 		t.Fatalf("state %+v with %d stored", st, len(seqs))
 	}
-	t.Logf("%d stored, %d failed", len(seqs), failed)
 }
 
 func TestProposerPublishAfterClose(t *testing.T) {

@@ -141,7 +141,9 @@ func (f *FSM) resetStore(seq uint64) error {
 	if err := f.store.Delete(); err != nil {
 		return err
 	}
+	f.storeMu.Lock()
 	f.store = NewMemStore()
+	f.storeMu.Unlock()
 	f.update(Update{RemoveThrough: seq})
 	return nil
 }
