@@ -58,8 +58,14 @@ done
 cat <<INFO
 
 The cluster is up: n1, n2, n3 (cluster name strata-local).
+  clients:  127.0.0.1:4222, :4223, :4224   (bin/strata uses -s or STRATA_URL; default 127.0.0.1:4222)
+  try:      bin/strata stream add ORDERS --subjects 'ORDERS.>' --replicas 3
+            bin/strata pub ORDERS.new hello --id 1
+            bin/strata get ORDERS --seq 1
+            bin/strata stream info ORDERS
+            bin/strata server report
   health:   curl http://127.0.0.1:8222/healthz   (8223 for n2, 8224 for n3)
-  state:    curl http://127.0.0.1:8222/jsz       (members and the meta Raft group)
+  state:    curl http://127.0.0.1:8222/jsz       (members, meta group, stream replicas)
   metrics:  curl http://127.0.0.1:8222/metrics
   logs:     tail -f data/n1.log data/n2.log data/n3.log
 Press Ctrl-C to stop all three.
