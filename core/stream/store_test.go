@@ -276,12 +276,15 @@ func testStore(t *testing.T, open func(t testing.TB) Store) {
 			t.Skip("short")
 		}
 		s := open(t)
-		// Small messages, all in one update: more than twice as many as
-		// one Badger transaction takes (checked below), so the appends
-		// and the deletes each take several.
+		// Small messages, all in one update, one Badger key each: more
+		// than twice as many as one Badger transaction takes (checked
+		// below), so the appends and the deletes each take several.
 		const n = 60_000
-		if bs, ok := s.(*BadgerStore); ok && n < 2*bs.db.db.MaxBatchCount() {
-			t.Fatalf("%d messages fit in 2 transactions of at most %d entries", n, bs.db.db.MaxBatchCount())
+		if bs, ok := s.(*BadgerStore); ok {
+			bs.db.batchMsgs = 1
+			if n < 2*bs.db.db.MaxBatchCount() {
+				t.Fatalf("%d messages fit in 2 transactions of at most %d entries", n, bs.db.db.MaxBatchCount())
+			}
 		}
 		msgs := make([]Message, n)
 		for i := range msgs {
@@ -447,8 +450,8 @@ func TestBadgerStreams(t *testing.T) {
 	if n := countKeys(t, db, []byte{kindMsg, 1, 'a'}); n != 0 {
 		t.Fatalf("%d keys of deleted stream a left", n)
 	}
-	if n := countKeys(t, db, []byte{kindMsg}); n != 11+12+13+14 {
-		t.Fatalf("%d message keys left, want %d", n, 11+12+13+14)
+	if n := countKeys(t, db, []byte{kindMsg}); n != 4 { // one batch each
+		t.Fatalf("%d message keys left, want 4", n)
 	}
 	got, err = db.Streams()
 	if err != nil {
@@ -475,34 +478,36 @@ func TestBadgerStreams(t *testing.T) {
 	checkState(t, ab, stateOf(1, 11, 0))
 }
 
-// TestBadgerStaleKeys puts keys where a crash in an Update leaves them,
-// below FirstSeq and past LastSeq: they are unseen, and Open deletes them.
+// putBatches writes the batches of testMsgs(r[0], r[1]) for each range
+// r, behind the store's back.
+func putBatches(t testing.TB, s *BadgerStore, ranges ...[2]uint64) {
+	t.Helper()
+	for _, r := range ranges {
+		putBatch(t, s, testMsgs(r[0], r[1]))
+	}
+}
+
+// TestBadgerStaleKeys puts batches where a crash in an Update leaves
+// them, wholly below FirstSeq and past LastSeq: they are unseen, and Open
+// deletes them, but not the batch holding FirstSeq after removed ones.
 func TestBadgerStaleKeys(t *testing.T) {
 	db := openTestDB(t, t.TempDir())
 	s := openStore(t, db, "S-1")
 	mustUpdate(t, s, Update{Append: testMsgs(1, 10), RemoveThrough: 4})
-	stale := []uint64{1, 3, 11, 12, 1 << 40}
-	err := db.db.Update(func(txn *badger.Txn) error {
-		for _, seq := range stale {
-			v := appendMessage(nil, testMsg(seq), 0)
-			if err := txn.Set(msgKey(s.msgPrefix, seq), v); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	putBatches(t, s, [2]uint64{1, 2}, [2]uint64{3, 4}, [2]uint64{11, 12}, [2]uint64{13, 20}, [2]uint64{1 << 40, 1 << 40})
+	checkNotFound(t, s, 1, 3, 4, 11, 12, 20, 1<<40)
+	for seq := uint64(5); seq <= 10; seq++ {
+		checkGet(t, s, seq)
 	}
-	checkNotFound(t, s, 1, 3, 11, 12, 1<<40)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	s = openStore(t, db, "S-1")
-	if n := countKeys(t, db, s.msgPrefix); n != 6 {
-		t.Fatalf("%d message keys after Open, want 6", n)
+	if n := countKeys(t, db, s.msgPrefix); n != 1 {
+		t.Fatalf("%d message keys after Open, want 1", n)
 	}
 	checkState(t, s, stateOf(5, 10, 4))
+	checkGet(t, s, 5)
 	mustUpdate(t, s, Update{Append: testMsgs(11, 12)})
 	checkGet(t, s, 11)
 	checkGet(t, s, 12)
@@ -529,95 +534,6 @@ func TestBadgerDeleteLarge(t *testing.T) {
 		t.Fatalf("Streams() = %q, %v", ids, err)
 	}
 	checkGet(t, other, 3)
-}
-
-func TestStoreCodec(t *testing.T) {
-	msgs := []Message{
-		{},
-		{Subject: "a", Data: []byte{0}, Time: -5},
-		{Subject: "ORDERS.new", MsgID: "x", Header: []Header{{"", ""}, {"k", "v"}}, Data: bytes.Repeat([]byte("d"), 5000), Time: 1 << 62},
-		testMsg(3),
-	}
-	for i, want := range msgs {
-		b := appendMessage(nil, want, uint64(i)*1000)
-		if len(b) > encodedMsgLen(want) {
-			t.Errorf("message %d: %d bytes, bound %d", i, len(b), encodedMsgLen(want))
-		}
-		got, before, err := decodeMessage(b)
-		if err != nil {
-			t.Fatalf("message %d: %v", i, err)
-		}
-		got.Seq = want.Seq // in the key, not the value
-		if !sameMsg(got, want) || before != uint64(i)*1000 {
-			t.Errorf("message %d: round trip got %+v (before %d), want %+v", i, got, before, want)
-		}
-		tm, before, err := decodeMsgHead(b)
-		if err != nil || tm != want.Time || before != uint64(i)*1000 {
-			t.Errorf("message %d: head = %d, %d, %v", i, tm, before, err)
-		}
-	}
-	good := appendMessage(nil, testMsg(3), 7)
-	for name, b := range map[string][]byte{
-		"empty":   nil,
-		"version": append([]byte{9}, good[1:]...),
-		"cut":     good[:6],
-		"headers": append(good[:len(good):len(good)], 0), // still decodes: data grows
-	} {
-		_, _, err := decodeMessage(b)
-		if name == "headers" {
-			if err != nil {
-				t.Errorf("%s: %v", name, err)
-			}
-			continue
-		}
-		if !errors.Is(err, errCorruptValue) {
-			t.Errorf("%s: err = %v, want errCorruptValue", name, err)
-		}
-	}
-
-	meta := storeMeta{State: stateOf(3, 9, 2), Applied: 77, Total: 12345}
-	got, err := decodeMeta(appendMeta(nil, meta))
-	if err != nil || got != meta {
-		t.Fatalf("meta round trip: %+v, %v; want %+v", got, err, meta)
-	}
-	bad := meta
-	bad.FirstSeq = 20
-	if _, err := decodeMeta(appendMeta(nil, bad)); !errors.Is(err, errCorruptValue) {
-		t.Fatalf("meta with FirstSeq > LastSeq+1: %v", err)
-	}
-	if _, err := decodeMeta(append(appendMeta(nil, meta), 0)); !errors.Is(err, errCorruptValue) {
-		t.Fatalf("meta with trailing byte: %v", err)
-	}
-}
-
-// BenchmarkStoreAppend appends batches of 100 messages of 128 bytes.
-func BenchmarkStoreAppend(b *testing.B) {
-	stores := map[string]func(b *testing.B) Store{
-		"mem": func(*testing.B) Store { return NewMemStore() },
-		"badger": func(b *testing.B) Store {
-			return openStore(b, openTestDB(b, b.TempDir()), "BENCH-1")
-		},
-	}
-	for _, name := range []string{"mem", "badger"} {
-		b.Run(name, func(b *testing.B) {
-			s := stores[name](b)
-			const batch, size = 100, 128
-			data := make([]byte, size)
-			b.SetBytes(batch * size)
-			next := uint64(1)
-			for b.Loop() {
-				msgs := make([]Message, batch)
-				for i := range msgs {
-					msgs[i] = Message{Seq: next, Subject: "ORDERS.new", Data: data, Time: int64(next)}
-					next++
-				}
-				if err := s.Update(Update{Append: msgs, Applied: next}); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(next-1)/b.Elapsed().Seconds(), "msgs/s")
-		})
-	}
 }
 
 // TestBadgerGC runs one round of value-log GC on a DB with garbage in
