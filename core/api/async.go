@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/stratadb/strata/client/pb"
+	"github.com/stratadb/strata/core/replica"
 	"github.com/stratadb/strata/core/stream"
 )
 
@@ -48,6 +49,7 @@ func (s *Server) receivePublishes(ctx context.Context, ss pb.Strata_PublishStrea
 			return err
 		}
 		out := fwd.batch()
+		routes := map[string]route{} // by stream, for this batch
 		for _, req := range batch.GetMsgs() {
 			ack := make(chan *pb.PubAck, 1)
 			select {
@@ -55,7 +57,7 @@ func (s *Server) receivePublishes(ctx context.Context, ss pb.Strata_PublishStrea
 			case <-ctx.Done():
 				return ctx.Err()
 			}
-			s.publishAsync(ctx, req, out, func(a *pb.PubAck) { ack <- a })
+			s.publishAsync(ctx, req, out, routes, func(a *pb.PubAck) { ack <- a })
 		}
 		out.flush()
 	}
@@ -91,31 +93,47 @@ func readyAck(acks <-chan chan *pb.PubAck, batch *pb.PubAckBatch) bool {
 	}
 }
 
+// route is where a stream's publishes go: the local leader, or a node
+// to forward them to.
+type route struct {
+	local *replica.Replica
+	c     pb.StrataClient
+	ctx   context.Context
+	err   error
+}
+
+// routeOf returns the stream's route, computed once per received batch.
+func (s *Server) routeOf(ctx context.Context, name string, routes map[string]route) route {
+	if r, ok := routes[name]; ok {
+		return r
+	}
+	var r route
+	r.local, r.c, r.ctx, r.err = s.streamRoute(ctx, name)
+	routes[name] = r
+	return r
+}
+
 // publishAsync routes one request; done receives its ack exactly once.
-func (s *Server) publishAsync(ctx context.Context, req *pb.PubRequest, out *fwdBatch, done func(*pb.PubAck)) {
-	st, err := s.streamForPublish(req)
+func (s *Server) publishAsync(ctx context.Context, req *pb.PubRequest, out *fwdBatch, routes map[string]route,
+	done func(*pb.PubAck)) {
+	name, err := s.streamForPublish(req)
 	if err != nil {
 		done(errorAck(req.GetId(), err))
 		return
 	}
-	if r, ok := s.localLeader(st.Config.Name); ok {
-		r.PublishAsync(ctx, toPublish(req), func(res stream.Result) {
-			ack, err := resultAck(req.GetId(), st.Config.Name, res)
+	r := s.routeOf(ctx, name, routes)
+	switch {
+	case r.err != nil:
+		done(errorAck(req.GetId(), r.err))
+	case r.local != nil:
+		r.local.PublishAsync(ctx, toPublish(req), func(res stream.Result) {
+			ack, err := resultAck(req.GetId(), name, res)
 			if err != nil {
 				ack = errorAck(req.GetId(), err)
 			}
 			done(ack)
 		})
-		return
+	default:
+		out.add(r.ctx, r.c, req, done)
 	}
-	_, c, fctx, err := s.streamRoute(ctx, st.Config.Name)
-	if err != nil {
-		done(errorAck(req.GetId(), err))
-		return
-	}
-	if c == nil { // became leader meanwhile: route again
-		s.publishAsync(ctx, req, out, done)
-		return
-	}
-	out.add(fctx, c, req, done)
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/stratadb/strata/client/pb"
-	"github.com/stratadb/strata/core/meta"
 	"github.com/stratadb/strata/core/replica"
 	"github.com/stratadb/strata/core/stream"
 	"github.com/stratadb/strata/core/subject"
@@ -13,34 +12,35 @@ import (
 
 // Publish stores one message through its stream's leader.
 func (s *Server) Publish(ctx context.Context, req *pb.PubRequest) (*pb.PubAck, error) {
-	st, err := s.streamForPublish(req)
+	name, err := s.streamForPublish(req)
 	if err != nil {
 		return nil, err
 	}
-	local, c, fctx, err := s.streamRoute(ctx, st.Config.Name)
+	local, c, fctx, err := s.streamRoute(ctx, name)
 	if err != nil {
 		return nil, err
 	}
 	if local == nil {
 		return c.Publish(fctx, req)
 	}
-	return resultAck(req.GetId(), st.Config.Name, local.Publish(ctx, toPublish(req)))
+	return resultAck(req.GetId(), name, local.Publish(ctx, toPublish(req)))
 }
 
-// streamForPublish checks req and returns the stream that takes it.
-func (s *Server) streamForPublish(req *pb.PubRequest) (meta.Stream, error) {
+// streamForPublish checks req and returns the name of the stream that
+// takes it.
+func (s *Server) streamForPublish(req *pb.PubRequest) (string, error) {
 	if err := subject.ValidSubject(req.GetSubject()); err != nil {
-		return meta.Stream{}, err
+		return "", err
 	}
-	st, ok := s.cfg.MetaFSM.StreamFor(req.GetSubject())
+	name, ok := s.cfg.MetaFSM.StreamNameFor(req.GetSubject())
 	if !ok {
-		return meta.Stream{}, fmt.Errorf("%w %q", ErrNoStreamForSubject, req.GetSubject())
+		return "", fmt.Errorf("%w %q", ErrNoStreamForSubject, req.GetSubject())
 	}
-	if e := req.GetExpectedStream(); e != "" && e != st.Config.Name {
-		return meta.Stream{}, fmt.Errorf("%w: subject %q belongs to stream %s, not %s",
-			errWrongStream, req.GetSubject(), st.Config.Name, e)
+	if e := req.GetExpectedStream(); e != "" && e != name {
+		return "", fmt.Errorf("%w: subject %q belongs to stream %s, not %s",
+			errWrongStream, req.GetSubject(), name, e)
 	}
-	return st, nil
+	return name, nil
 }
 
 func toPublish(req *pb.PubRequest) stream.Publish {

@@ -18,7 +18,11 @@ func (s *Server) StreamCreate(ctx context.Context, req *pb.StreamConfig) (*pb.St
 		return nil, err
 	}
 	if c != nil {
-		return c.StreamCreate(fctx, req)
+		info, err := c.StreamCreate(fctx, req)
+		if err != nil {
+			return nil, err
+		}
+		return info, s.awaitMeta(ctx, req.GetName(), info.GetPeers())
 	}
 	if err := s.createStream(configFromPB(req)); err != nil {
 		return nil, err
@@ -33,7 +37,11 @@ func (s *Server) StreamUpdate(ctx context.Context, req *pb.StreamConfig) (*pb.St
 		return nil, err
 	}
 	if c != nil {
-		return c.StreamUpdate(fctx, req)
+		info, err := c.StreamUpdate(fctx, req)
+		if err != nil {
+			return nil, err
+		}
+		return info, s.awaitMeta(ctx, req.GetName(), info.GetPeers())
 	}
 	if err := stream.ValidName(req.GetName()); err != nil {
 		return nil, err
@@ -56,7 +64,10 @@ func (s *Server) StreamDelete(ctx context.Context, req *pb.StreamRequest) (*pb.E
 		return nil, err
 	}
 	if c != nil {
-		return c.StreamDelete(fctx, req)
+		if _, err := c.StreamDelete(fctx, req); err != nil {
+			return nil, err
+		}
+		return &pb.Empty{}, s.awaitMeta(ctx, req.GetName(), nil)
 	}
 	return &pb.Empty{}, s.deleteStream(req.GetName())
 }
@@ -149,4 +160,17 @@ func (s *Server) awaitPeers(ctx context.Context, name string, peers []string) (*
 		return info, nil
 	}
 	return nil, err
+}
+
+// awaitMeta waits until this node's meta state shows what the meta
+// leader just did to the stream (peers, or nil: deleted), so that the
+// client's next call to this node sees it too.
+func (s *Server) awaitMeta(ctx context.Context, name string, peers []string) error {
+	return s.waitFor(ctx, "the meta state of stream "+name, func() (bool, error) {
+		st, ok := s.cfg.MetaFSM.Stream(name)
+		if peers == nil {
+			return !ok, nil
+		}
+		return ok && slices.Equal(st.Peers, peers), nil
+	})
 }

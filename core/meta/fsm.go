@@ -42,11 +42,17 @@ type FSM struct {
 	mu      sync.RWMutex
 	state   state
 	changes chan struct{}
+
+	// cacheMu guards subjects, the stream each subject published to
+	// belongs to ("" for none); cleared whenever the state changes.
+	cacheMu  sync.RWMutex
+	subjects map[string]string
 }
 
 // NewFSM returns an FSM with an empty state.
 func NewFSM() *FSM {
-	return &FSM{state: state{Servers: map[string]Server{}, Streams: map[string]Stream{}}, changes: make(chan struct{}, 1)}
+	return &FSM{state: state{Servers: map[string]Server{}, Streams: map[string]Stream{}}, changes: make(chan struct{}, 1),
+		subjects: map[string]string{}}
 }
 
 // Apply applies one command. It returns nil or the command's error.
@@ -58,6 +64,7 @@ func (f *FSM) Apply(l *raft.Log) any {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	defer f.notify()
+	f.clearSubjects()
 	return cmd.apply(&f.state)
 }
 
@@ -109,6 +116,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	}
 	f.mu.Lock()
 	f.state = st
+	f.clearSubjects()
 	f.mu.Unlock()
 	f.notify()
 	return nil
@@ -127,3 +135,9 @@ func (s snapshot) Persist(sink raft.SnapshotSink) error {
 }
 
 func (s snapshot) Release() {}
+
+func (f *FSM) clearSubjects() {
+	f.cacheMu.Lock()
+	clear(f.subjects)
+	f.cacheMu.Unlock()
+}

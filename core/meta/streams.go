@@ -155,14 +155,46 @@ func (f *FSM) Stream(name string) (Stream, bool) {
 func (f *FSM) StreamFor(subj string) (Stream, bool) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	for _, s := range f.state.Streams {
-		for _, filter := range s.Config.Subjects {
-			if subject.Match(filter, subj) {
-				return s.clone(), true
-			}
-		}
+	if s, ok := f.state.Streams[f.streamNameFor(subj)]; ok {
+		return s.clone(), true
 	}
 	return Stream{}, false
+}
+
+// StreamNameFor returns the name of the stream whose subjects match
+// subj, without copying the stream: the publish path.
+func (f *FSM) StreamNameFor(subj string) (string, bool) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	name := f.streamNameFor(subj)
+	return name, name != ""
+}
+
+// maxSubjectCache bounds the subject-to-stream cache.
+const maxSubjectCache = 65536
+
+// streamNameFor matches subj against every stream's subjects, remembering
+// the answer until the streams change; f.mu is held (read).
+func (f *FSM) streamNameFor(subj string) string {
+	f.cacheMu.RLock()
+	name, ok := f.subjects[subj]
+	f.cacheMu.RUnlock()
+	if ok {
+		return name
+	}
+	for _, s := range f.state.Streams {
+		if slices.ContainsFunc(s.Config.Subjects, func(filter string) bool { return subject.Match(filter, subj) }) {
+			name = s.Config.Name
+			break
+		}
+	}
+	f.cacheMu.Lock()
+	defer f.cacheMu.Unlock()
+	if len(f.subjects) >= maxSubjectCache {
+		clear(f.subjects)
+	}
+	f.subjects[subj] = name
+	return name
 }
 
 // CheckCreate reports why s cannot be created now, or nil: the meta
