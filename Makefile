@@ -4,7 +4,7 @@ BIN       := bin
 PLUGINS   := strata-plugin-badger strata-plugin-file strata-plugin-bolt
 TESTFLAGS ?= -count=1 -timeout 25m
 
-.PHONY: all build test bench proto run clean
+.PHONY: all build test bench bench-streams proto run clean
 
 all: build
 
@@ -23,6 +23,11 @@ test:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3s -timeout 30m ./pluginsdk/... ./plugins/... ./core/...
 
+# Stream publish benchmarks on the local 3-node cluster (needs the ports of
+# `make run` free); docs/benchmarks.md records the figures.
+bench-streams: build
+	./examples/cluster/bench.sh
+
 # Regenerates the plugin protocol's Go code (needs protoc, protoc-gen-go
 # and protoc-gen-go-grpc on PATH).
 proto:
@@ -30,6 +35,10 @@ proto:
 	  --go_out=paths=source_relative:pluginsdk/proto \
 	  --go-grpc_out=paths=source_relative:pluginsdk/proto \
 	  pluginsdk/proto/storage.proto
+	protoc -I client/pb \
+	  --go_out=paths=source_relative:client/pb \
+	  --go-grpc_out=paths=source_relative:client/pb \
+	  client/pb/strata.proto
 
 # Runs a local 3-node cluster (examples/cluster, data and logs in data/);
 # Ctrl-C stops it.
