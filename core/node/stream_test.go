@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -13,6 +15,9 @@ import (
 
 	"github.com/stratadb/strata/client"
 	"github.com/stratadb/strata/client/pb"
+	"github.com/stratadb/strata/core/raftgroup"
+	"github.com/stratadb/strata/core/replica"
+	"github.com/stratadb/strata/internal/testlog"
 )
 
 // startCluster starts three nodes seeded from the first and waits until
@@ -282,4 +287,100 @@ func TestStreamEditReplicasPurgeDelete(t *testing.T) {
 	if _, err := c.Publish(ctx, &pb.PubRequest{Subject: "ev.y"}); status.Code(err) != codes.NotFound {
 		t.Fatalf("publish after delete: %v", err)
 	}
+}
+
+// startClusterWith starts three nodes whose groups use rc.
+func startClusterWith(t *testing.T, rc func() *raft.Config) ([]spec, []*Node) {
+	t.Helper()
+	dir := t.TempDir()
+	s1 := newSpec(t, dir, "n1")
+	specs := []spec{s1, newSpec(t, dir, "n2", s1.cluster), newSpec(t, dir, "n3", s1.cluster)}
+	var nodes []*Node
+	for _, s := range specs {
+		logger := testlog.Logger(t, s.name, hclog.Info)
+		n, err := New(s.config(t, testPlugins, 3), logger, WithRaftConfig(rc()), WithMembershipInterval(100*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = n.Shutdown() })
+		nodes = append(nodes, n)
+	}
+	for _, n := range nodes {
+		waitFor(t, "all three recorded on every node", func() bool { return metaServers(n) == "n1,n2,n3" })
+	}
+	return specs, nodes
+}
+
+// TestStreamCatchUpFromSnapshot: an R1 stream whose log was compacted
+// into a snapshot grows to R3; the new replicas install the snapshot (a
+// header for file streams, the messages for memory streams) and hold
+// every message afterwards.
+func TestStreamCatchUpFromSnapshot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts plugin processes")
+	}
+	specs, nodes := startClusterWith(t, func() *raft.Config {
+		rc := raftgroup.TestRaftConfig()
+		rc.TrailingLogs = 5
+		return rc
+	})
+	c := dialAPI(t, specs[0].client)
+	ctx := callCtx(t)
+	for _, storage := range []string{"file", "memory"} {
+		name := "SNAP_" + storage
+		cfg := &pb.StreamConfig{Name: name, Subjects: []string{name + ".>"}, Replicas: 1, Storage: storage}
+		if _, err := c.StreamCreate(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i <= 60; i++ {
+			if _, err := c.Publish(ctx, &pb.PubRequest{Subject: name + ".x", Data: []byte(fmt.Sprint(i))}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		leader := replicaOn(t, nodes, name)
+		if err := leader.Group().Raft().Snapshot().Error(); err != nil {
+			t.Fatalf("%s: snapshot: %v", name, err)
+		}
+		for i := 61; i <= 70; i++ {
+			if _, err := c.Publish(ctx, &pb.PubRequest{Subject: name + ".x", Data: []byte(fmt.Sprint(i))}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cfg.Replicas = 3
+		if _, err := c.StreamUpdate(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range nodes {
+			waitFor(t, name+" caught up on "+n.cfg.ServerName, func() bool {
+				r, ok := n.Replicas().Get(name)
+				return ok && r.FSM().State().LastSeq == 70 && r.FSM().State().Msgs == 70
+			})
+			r, _ := n.Replicas().Get(name)
+			for _, seq := range []uint64{1, 35, 60, 70} {
+				m, err := r.FSM().Get(seq)
+				if err != nil || string(m.Data) != fmt.Sprint(seq) {
+					t.Fatalf("%s on %s: seq %d = %q, %v", name, n.cfg.ServerName, seq, m.Data, err)
+				}
+			}
+		}
+	}
+}
+
+// replicaOn returns the replica leading the named stream.
+func replicaOn(t *testing.T, nodes []*Node, name string) *replica.Replica {
+	t.Helper()
+	var found *replica.Replica
+	waitFor(t, "a leader for "+name, func() bool {
+		for _, n := range nodes {
+			if r, ok := n.Replicas().Get(name); ok && r.IsLeader() {
+				found = r
+				return true
+			}
+		}
+		return false
+	})
+	return found
 }
