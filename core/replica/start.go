@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/hashicorp/raft"
 
@@ -15,6 +16,15 @@ import (
 
 // errClosed refuses starting a replica on a closed set.
 var errClosed = errors.New("replica set closed")
+
+// installTimeout bounds a snapshot install on a stream group, the
+// transport's deadline for it: a follower installing a file stream's
+// snapshot fetches the messages it lacks from the leader before it
+// answers (at roughly 100k messages/s here), and a deadline shorter than
+// that would make it retry the install forever. Dead peers are still
+// noticed at once (their connections reset) and slow ones by raft's
+// heartbeats, which do not wait on this.
+const installTimeout = 2 * time.Minute
 
 // GroupID returns the cluster-port id of a stream's Raft group.
 func GroupID(s meta.Stream) string { return "stream:" + s.Group }
@@ -34,7 +44,7 @@ func (s *Set) start(st meta.Stream) (*Replica, error) {
 	}
 	r := &Replica{stream: st, logger: s.logger}
 	r.fsm = stream.NewFSM(stream.FSMConfig{
-		Config: st.Config, Store: store, Logger: s.logger.Named("fsm"),
+		Config: st.Config, Store: store, Logger: s.logger.Named("fsm"), CatchupTimeout: installTimeout,
 		Catchup: func(ctx context.Context, first, last uint64, fn func(stream.Message) error) error {
 			return s.cfg.Catchup(ctx, r.Leader(), st.Config.Name, first, last, fn)
 		},
@@ -70,6 +80,7 @@ func (s *Set) startGroup(st meta.Stream, fsm *stream.FSM) (*raftgroup.Group, err
 	cfg := raftgroup.DefaultConfig()
 	cfg.LocalID, cfg.GroupID, cfg.Stores, cfg.FSM = raft.ServerID(s.cfg.Self), GroupID(st), stores, fsm
 	cfg.Raft, cfg.Logger = &rc, s.logger.Named(st.Config.Name)
+	cfg.TransportTimeout = installTimeout
 	g, err := raftgroup.Start(s.cfg.Mux, cfg)
 	if err != nil {
 		return nil, err
