@@ -178,40 +178,23 @@ func TestStreamBadInputChangesNothing(t *testing.T) {
 	if err != nil || len(list.GetStreams()) != 1 {
 		t.Fatalf("streams after bad creates: %v %v", list, err)
 	}
-	checks := map[string]struct {
+	type check struct {
 		err  error
 		code codes.Code
-	}{}
+	}
+	checks := map[string]check{}
 	_, err = c.StreamInfo(ctx, &pb.StreamRequest{Name: "NOPE"})
-	checks["info unknown"] = struct {
-		err  error
-		code codes.Code
-	}{err, codes.NotFound}
+	checks["info unknown"] = check{err, codes.NotFound}
 	_, err = c.StreamDelete(ctx, &pb.StreamRequest{Name: "NOPE"})
-	checks["delete unknown"] = struct {
-		err  error
-		code codes.Code
-	}{err, codes.NotFound}
+	checks["delete unknown"] = check{err, codes.NotFound}
 	_, err = c.Publish(ctx, &pb.PubRequest{Subject: "ORDERS.*"})
-	checks["publish wildcard"] = struct {
-		err  error
-		code codes.Code
-	}{err, codes.InvalidArgument}
+	checks["publish wildcard"] = check{err, codes.InvalidArgument}
 	_, err = c.Publish(ctx, &pb.PubRequest{Subject: "ORDERS.a.b"})
-	checks["publish no stream"] = struct {
-		err  error
-		code codes.Code
-	}{err, codes.NotFound}
+	checks["publish no stream"] = check{err, codes.NotFound}
 	_, err = c.Publish(ctx, &pb.PubRequest{Subject: "ORDERS.a", ExpectedStream: "OTHER"})
-	checks["wrong expected stream"] = struct {
-		err  error
-		code codes.Code
-	}{err, codes.FailedPrecondition}
+	checks["wrong expected stream"] = check{err, codes.FailedPrecondition}
 	_, err = c.GetMsg(ctx, &pb.GetMsgRequest{Stream: "ORDERS", Seq: 1})
-	checks["get missing"] = struct {
-		err  error
-		code codes.Code
-	}{err, codes.NotFound}
+	checks["get missing"] = check{err, codes.NotFound}
 	for name, ch := range checks {
 		if status.Code(ch.err) != ch.code {
 			t.Errorf("%s: %v; want %s", name, ch.err, ch.code)
