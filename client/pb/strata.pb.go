@@ -1540,6 +1540,110 @@ func (x *CatchupRequest) GetLast() uint64 {
 	return 0
 }
 
+type StepDownResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	OldLeader     string                 `protobuf:"bytes,1,opt,name=old_leader,json=oldLeader,proto3" json:"old_leader,omitempty"`
+	NewLeader     string                 `protobuf:"bytes,2,opt,name=new_leader,json=newLeader,proto3" json:"new_leader,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StepDownResponse) Reset() {
+	*x = StepDownResponse{}
+	mi := &file_strata_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StepDownResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StepDownResponse) ProtoMessage() {}
+
+func (x *StepDownResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_strata_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StepDownResponse.ProtoReflect.Descriptor instead.
+func (*StepDownResponse) Descriptor() ([]byte, []int) {
+	return file_strata_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *StepDownResponse) GetOldLeader() string {
+	if x != nil {
+		return x.OldLeader
+	}
+	return ""
+}
+
+func (x *StepDownResponse) GetNewLeader() string {
+	if x != nil {
+		return x.NewLeader
+	}
+	return ""
+}
+
+type PeerRemoveRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Stream        string                 `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
+	Peer          string                 `protobuf:"bytes,2,opt,name=peer,proto3" json:"peer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PeerRemoveRequest) Reset() {
+	*x = PeerRemoveRequest{}
+	mi := &file_strata_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PeerRemoveRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PeerRemoveRequest) ProtoMessage() {}
+
+func (x *PeerRemoveRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_strata_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PeerRemoveRequest.ProtoReflect.Descriptor instead.
+func (*PeerRemoveRequest) Descriptor() ([]byte, []int) {
+	return file_strata_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *PeerRemoveRequest) GetStream() string {
+	if x != nil {
+		return x.Stream
+	}
+	return ""
+}
+
+func (x *PeerRemoveRequest) GetPeer() string {
+	if x != nil {
+		return x.Peer
+	}
+	return ""
+}
+
 var File_strata_proto protoreflect.FileDescriptor
 
 const file_strata_proto_rawDesc = "" +
@@ -1665,7 +1769,15 @@ const file_strata_proto_rawDesc = "" +
 	"\x0eCatchupRequest\x12\x16\n" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x14\n" +
 	"\x05first\x18\x02 \x01(\x04R\x05first\x12\x12\n" +
-	"\x04last\x18\x03 \x01(\x04R\x04last2\xa2\x06\n" +
+	"\x04last\x18\x03 \x01(\x04R\x04last\"P\n" +
+	"\x10StepDownResponse\x12\x1d\n" +
+	"\n" +
+	"old_leader\x18\x01 \x01(\tR\toldLeader\x12\x1d\n" +
+	"\n" +
+	"new_leader\x18\x02 \x01(\tR\tnewLeader\"?\n" +
+	"\x11PeerRemoveRequest\x12\x16\n" +
+	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x12\n" +
+	"\x04peer\x18\x02 \x01(\tR\x04peer2\xef\a\n" +
 	"\x06Strata\x123\n" +
 	"\aPublish\x12\x15.strata.v1.PubRequest\x1a\x11.strata.v1.PubAck\x12@\n" +
 	"\rPublishStream\x12\x13.strata.v1.PubBatch\x1a\x16.strata.v1.PubAckBatch(\x010\x01\x122\n" +
@@ -1677,7 +1789,10 @@ const file_strata_proto_rawDesc = "" +
 	"\n" +
 	"StreamList\x12\x1c.strata.v1.StreamListRequest\x1a\x1d.strata.v1.StreamListResponse\x12:\n" +
 	"\fStreamDelete\x12\x18.strata.v1.StreamRequest\x1a\x10.strata.v1.Empty\x12A\n" +
-	"\vStreamPurge\x12\x18.strata.v1.StreamRequest\x1a\x18.strata.v1.PurgeResponse\x12=\n" +
+	"\vStreamPurge\x12\x18.strata.v1.StreamRequest\x1a\x18.strata.v1.PurgeResponse\x12G\n" +
+	"\x0eStreamStepDown\x12\x18.strata.v1.StreamRequest\x1a\x1b.strata.v1.StepDownResponse\x12C\n" +
+	"\x10StreamPeerRemove\x12\x1c.strata.v1.PeerRemoveRequest\x1a\x11.strata.v1.Stream\x12=\n" +
+	"\fMetaStepDown\x12\x10.strata.v1.Empty\x1a\x1b.strata.v1.StepDownResponse\x12=\n" +
 	"\n" +
 	"ServerList\x12\x10.strata.v1.Empty\x1a\x1d.strata.v1.ServerListResponse\x12A\n" +
 	"\fServerReport\x12\x10.strata.v1.Empty\x1a\x1f.strata.v1.ServerReportResponse\x126\n" +
@@ -1697,7 +1812,7 @@ func file_strata_proto_rawDescGZIP() []byte {
 	return file_strata_proto_rawDescData
 }
 
-var file_strata_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_strata_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_strata_proto_goTypes = []any{
 	(*Empty)(nil),                // 0: strata.v1.Empty
 	(*Header)(nil),               // 1: strata.v1.Header
@@ -1721,6 +1836,8 @@ var file_strata_proto_goTypes = []any{
 	(*ServerStats)(nil),          // 19: strata.v1.ServerStats
 	(*ServerReportResponse)(nil), // 20: strata.v1.ServerReportResponse
 	(*CatchupRequest)(nil),       // 21: strata.v1.CatchupRequest
+	(*StepDownResponse)(nil),     // 22: strata.v1.StepDownResponse
+	(*PeerRemoveRequest)(nil),    // 23: strata.v1.PeerRemoveRequest
 }
 var file_strata_proto_depIdxs = []int32{
 	1,  // 0: strata.v1.PubRequest.headers:type_name -> strata.v1.Header
@@ -1744,25 +1861,31 @@ var file_strata_proto_depIdxs = []int32{
 	14, // 18: strata.v1.Strata.StreamList:input_type -> strata.v1.StreamListRequest
 	13, // 19: strata.v1.Strata.StreamDelete:input_type -> strata.v1.StreamRequest
 	13, // 20: strata.v1.Strata.StreamPurge:input_type -> strata.v1.StreamRequest
-	0,  // 21: strata.v1.Strata.ServerList:input_type -> strata.v1.Empty
-	0,  // 22: strata.v1.Strata.ServerReport:input_type -> strata.v1.Empty
-	0,  // 23: strata.v1.Strata.LocalStats:input_type -> strata.v1.Empty
-	21, // 24: strata.v1.Strata.Catchup:input_type -> strata.v1.CatchupRequest
-	5,  // 25: strata.v1.Strata.Publish:output_type -> strata.v1.PubAck
-	4,  // 26: strata.v1.Strata.PublishStream:output_type -> strata.v1.PubAckBatch
-	7,  // 27: strata.v1.Strata.GetMsg:output_type -> strata.v1.Msg
-	12, // 28: strata.v1.Strata.StreamCreate:output_type -> strata.v1.Stream
-	12, // 29: strata.v1.Strata.StreamUpdate:output_type -> strata.v1.Stream
-	12, // 30: strata.v1.Strata.StreamInfo:output_type -> strata.v1.Stream
-	15, // 31: strata.v1.Strata.StreamList:output_type -> strata.v1.StreamListResponse
-	0,  // 32: strata.v1.Strata.StreamDelete:output_type -> strata.v1.Empty
-	16, // 33: strata.v1.Strata.StreamPurge:output_type -> strata.v1.PurgeResponse
-	18, // 34: strata.v1.Strata.ServerList:output_type -> strata.v1.ServerListResponse
-	20, // 35: strata.v1.Strata.ServerReport:output_type -> strata.v1.ServerReportResponse
-	19, // 36: strata.v1.Strata.LocalStats:output_type -> strata.v1.ServerStats
-	7,  // 37: strata.v1.Strata.Catchup:output_type -> strata.v1.Msg
-	25, // [25:38] is the sub-list for method output_type
-	12, // [12:25] is the sub-list for method input_type
+	13, // 21: strata.v1.Strata.StreamStepDown:input_type -> strata.v1.StreamRequest
+	23, // 22: strata.v1.Strata.StreamPeerRemove:input_type -> strata.v1.PeerRemoveRequest
+	0,  // 23: strata.v1.Strata.MetaStepDown:input_type -> strata.v1.Empty
+	0,  // 24: strata.v1.Strata.ServerList:input_type -> strata.v1.Empty
+	0,  // 25: strata.v1.Strata.ServerReport:input_type -> strata.v1.Empty
+	0,  // 26: strata.v1.Strata.LocalStats:input_type -> strata.v1.Empty
+	21, // 27: strata.v1.Strata.Catchup:input_type -> strata.v1.CatchupRequest
+	5,  // 28: strata.v1.Strata.Publish:output_type -> strata.v1.PubAck
+	4,  // 29: strata.v1.Strata.PublishStream:output_type -> strata.v1.PubAckBatch
+	7,  // 30: strata.v1.Strata.GetMsg:output_type -> strata.v1.Msg
+	12, // 31: strata.v1.Strata.StreamCreate:output_type -> strata.v1.Stream
+	12, // 32: strata.v1.Strata.StreamUpdate:output_type -> strata.v1.Stream
+	12, // 33: strata.v1.Strata.StreamInfo:output_type -> strata.v1.Stream
+	15, // 34: strata.v1.Strata.StreamList:output_type -> strata.v1.StreamListResponse
+	0,  // 35: strata.v1.Strata.StreamDelete:output_type -> strata.v1.Empty
+	16, // 36: strata.v1.Strata.StreamPurge:output_type -> strata.v1.PurgeResponse
+	22, // 37: strata.v1.Strata.StreamStepDown:output_type -> strata.v1.StepDownResponse
+	12, // 38: strata.v1.Strata.StreamPeerRemove:output_type -> strata.v1.Stream
+	22, // 39: strata.v1.Strata.MetaStepDown:output_type -> strata.v1.StepDownResponse
+	18, // 40: strata.v1.Strata.ServerList:output_type -> strata.v1.ServerListResponse
+	20, // 41: strata.v1.Strata.ServerReport:output_type -> strata.v1.ServerReportResponse
+	19, // 42: strata.v1.Strata.LocalStats:output_type -> strata.v1.ServerStats
+	7,  // 43: strata.v1.Strata.Catchup:output_type -> strata.v1.Msg
+	28, // [28:44] is the sub-list for method output_type
+	12, // [12:28] is the sub-list for method input_type
 	12, // [12:12] is the sub-list for extension type_name
 	12, // [12:12] is the sub-list for extension extendee
 	0,  // [0:12] is the sub-list for field type_name
@@ -1779,7 +1902,7 @@ func file_strata_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_strata_proto_rawDesc), len(file_strata_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   22,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

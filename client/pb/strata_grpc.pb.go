@@ -27,19 +27,22 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Strata_Publish_FullMethodName       = "/strata.v1.Strata/Publish"
-	Strata_PublishStream_FullMethodName = "/strata.v1.Strata/PublishStream"
-	Strata_GetMsg_FullMethodName        = "/strata.v1.Strata/GetMsg"
-	Strata_StreamCreate_FullMethodName  = "/strata.v1.Strata/StreamCreate"
-	Strata_StreamUpdate_FullMethodName  = "/strata.v1.Strata/StreamUpdate"
-	Strata_StreamInfo_FullMethodName    = "/strata.v1.Strata/StreamInfo"
-	Strata_StreamList_FullMethodName    = "/strata.v1.Strata/StreamList"
-	Strata_StreamDelete_FullMethodName  = "/strata.v1.Strata/StreamDelete"
-	Strata_StreamPurge_FullMethodName   = "/strata.v1.Strata/StreamPurge"
-	Strata_ServerList_FullMethodName    = "/strata.v1.Strata/ServerList"
-	Strata_ServerReport_FullMethodName  = "/strata.v1.Strata/ServerReport"
-	Strata_LocalStats_FullMethodName    = "/strata.v1.Strata/LocalStats"
-	Strata_Catchup_FullMethodName       = "/strata.v1.Strata/Catchup"
+	Strata_Publish_FullMethodName          = "/strata.v1.Strata/Publish"
+	Strata_PublishStream_FullMethodName    = "/strata.v1.Strata/PublishStream"
+	Strata_GetMsg_FullMethodName           = "/strata.v1.Strata/GetMsg"
+	Strata_StreamCreate_FullMethodName     = "/strata.v1.Strata/StreamCreate"
+	Strata_StreamUpdate_FullMethodName     = "/strata.v1.Strata/StreamUpdate"
+	Strata_StreamInfo_FullMethodName       = "/strata.v1.Strata/StreamInfo"
+	Strata_StreamList_FullMethodName       = "/strata.v1.Strata/StreamList"
+	Strata_StreamDelete_FullMethodName     = "/strata.v1.Strata/StreamDelete"
+	Strata_StreamPurge_FullMethodName      = "/strata.v1.Strata/StreamPurge"
+	Strata_StreamStepDown_FullMethodName   = "/strata.v1.Strata/StreamStepDown"
+	Strata_StreamPeerRemove_FullMethodName = "/strata.v1.Strata/StreamPeerRemove"
+	Strata_MetaStepDown_FullMethodName     = "/strata.v1.Strata/MetaStepDown"
+	Strata_ServerList_FullMethodName       = "/strata.v1.Strata/ServerList"
+	Strata_ServerReport_FullMethodName     = "/strata.v1.Strata/ServerReport"
+	Strata_LocalStats_FullMethodName       = "/strata.v1.Strata/LocalStats"
+	Strata_Catchup_FullMethodName          = "/strata.v1.Strata/Catchup"
 )
 
 // StrataClient is the client API for Strata service.
@@ -62,6 +65,15 @@ type StrataClient interface {
 	StreamList(ctx context.Context, in *StreamListRequest, opts ...grpc.CallOption) (*StreamListResponse, error)
 	StreamDelete(ctx context.Context, in *StreamRequest, opts ...grpc.CallOption) (*Empty, error)
 	StreamPurge(ctx context.Context, in *StreamRequest, opts ...grpc.CallOption) (*PurgeResponse, error)
+	// StreamStepDown moves a stream's leadership to another replica and
+	// returns the old and the new leader.
+	StreamStepDown(ctx context.Context, in *StreamRequest, opts ...grpc.CallOption) (*StepDownResponse, error)
+	// StreamPeerRemove takes a server out of a stream's peers; the meta
+	// leader places a replacement by the placement rules, which catches up
+	// while the stream serves.
+	StreamPeerRemove(ctx context.Context, in *PeerRemoveRequest, opts ...grpc.CallOption) (*Stream, error)
+	// MetaStepDown moves the meta group's leadership to another server.
+	MetaStepDown(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*StepDownResponse, error)
 	// ServerList lists the servers of the cluster as the meta group records them.
 	ServerList(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*ServerListResponse, error)
 	// ServerReport gathers every server's statistics and the meta group's state.
@@ -176,6 +188,36 @@ func (c *strataClient) StreamPurge(ctx context.Context, in *StreamRequest, opts 
 	return out, nil
 }
 
+func (c *strataClient) StreamStepDown(ctx context.Context, in *StreamRequest, opts ...grpc.CallOption) (*StepDownResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StepDownResponse)
+	err := c.cc.Invoke(ctx, Strata_StreamStepDown_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *strataClient) StreamPeerRemove(ctx context.Context, in *PeerRemoveRequest, opts ...grpc.CallOption) (*Stream, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Stream)
+	err := c.cc.Invoke(ctx, Strata_StreamPeerRemove_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *strataClient) MetaStepDown(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*StepDownResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StepDownResponse)
+	err := c.cc.Invoke(ctx, Strata_MetaStepDown_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *strataClient) ServerList(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*ServerListResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ServerListResponse)
@@ -245,6 +287,15 @@ type StrataServer interface {
 	StreamList(context.Context, *StreamListRequest) (*StreamListResponse, error)
 	StreamDelete(context.Context, *StreamRequest) (*Empty, error)
 	StreamPurge(context.Context, *StreamRequest) (*PurgeResponse, error)
+	// StreamStepDown moves a stream's leadership to another replica and
+	// returns the old and the new leader.
+	StreamStepDown(context.Context, *StreamRequest) (*StepDownResponse, error)
+	// StreamPeerRemove takes a server out of a stream's peers; the meta
+	// leader places a replacement by the placement rules, which catches up
+	// while the stream serves.
+	StreamPeerRemove(context.Context, *PeerRemoveRequest) (*Stream, error)
+	// MetaStepDown moves the meta group's leadership to another server.
+	MetaStepDown(context.Context, *Empty) (*StepDownResponse, error)
 	// ServerList lists the servers of the cluster as the meta group records them.
 	ServerList(context.Context, *Empty) (*ServerListResponse, error)
 	// ServerReport gathers every server's statistics and the meta group's state.
@@ -292,6 +343,15 @@ func (UnimplementedStrataServer) StreamDelete(context.Context, *StreamRequest) (
 }
 func (UnimplementedStrataServer) StreamPurge(context.Context, *StreamRequest) (*PurgeResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method StreamPurge not implemented")
+}
+func (UnimplementedStrataServer) StreamStepDown(context.Context, *StreamRequest) (*StepDownResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method StreamStepDown not implemented")
+}
+func (UnimplementedStrataServer) StreamPeerRemove(context.Context, *PeerRemoveRequest) (*Stream, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method StreamPeerRemove not implemented")
+}
+func (UnimplementedStrataServer) MetaStepDown(context.Context, *Empty) (*StepDownResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method MetaStepDown not implemented")
 }
 func (UnimplementedStrataServer) ServerList(context.Context, *Empty) (*ServerListResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ServerList not implemented")
@@ -477,6 +537,60 @@ func _Strata_StreamPurge_Handler(srv interface{}, ctx context.Context, dec func(
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Strata_StreamStepDown_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StreamRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StrataServer).StreamStepDown(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Strata_StreamStepDown_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StrataServer).StreamStepDown(ctx, req.(*StreamRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Strata_StreamPeerRemove_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PeerRemoveRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StrataServer).StreamPeerRemove(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Strata_StreamPeerRemove_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StrataServer).StreamPeerRemove(ctx, req.(*PeerRemoveRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Strata_MetaStepDown_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(Empty)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StrataServer).MetaStepDown(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Strata_MetaStepDown_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StrataServer).MetaStepDown(ctx, req.(*Empty))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Strata_ServerList_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(Empty)
 	if err := dec(in); err != nil {
@@ -580,6 +694,18 @@ var Strata_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "StreamPurge",
 			Handler:    _Strata_StreamPurge_Handler,
+		},
+		{
+			MethodName: "StreamStepDown",
+			Handler:    _Strata_StreamStepDown_Handler,
+		},
+		{
+			MethodName: "StreamPeerRemove",
+			Handler:    _Strata_StreamPeerRemove_Handler,
+		},
+		{
+			MethodName: "MetaStepDown",
+			Handler:    _Strata_MetaStepDown_Handler,
 		},
 		{
 			MethodName: "ServerList",

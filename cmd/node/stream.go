@@ -27,6 +27,7 @@ func newStreamCmd(conn *connOptions) *cobra.Command {
 		(&streamLsOptions{conn: conn}).command(),
 		newStreamRmCmd(conn), newStreamPurgeCmd(conn),
 		(&streamReportOptions{conn: conn}).command(),
+		newStreamClusterCmd(conn),
 	)
 	return cmd
 }

@@ -72,6 +72,11 @@ func TestCLIAgainstCluster(t *testing.T) {
 		t.Fatalf("server report --json: %v %s", err, out)
 	}
 
+	mustCLI(t, servers, "New leader elected", "stream", "cluster", "step-down", "ORDERS")
+	mustCLI(t, servers, "New leader elected", "server", "raft", "step-down")
+	failCLI(t, servers, "no server can take the place", "stream", "cluster", "peer-remove", "ORDERS", "n1")
+	mustCLI(t, servers, "sequence 3", "pub", "ORDERS.new", "after the moves")
+
 	failCLI(t, servers, "replicas", "stream", "add", "BAD", "--subjects", "BAD", "--replicas", "2")
 	failCLI(t, servers, "overlap", "stream", "add", "O2", "--subjects", "ORDERS.new", "--replicas", "1")
 	failCLI(t, servers, "already", "stream", "add", "ORDERS", "--subjects", "X.>", "--replicas", "1")
@@ -82,6 +87,7 @@ func TestCLIAgainstCluster(t *testing.T) {
 	mustCLI(t, servers, "Replicas: 1", "stream", "edit", "ORDERS", "--replicas", "1")
 	mustCLI(t, servers, "", "stream", "purge", "ORDERS", "-f")
 	mustCLI(t, servers, "Messages: 0", "stream", "info", "ORDERS")
+	failCLI(t, servers, "one replica", "stream", "cluster", "step-down", "ORDERS")
 	mustCLI(t, servers, "", "stream", "rm", "ORDERS", "-f")
 	failCLI(t, servers, "not found", "stream", "info", "ORDERS")
 }

@@ -120,7 +120,12 @@ func (s *Server) streamTarget(st meta.Stream) (*replica.Replica, string) {
 		if r.IsLeader() {
 			return r, ""
 		}
-		return nil, r.Leader()
+		// A leader the meta state no longer places here is on its way
+		// out (peer-remove): wait for the group to elect among the peers.
+		if leader := r.Leader(); slices.Contains(st.Peers, leader) {
+			return nil, leader
+		}
+		return nil, ""
 	}
 	if slices.Contains(st.Peers, s.cfg.Self) {
 		return nil, "" // placed here, replica starting: wait for it

@@ -367,3 +367,63 @@ func replicaOn(t *testing.T, nodes []*Node, name string) *replica.Replica {
 	})
 	return found
 }
+
+func TestStepDownAndPeerRemove(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts plugin processes")
+	}
+	specs, nodes := startCluster(t)
+	c := dialAPI(t, specs[2].client)
+	ctx := callCtx(t)
+	if _, err := c.StreamCreate(ctx, &pb.StreamConfig{Name: "R3", Subjects: []string{"r3.>"}, Replicas: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Publish(ctx, &pb.PubRequest{Subject: "r3.a", Data: []byte("1")}); err != nil {
+		t.Fatal(err)
+	}
+	sd, err := c.StreamStepDown(ctx, &pb.StreamRequest{Name: "R3"})
+	if err != nil || sd.GetOldLeader() == "" || sd.GetNewLeader() == sd.GetOldLeader() {
+		t.Fatalf("stream step-down: %v %v", sd, err)
+	}
+	if ack, err := c.Publish(ctx, &pb.PubRequest{Subject: "r3.a", Data: []byte("2")}); err != nil || ack.GetSeq() != 2 {
+		t.Fatalf("publish after step-down: %v %v", ack, err)
+	}
+	md, err := c.MetaStepDown(ctx, &pb.Empty{})
+	if err != nil || md.GetNewLeader() == md.GetOldLeader() || md.GetNewLeader() == "" {
+		t.Fatalf("meta step-down: %v %v", md, err)
+	}
+	// Three servers, three replicas: nobody can take n1's place.
+	if _, err := c.StreamPeerRemove(ctx, &pb.PeerRemoveRequest{Stream: "R3", Peer: "n1"}); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("peer-remove without a spare server: %v", err)
+	}
+	if _, err := c.StreamPeerRemove(ctx, &pb.PeerRemoveRequest{Stream: "R3", Peer: "n9"}); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("peer-remove of a stranger: %v", err)
+	}
+
+	// An R1 stream moves off its only server: the replacement catches up.
+	info, err := c.StreamCreate(ctx, &pb.StreamConfig{Name: "R1", Subjects: []string{"r1.>"}, Replicas: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 30; i++ {
+		if _, err := c.Publish(ctx, &pb.PubRequest{Subject: "r1.a", Data: []byte(fmt.Sprint(i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	from := info.GetPeers()[0]
+	info, err = c.StreamPeerRemove(ctx, &pb.PeerRemoveRequest{Stream: "R1", Peer: from})
+	if err != nil || len(info.GetPeers()) != 1 || info.GetPeers()[0] == from {
+		t.Fatalf("peer-remove %s: %v %v", from, info, err)
+	}
+	to := info.GetPeers()[0]
+	for _, n := range nodes {
+		want := n.cfg.ServerName == to
+		waitFor(t, "R1 only on "+to, func() bool {
+			r, ok := n.Replicas().Get("R1")
+			return ok == want && (!ok || r.FSM().State().LastSeq == 30)
+		})
+	}
+	if ack, err := c.Publish(ctx, &pb.PubRequest{Subject: "r1.a"}); err != nil || ack.GetSeq() != 31 {
+		t.Fatalf("publish after the move: %v %v", ack, err)
+	}
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stratadb/strata/client"
+)
+
+// leaderOptions are the flags of the leadership and peer commands.
+type leaderOptions struct {
+	conn *connOptions
+	json bool
+}
+
+// newStreamClusterCmd returns `strata stream cluster step-down|peer-remove`.
+func newStreamClusterCmd(conn *connOptions) *cobra.Command {
+	cmd := &cobra.Command{Use: "cluster", Short: "Move a stream's leadership or replicas", Args: cobra.NoArgs}
+	o := &leaderOptions{conn: conn}
+	down := &cobra.Command{
+		Use:   "step-down NAME",
+		Short: "Hand the stream's leadership to another replica",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.stepDown(cmd, fmt.Sprintf("stream %s", args[0]), func(ctx context.Context, c *client.Client) (*client.StepDown, error) {
+				return c.StepDownStream(ctx, args[0])
+			})
+		},
+	}
+	remove := &cobra.Command{
+		Use:   "peer-remove NAME SERVER",
+		Short: "Take a server out of the stream's replicas; a replacement is placed and catches up",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.conn.run(cmd, func(ctx context.Context, c *client.Client) error {
+				info, err := c.RemoveStreamPeer(ctx, args[0], args[1])
+				if err != nil {
+					return err
+				}
+				if o.json {
+					return printJSON(cmd.OutOrStdout(), info)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Removed %s from stream %s; its peers are now %v\n", args[1], args[0], info.Peers)
+				return nil
+			})
+		},
+	}
+	for _, c := range []*cobra.Command{down, remove} {
+		c.Flags().BoolVar(&o.json, "json", false, "print JSON")
+	}
+	cmd.AddCommand(down, remove)
+	return cmd
+}
+
+// newServerRaftCmd returns `strata server raft step-down`.
+func newServerRaftCmd(conn *connOptions) *cobra.Command {
+	cmd := &cobra.Command{Use: "raft", Short: "Act on the meta group's Raft", Args: cobra.NoArgs}
+	o := &leaderOptions{conn: conn}
+	down := &cobra.Command{
+		Use:   "step-down",
+		Short: "Hand the meta group's leadership to another server",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return o.stepDown(cmd, "the meta group", func(ctx context.Context, c *client.Client) (*client.StepDown, error) {
+				return c.StepDownMeta(ctx)
+			})
+		},
+	}
+	down.Flags().BoolVar(&o.json, "json", false, "print JSON")
+	cmd.AddCommand(down)
+	return cmd
+}
+
+// stepDown runs fn and prints the old and the new leader, as nats does.
+func (o *leaderOptions) stepDown(cmd *cobra.Command, what string,
+	fn func(ctx context.Context, c *client.Client) (*client.StepDown, error)) error {
+	return o.conn.run(cmd, func(ctx context.Context, c *client.Client) error {
+		w := cmd.OutOrStdout()
+		if !o.json {
+			fmt.Fprintf(w, "%s Requesting leader step down of %s\n", clock(), what)
+		}
+		r, err := fn(ctx, c)
+		if err != nil {
+			return err
+		}
+		if o.json {
+			return printJSON(w, r)
+		}
+		fmt.Fprintf(w, "%s New leader elected %q (was %q)\n", clock(), r.NewLeader, r.OldLeader)
+		return nil
+	})
+}
+
+func clock() string { return time.Now().Format("15:04:05") }
