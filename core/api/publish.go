@@ -33,6 +33,9 @@ func (s *Server) streamForPublish(req *pb.PubRequest) (string, error) {
 		return "", err
 	}
 	name, ok := s.cfg.MetaFSM.StreamNameFor(req.GetSubject())
+	if !ok && !s.metaCurrent() {
+		name, ok = s.awaitStreamFor(req.GetSubject())
+	}
 	if !ok {
 		return "", fmt.Errorf("%w %q", ErrNoStreamForSubject, req.GetSubject())
 	}
@@ -98,4 +101,16 @@ func (s *Server) localLeader(name string) (*replica.Replica, bool) {
 		return nil, false
 	}
 	return r, true
+}
+
+// awaitStreamFor waits, while this node's meta state catches up, for a
+// stream that takes subj.
+func (s *Server) awaitStreamFor(subj string) (string, bool) {
+	var name string
+	var ok bool
+	_ = s.waitFor(context.Background(), "the meta state", func() (bool, error) {
+		name, ok = s.cfg.MetaFSM.StreamNameFor(subj)
+		return ok || s.metaCurrent(), nil
+	})
+	return name, ok
 }

@@ -149,24 +149,33 @@ func (s *Server) livePeer(peers []string) string {
 }
 
 // lookupStream returns the named stream from the meta state. A call
-// forwarded here comes from a node that knew the stream, so this node's
-// meta state may only be behind: it waits for it to catch up.
+// forwarded here comes from a node that knew the stream, and a node that
+// has just started may not have replayed the meta log yet: in both cases
+// this node's meta state may only be behind, so it waits for it.
 func (s *Server) lookupStream(ctx context.Context, name string) (meta.Stream, error) {
 	st, ok := s.cfg.MetaFSM.Stream(name)
-	if ok || !forwarded(ctx) {
-		if !ok {
-			return st, fmt.Errorf("%w: %s", meta.ErrStreamNotFound, name)
-		}
+	if ok {
 		return st, nil
 	}
-	err := s.waitFor(ctx, "stream "+name, func() (bool, error) {
-		st, ok = s.cfg.MetaFSM.Stream(name)
-		return ok, nil
-	})
-	if err != nil {
-		return st, fmt.Errorf("%w: %s", meta.ErrStreamNotFound, name)
+	if forwarded(ctx) || !s.metaCurrent() {
+		err := s.waitFor(ctx, "stream "+name, func() (bool, error) {
+			st, ok = s.cfg.MetaFSM.Stream(name)
+			return ok || !forwarded(ctx) && s.metaCurrent(), nil
+		})
+		if err == nil && ok {
+			return st, nil
+		}
 	}
-	return st, nil
+	return st, fmt.Errorf("%w: %s", meta.ErrStreamNotFound, name)
+}
+
+// metaCurrent reports whether this node's meta state is up to date as far
+// as it can tell: it knows the meta leader and has applied its whole log.
+func (s *Server) metaCurrent() bool {
+	r := s.cfg.Meta.Raft()
+	_, leader := r.LeaderWithID()
+	applied := r.AppliedIndex()
+	return leader != "" && applied > 0 && applied >= r.CommitIndex() && applied >= r.LastIndex()
 }
 
 // forwarded reports whether another node forwarded this call.

@@ -177,9 +177,10 @@ func (n *Node) startHTTP() error {
 	return err
 }
 
-// Shutdown stops the node: monitoring, the meta group, membership, the
-// cluster port and last the storage plugins, which the Raft groups need
-// until they have stopped.
+// Shutdown stops the node: monitoring, then it hands its leaderships to
+// other servers, lets client calls in flight finish, and stops the
+// groups, membership, the cluster port and last the storage plugins,
+// which the Raft groups need until they have stopped.
 func (n *Node) Shutdown() error {
 	var err error
 	n.shutdown.Do(func() {
@@ -189,6 +190,7 @@ func (n *Node) Shutdown() error {
 			err = errors.Join(err, n.http.Shutdown(ctx))
 			cancel()
 		}
+		n.handOff()
 		if n.api != nil {
 			n.api.GracefulStop(apiStopTimeout)
 		}
