@@ -61,3 +61,19 @@ func (c *Client) RemoveStreamPeer(ctx context.Context, name, peer string) (*Stre
 	}
 	return streamFromPB(s), nil
 }
+
+// RemoveServer removes a server that will not return: from the meta group
+// and from every stream it held, each moved to a server placement picks.
+// It returns the streams that moved.
+func (c *Client) RemoveServer(ctx context.Context, name string) ([]string, error) {
+	var r *pb.ServerPeerRemoveResponse
+	err := c.call(ctx, false, ErrStreamNotFound, func(ctx context.Context, api pb.StrataClient) error {
+		var err error
+		r, err = api.ServerPeerRemove(ctx, &pb.ServerRequest{Name: name})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r.GetStreams(), nil
+}

@@ -1644,6 +1644,95 @@ func (x *PeerRemoveRequest) GetPeer() string {
 	return ""
 }
 
+type ServerRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ServerRequest) Reset() {
+	*x = ServerRequest{}
+	mi := &file_strata_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ServerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ServerRequest) ProtoMessage() {}
+
+func (x *ServerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_strata_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ServerRequest.ProtoReflect.Descriptor instead.
+func (*ServerRequest) Descriptor() ([]byte, []int) {
+	return file_strata_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ServerRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type ServerPeerRemoveResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// streams are the streams that moved off the server.
+	Streams       []string `protobuf:"bytes,1,rep,name=streams,proto3" json:"streams,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ServerPeerRemoveResponse) Reset() {
+	*x = ServerPeerRemoveResponse{}
+	mi := &file_strata_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ServerPeerRemoveResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ServerPeerRemoveResponse) ProtoMessage() {}
+
+func (x *ServerPeerRemoveResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_strata_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ServerPeerRemoveResponse.ProtoReflect.Descriptor instead.
+func (*ServerPeerRemoveResponse) Descriptor() ([]byte, []int) {
+	return file_strata_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ServerPeerRemoveResponse) GetStreams() []string {
+	if x != nil {
+		return x.Streams
+	}
+	return nil
+}
+
 var File_strata_proto protoreflect.FileDescriptor
 
 const file_strata_proto_rawDesc = "" +
@@ -1777,7 +1866,11 @@ const file_strata_proto_rawDesc = "" +
 	"new_leader\x18\x02 \x01(\tR\tnewLeader\"?\n" +
 	"\x11PeerRemoveRequest\x12\x16\n" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x12\n" +
-	"\x04peer\x18\x02 \x01(\tR\x04peer2\xef\a\n" +
+	"\x04peer\x18\x02 \x01(\tR\x04peer\"#\n" +
+	"\rServerRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"4\n" +
+	"\x18ServerPeerRemoveResponse\x12\x18\n" +
+	"\astreams\x18\x01 \x03(\tR\astreams2\xc2\b\n" +
 	"\x06Strata\x123\n" +
 	"\aPublish\x12\x15.strata.v1.PubRequest\x1a\x11.strata.v1.PubAck\x12@\n" +
 	"\rPublishStream\x12\x13.strata.v1.PubBatch\x1a\x16.strata.v1.PubAckBatch(\x010\x01\x122\n" +
@@ -1792,7 +1885,8 @@ const file_strata_proto_rawDesc = "" +
 	"\vStreamPurge\x12\x18.strata.v1.StreamRequest\x1a\x18.strata.v1.PurgeResponse\x12G\n" +
 	"\x0eStreamStepDown\x12\x18.strata.v1.StreamRequest\x1a\x1b.strata.v1.StepDownResponse\x12C\n" +
 	"\x10StreamPeerRemove\x12\x1c.strata.v1.PeerRemoveRequest\x1a\x11.strata.v1.Stream\x12=\n" +
-	"\fMetaStepDown\x12\x10.strata.v1.Empty\x1a\x1b.strata.v1.StepDownResponse\x12=\n" +
+	"\fMetaStepDown\x12\x10.strata.v1.Empty\x1a\x1b.strata.v1.StepDownResponse\x12Q\n" +
+	"\x10ServerPeerRemove\x12\x18.strata.v1.ServerRequest\x1a#.strata.v1.ServerPeerRemoveResponse\x12=\n" +
 	"\n" +
 	"ServerList\x12\x10.strata.v1.Empty\x1a\x1d.strata.v1.ServerListResponse\x12A\n" +
 	"\fServerReport\x12\x10.strata.v1.Empty\x1a\x1f.strata.v1.ServerReportResponse\x126\n" +
@@ -1812,32 +1906,34 @@ func file_strata_proto_rawDescGZIP() []byte {
 	return file_strata_proto_rawDescData
 }
 
-var file_strata_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_strata_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_strata_proto_goTypes = []any{
-	(*Empty)(nil),                // 0: strata.v1.Empty
-	(*Header)(nil),               // 1: strata.v1.Header
-	(*PubRequest)(nil),           // 2: strata.v1.PubRequest
-	(*PubBatch)(nil),             // 3: strata.v1.PubBatch
-	(*PubAckBatch)(nil),          // 4: strata.v1.PubAckBatch
-	(*PubAck)(nil),               // 5: strata.v1.PubAck
-	(*GetMsgRequest)(nil),        // 6: strata.v1.GetMsgRequest
-	(*Msg)(nil),                  // 7: strata.v1.Msg
-	(*StreamConfig)(nil),         // 8: strata.v1.StreamConfig
-	(*StreamState)(nil),          // 9: strata.v1.StreamState
-	(*PeerInfo)(nil),             // 10: strata.v1.PeerInfo
-	(*ClusterInfo)(nil),          // 11: strata.v1.ClusterInfo
-	(*Stream)(nil),               // 12: strata.v1.Stream
-	(*StreamRequest)(nil),        // 13: strata.v1.StreamRequest
-	(*StreamListRequest)(nil),    // 14: strata.v1.StreamListRequest
-	(*StreamListResponse)(nil),   // 15: strata.v1.StreamListResponse
-	(*PurgeResponse)(nil),        // 16: strata.v1.PurgeResponse
-	(*ServerInfo)(nil),           // 17: strata.v1.ServerInfo
-	(*ServerListResponse)(nil),   // 18: strata.v1.ServerListResponse
-	(*ServerStats)(nil),          // 19: strata.v1.ServerStats
-	(*ServerReportResponse)(nil), // 20: strata.v1.ServerReportResponse
-	(*CatchupRequest)(nil),       // 21: strata.v1.CatchupRequest
-	(*StepDownResponse)(nil),     // 22: strata.v1.StepDownResponse
-	(*PeerRemoveRequest)(nil),    // 23: strata.v1.PeerRemoveRequest
+	(*Empty)(nil),                    // 0: strata.v1.Empty
+	(*Header)(nil),                   // 1: strata.v1.Header
+	(*PubRequest)(nil),               // 2: strata.v1.PubRequest
+	(*PubBatch)(nil),                 // 3: strata.v1.PubBatch
+	(*PubAckBatch)(nil),              // 4: strata.v1.PubAckBatch
+	(*PubAck)(nil),                   // 5: strata.v1.PubAck
+	(*GetMsgRequest)(nil),            // 6: strata.v1.GetMsgRequest
+	(*Msg)(nil),                      // 7: strata.v1.Msg
+	(*StreamConfig)(nil),             // 8: strata.v1.StreamConfig
+	(*StreamState)(nil),              // 9: strata.v1.StreamState
+	(*PeerInfo)(nil),                 // 10: strata.v1.PeerInfo
+	(*ClusterInfo)(nil),              // 11: strata.v1.ClusterInfo
+	(*Stream)(nil),                   // 12: strata.v1.Stream
+	(*StreamRequest)(nil),            // 13: strata.v1.StreamRequest
+	(*StreamListRequest)(nil),        // 14: strata.v1.StreamListRequest
+	(*StreamListResponse)(nil),       // 15: strata.v1.StreamListResponse
+	(*PurgeResponse)(nil),            // 16: strata.v1.PurgeResponse
+	(*ServerInfo)(nil),               // 17: strata.v1.ServerInfo
+	(*ServerListResponse)(nil),       // 18: strata.v1.ServerListResponse
+	(*ServerStats)(nil),              // 19: strata.v1.ServerStats
+	(*ServerReportResponse)(nil),     // 20: strata.v1.ServerReportResponse
+	(*CatchupRequest)(nil),           // 21: strata.v1.CatchupRequest
+	(*StepDownResponse)(nil),         // 22: strata.v1.StepDownResponse
+	(*PeerRemoveRequest)(nil),        // 23: strata.v1.PeerRemoveRequest
+	(*ServerRequest)(nil),            // 24: strata.v1.ServerRequest
+	(*ServerPeerRemoveResponse)(nil), // 25: strata.v1.ServerPeerRemoveResponse
 }
 var file_strata_proto_depIdxs = []int32{
 	1,  // 0: strata.v1.PubRequest.headers:type_name -> strata.v1.Header
@@ -1864,28 +1960,30 @@ var file_strata_proto_depIdxs = []int32{
 	13, // 21: strata.v1.Strata.StreamStepDown:input_type -> strata.v1.StreamRequest
 	23, // 22: strata.v1.Strata.StreamPeerRemove:input_type -> strata.v1.PeerRemoveRequest
 	0,  // 23: strata.v1.Strata.MetaStepDown:input_type -> strata.v1.Empty
-	0,  // 24: strata.v1.Strata.ServerList:input_type -> strata.v1.Empty
-	0,  // 25: strata.v1.Strata.ServerReport:input_type -> strata.v1.Empty
-	0,  // 26: strata.v1.Strata.LocalStats:input_type -> strata.v1.Empty
-	21, // 27: strata.v1.Strata.Catchup:input_type -> strata.v1.CatchupRequest
-	5,  // 28: strata.v1.Strata.Publish:output_type -> strata.v1.PubAck
-	4,  // 29: strata.v1.Strata.PublishStream:output_type -> strata.v1.PubAckBatch
-	7,  // 30: strata.v1.Strata.GetMsg:output_type -> strata.v1.Msg
-	12, // 31: strata.v1.Strata.StreamCreate:output_type -> strata.v1.Stream
-	12, // 32: strata.v1.Strata.StreamUpdate:output_type -> strata.v1.Stream
-	12, // 33: strata.v1.Strata.StreamInfo:output_type -> strata.v1.Stream
-	15, // 34: strata.v1.Strata.StreamList:output_type -> strata.v1.StreamListResponse
-	0,  // 35: strata.v1.Strata.StreamDelete:output_type -> strata.v1.Empty
-	16, // 36: strata.v1.Strata.StreamPurge:output_type -> strata.v1.PurgeResponse
-	22, // 37: strata.v1.Strata.StreamStepDown:output_type -> strata.v1.StepDownResponse
-	12, // 38: strata.v1.Strata.StreamPeerRemove:output_type -> strata.v1.Stream
-	22, // 39: strata.v1.Strata.MetaStepDown:output_type -> strata.v1.StepDownResponse
-	18, // 40: strata.v1.Strata.ServerList:output_type -> strata.v1.ServerListResponse
-	20, // 41: strata.v1.Strata.ServerReport:output_type -> strata.v1.ServerReportResponse
-	19, // 42: strata.v1.Strata.LocalStats:output_type -> strata.v1.ServerStats
-	7,  // 43: strata.v1.Strata.Catchup:output_type -> strata.v1.Msg
-	28, // [28:44] is the sub-list for method output_type
-	12, // [12:28] is the sub-list for method input_type
+	24, // 24: strata.v1.Strata.ServerPeerRemove:input_type -> strata.v1.ServerRequest
+	0,  // 25: strata.v1.Strata.ServerList:input_type -> strata.v1.Empty
+	0,  // 26: strata.v1.Strata.ServerReport:input_type -> strata.v1.Empty
+	0,  // 27: strata.v1.Strata.LocalStats:input_type -> strata.v1.Empty
+	21, // 28: strata.v1.Strata.Catchup:input_type -> strata.v1.CatchupRequest
+	5,  // 29: strata.v1.Strata.Publish:output_type -> strata.v1.PubAck
+	4,  // 30: strata.v1.Strata.PublishStream:output_type -> strata.v1.PubAckBatch
+	7,  // 31: strata.v1.Strata.GetMsg:output_type -> strata.v1.Msg
+	12, // 32: strata.v1.Strata.StreamCreate:output_type -> strata.v1.Stream
+	12, // 33: strata.v1.Strata.StreamUpdate:output_type -> strata.v1.Stream
+	12, // 34: strata.v1.Strata.StreamInfo:output_type -> strata.v1.Stream
+	15, // 35: strata.v1.Strata.StreamList:output_type -> strata.v1.StreamListResponse
+	0,  // 36: strata.v1.Strata.StreamDelete:output_type -> strata.v1.Empty
+	16, // 37: strata.v1.Strata.StreamPurge:output_type -> strata.v1.PurgeResponse
+	22, // 38: strata.v1.Strata.StreamStepDown:output_type -> strata.v1.StepDownResponse
+	12, // 39: strata.v1.Strata.StreamPeerRemove:output_type -> strata.v1.Stream
+	22, // 40: strata.v1.Strata.MetaStepDown:output_type -> strata.v1.StepDownResponse
+	25, // 41: strata.v1.Strata.ServerPeerRemove:output_type -> strata.v1.ServerPeerRemoveResponse
+	18, // 42: strata.v1.Strata.ServerList:output_type -> strata.v1.ServerListResponse
+	20, // 43: strata.v1.Strata.ServerReport:output_type -> strata.v1.ServerReportResponse
+	19, // 44: strata.v1.Strata.LocalStats:output_type -> strata.v1.ServerStats
+	7,  // 45: strata.v1.Strata.Catchup:output_type -> strata.v1.Msg
+	29, // [29:46] is the sub-list for method output_type
+	12, // [12:29] is the sub-list for method input_type
 	12, // [12:12] is the sub-list for extension type_name
 	12, // [12:12] is the sub-list for extension extendee
 	0,  // [0:12] is the sub-list for field type_name
@@ -1902,7 +2000,7 @@ func file_strata_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_strata_proto_rawDesc), len(file_strata_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

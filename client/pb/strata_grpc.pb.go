@@ -39,6 +39,7 @@ const (
 	Strata_StreamStepDown_FullMethodName   = "/strata.v1.Strata/StreamStepDown"
 	Strata_StreamPeerRemove_FullMethodName = "/strata.v1.Strata/StreamPeerRemove"
 	Strata_MetaStepDown_FullMethodName     = "/strata.v1.Strata/MetaStepDown"
+	Strata_ServerPeerRemove_FullMethodName = "/strata.v1.Strata/ServerPeerRemove"
 	Strata_ServerList_FullMethodName       = "/strata.v1.Strata/ServerList"
 	Strata_ServerReport_FullMethodName     = "/strata.v1.Strata/ServerReport"
 	Strata_LocalStats_FullMethodName       = "/strata.v1.Strata/LocalStats"
@@ -74,6 +75,11 @@ type StrataClient interface {
 	StreamPeerRemove(ctx context.Context, in *PeerRemoveRequest, opts ...grpc.CallOption) (*Stream, error)
 	// MetaStepDown moves the meta group's leadership to another server.
 	MetaStepDown(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*StepDownResponse, error)
+	// ServerPeerRemove removes a server that will not return: from the meta
+	// group, and from every stream it held, each re-placed by the placement
+	// rules. Refused when it would cost a group its quorum or a stream has
+	// no server to move to.
+	ServerPeerRemove(ctx context.Context, in *ServerRequest, opts ...grpc.CallOption) (*ServerPeerRemoveResponse, error)
 	// ServerList lists the servers of the cluster as the meta group records them.
 	ServerList(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*ServerListResponse, error)
 	// ServerReport gathers every server's statistics and the meta group's state.
@@ -218,6 +224,16 @@ func (c *strataClient) MetaStepDown(ctx context.Context, in *Empty, opts ...grpc
 	return out, nil
 }
 
+func (c *strataClient) ServerPeerRemove(ctx context.Context, in *ServerRequest, opts ...grpc.CallOption) (*ServerPeerRemoveResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ServerPeerRemoveResponse)
+	err := c.cc.Invoke(ctx, Strata_ServerPeerRemove_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *strataClient) ServerList(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*ServerListResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ServerListResponse)
@@ -296,6 +312,11 @@ type StrataServer interface {
 	StreamPeerRemove(context.Context, *PeerRemoveRequest) (*Stream, error)
 	// MetaStepDown moves the meta group's leadership to another server.
 	MetaStepDown(context.Context, *Empty) (*StepDownResponse, error)
+	// ServerPeerRemove removes a server that will not return: from the meta
+	// group, and from every stream it held, each re-placed by the placement
+	// rules. Refused when it would cost a group its quorum or a stream has
+	// no server to move to.
+	ServerPeerRemove(context.Context, *ServerRequest) (*ServerPeerRemoveResponse, error)
 	// ServerList lists the servers of the cluster as the meta group records them.
 	ServerList(context.Context, *Empty) (*ServerListResponse, error)
 	// ServerReport gathers every server's statistics and the meta group's state.
@@ -352,6 +373,9 @@ func (UnimplementedStrataServer) StreamPeerRemove(context.Context, *PeerRemoveRe
 }
 func (UnimplementedStrataServer) MetaStepDown(context.Context, *Empty) (*StepDownResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method MetaStepDown not implemented")
+}
+func (UnimplementedStrataServer) ServerPeerRemove(context.Context, *ServerRequest) (*ServerPeerRemoveResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ServerPeerRemove not implemented")
 }
 func (UnimplementedStrataServer) ServerList(context.Context, *Empty) (*ServerListResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ServerList not implemented")
@@ -591,6 +615,24 @@ func _Strata_MetaStepDown_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Strata_ServerPeerRemove_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ServerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StrataServer).ServerPeerRemove(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Strata_ServerPeerRemove_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StrataServer).ServerPeerRemove(ctx, req.(*ServerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Strata_ServerList_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(Empty)
 	if err := dec(in); err != nil {
@@ -706,6 +748,10 @@ var Strata_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "MetaStepDown",
 			Handler:    _Strata_MetaStepDown_Handler,
+		},
+		{
+			MethodName: "ServerPeerRemove",
+			Handler:    _Strata_ServerPeerRemove_Handler,
 		},
 		{
 			MethodName: "ServerList",

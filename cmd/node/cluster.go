@@ -70,7 +70,35 @@ func newServerRaftCmd(conn *connOptions) *cobra.Command {
 		},
 	}
 	down.Flags().BoolVar(&o.json, "json", false, "print JSON")
-	cmd.AddCommand(down)
+	cmd.AddCommand(down, newServerPeerRemoveCmd(conn))
+	return cmd
+}
+
+// newServerPeerRemoveCmd returns `strata server raft peer-remove NAME`.
+func newServerPeerRemoveCmd(conn *connOptions) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "peer-remove NAME",
+		Short: "Remove a server that will not return; its stream replicas are placed elsewhere",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !force {
+				if err := confirm(cmd, "remove server "+args[0]+" from the cluster for good"); err != nil {
+					return err
+				}
+			}
+			return conn.run(cmd, func(ctx context.Context, c *client.Client) error {
+				moved, err := c.RemoveServer(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Removed server %s; %d stream(s) moved to other servers: %v\n",
+					args[0], len(moved), moved)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "remove without asking")
 	return cmd
 }
 

@@ -75,6 +75,9 @@ func TestCLIAgainstCluster(t *testing.T) {
 	mustCLI(t, servers, "New leader elected", "stream", "cluster", "step-down", "ORDERS")
 	mustCLI(t, servers, "New leader elected", "server", "raft", "step-down")
 	failCLI(t, servers, "no server can take the place", "stream", "cluster", "peer-remove", "ORDERS", "n1")
+	failCLI(t, servers, "no server can take the place", "server", "raft", "peer-remove", "n1", "-f")
+	failCLI(t, servers, "not a server", "server", "raft", "peer-remove", "n9", "-f")
+	failCLI(t, servers, "-f", "server", "raft", "peer-remove", "n2")
 	mustCLI(t, servers, "sequence 3", "pub", "ORDERS.new", "after the moves")
 
 	failCLI(t, servers, "replicas", "stream", "add", "BAD", "--subjects", "BAD", "--replicas", "2")

@@ -28,6 +28,8 @@ type command struct {
 	Server *Server `json:"server,omitempty"`
 	Stream *Stream `json:"stream,omitempty"`
 	Name   string  `json:"name,omitempty"`
+	// Streams are the streams a remove_server moves off the server.
+	Streams []Stream `json:"streams,omitempty"`
 }
 
 // PutServer encodes the command recording s.
@@ -52,8 +54,13 @@ func (c command) apply(st *state) error {
 		if c.Server == nil || c.Server.Name == "" {
 			return fmt.Errorf("%w: put_server without a server", ErrBadCommand)
 		}
+		if st.Removed[c.Server.Name] {
+			return fmt.Errorf("%w: %s", ErrServerRemoved, c.Server.Name)
+		}
 		st.Servers[c.Server.Name] = *c.Server
 		return nil
+	case OpRemoveServer:
+		return c.applyRemoveServer(st)
 	case OpCreateStream, OpUpdateStream, OpDeleteStream:
 		return c.applyStream(st)
 	default:

@@ -35,6 +35,8 @@ func (s Server) Equal(o Server) bool {
 type state struct {
 	Servers map[string]Server `json:"servers"`
 	Streams map[string]Stream `json:"streams"`
+	// Removed are the servers removed for good (peer-remove).
+	Removed map[string]bool `json:"removed,omitempty"`
 }
 
 // FSM applies meta commands to the meta state.

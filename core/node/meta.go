@@ -143,6 +143,9 @@ func (n *Node) reconcile() {
 		inConfig[s.ID] = s.Address
 	}
 	for _, m := range n.members.Members() {
+		if n.fsm.Removed(m.Name) {
+			continue // peer-removed: it does not come back
+		}
 		addr, ok := inConfig[raft.ServerID(m.Name)]
 		switch {
 		case !ok:

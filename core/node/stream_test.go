@@ -3,6 +3,8 @@ package node
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -425,5 +427,84 @@ func TestStepDownAndPeerRemove(t *testing.T) {
 	}
 	if ack, err := c.Publish(ctx, &pb.PubRequest{Subject: "r1.a"}); err != nil || ack.GetSeq() != 31 {
 		t.Fatalf("publish after the move: %v %v", ack, err)
+	}
+}
+
+// TestServerPeerRemove: a server that holds a stream replica stops for
+// good; `server raft peer-remove` moves the replica to the spare server,
+// takes it out of the meta group, and it is not added back.
+func TestServerPeerRemove(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts plugin processes")
+	}
+	dir := t.TempDir()
+	s1 := newSpec(t, dir, "n1")
+	specs := []spec{s1}
+	for _, name := range []string{"n2", "n3", "n4"} {
+		specs = append(specs, newSpec(t, dir, name, s1.cluster))
+	}
+	var nodes []*Node
+	for _, s := range specs {
+		nodes = append(nodes, startNode(t, s, testPlugins, 3))
+	}
+	for _, n := range nodes {
+		waitFor(t, "four servers recorded", func() bool { return metaServers(n) == "n1,n2,n3,n4" })
+	}
+	c := dialAPI(t, specs[0].client)
+	ctx := callCtx(t)
+	info, err := c.StreamCreate(ctx, &pb.StreamConfig{Name: "PR", Subjects: []string{"pr.>"}, Replicas: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 20; i++ {
+		if _, err := c.Publish(ctx, &pb.PubRequest{Subject: "pr.x", Data: []byte(fmt.Sprint(i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gone := info.GetPeers()[2]
+	if gone == "n1" { // keep the node the test talks to
+		gone = info.GetPeers()[1]
+	}
+	var goneNode *Node
+	for _, n := range nodes {
+		if n.cfg.ServerName == gone {
+			goneNode = n
+		}
+	}
+	if err := goneNode.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ServerPeerRemove(ctx, &pb.ServerRequest{Name: "n9"}); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("removing a stranger: %v", err)
+	}
+	res, err := c.ServerPeerRemove(ctx, &pb.ServerRequest{Name: gone})
+	if err != nil || len(res.GetStreams()) != 1 {
+		t.Fatalf("peer-remove %s: %v %v", gone, res, err)
+	}
+	waitFor(t, "PR on three live servers, all current", func() bool {
+		info, err = c.StreamInfo(ctx, &pb.StreamRequest{Name: "PR"})
+		if err != nil || len(info.GetPeers()) != 3 || slices.Contains(info.GetPeers(), gone) {
+			return false
+		}
+		for _, r := range info.GetCluster().GetReplicas() {
+			if !r.GetCurrent() || r.GetName() == gone {
+				return false
+			}
+		}
+		return len(info.GetCluster().GetReplicas()) == 2 && info.GetState().GetMessages() == 20
+	})
+	for _, n := range nodes {
+		if n == goneNode {
+			continue
+		}
+		waitFor(t, gone+" out of the meta group on "+n.cfg.ServerName, func() bool {
+			return !strings.Contains(strings.Join(voters(n), " "), gone+"=")
+		})
+	}
+	time.Sleep(2 * reconcileInterval) // the meta leader would re-add it by now
+	for _, v := range voters(nodes[0]) {
+		if strings.HasPrefix(v, gone+"=") {
+			t.Fatalf("%s is back among the voters: %v", gone, voters(nodes[0]))
+		}
 	}
 }

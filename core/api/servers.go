@@ -1,0 +1,106 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/stratadb/strata/client/pb"
+	"github.com/stratadb/strata/core/meta"
+	"github.com/stratadb/strata/core/placement"
+)
+
+// ServerPeerRemove, on the meta leader, removes a server for good: its
+// streams move to servers placement picks, in one meta entry, and then
+// it leaves the meta group.
+func (s *Server) ServerPeerRemove(ctx context.Context, req *pb.ServerRequest) (*pb.ServerPeerRemoveResponse, error) {
+	c, fctx, err := s.metaRoute(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if c != nil {
+		return c.ServerPeerRemove(fctx, req)
+	}
+	name := req.GetName()
+	if err := s.checkRemovable(name); err != nil {
+		return nil, err
+	}
+	moved, err := s.moveStreamsOff(name)
+	if err != nil {
+		return nil, err
+	}
+	data, err := meta.RemoveServer(name, moved)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.applyMeta(data); err != nil {
+		return nil, err
+	}
+	if err := s.cfg.Meta.Raft().RemoveServer(raft.ServerID(name), 0, metaTimeout).Error(); err != nil {
+		return nil, fmt.Errorf("removing %s from the meta group: %w", name, err)
+	}
+	s.logger.Info("server removed", "server", name, "streams_moved", len(moved))
+	out := &pb.ServerPeerRemoveResponse{}
+	for _, st := range moved {
+		out.Streams = append(out.Streams, st.Config.Name)
+	}
+	return out, nil
+}
+
+// checkRemovable refuses an unknown server, and one whose removal would
+// leave the meta group without a quorum of live voters.
+func (s *Server) checkRemovable(name string) error {
+	f := s.cfg.Meta.Raft().GetConfiguration()
+	if err := f.Error(); err != nil {
+		return err
+	}
+	servers := f.Configuration().Servers
+	if !slices.ContainsFunc(servers, func(v raft.Server) bool { return string(v.ID) == name }) {
+		return fmt.Errorf("%w: %s is not a server of the meta group", errInvalid, name)
+	}
+	seen := map[raft.ServerID]time.Time{}
+	for _, p := range s.cfg.Meta.Peers() {
+		seen[p.ID] = p.LastContact
+	}
+	alive := 0
+	for _, v := range servers {
+		if string(v.ID) == name || v.Suffrage != raft.Voter {
+			continue
+		}
+		if string(v.ID) == s.cfg.Self || time.Since(seen[v.ID]) < offlineAfter {
+			alive++
+		}
+	}
+	if rest := len(servers) - 1; alive < rest/2+1 {
+		return fmt.Errorf("%w: removing %s would leave the meta group with %d live of %d voters, no quorum",
+			errInvalid, name, alive, rest)
+	}
+	return nil
+}
+
+// moveStreamsOff returns every stream held by name with a replacement
+// in its place, or an error naming the first stream that has none.
+func (s *Server) moveStreamsOff(name string) ([]meta.Stream, error) {
+	cands := slices.DeleteFunc(s.candidates(), func(c placement.Server) bool { return c.Name == name })
+	var moved []meta.Stream
+	for _, st := range s.cfg.MetaFSM.Streams() {
+		if !slices.Contains(st.Peers, name) {
+			continue
+		}
+		repl, err := placement.Replace(cands, st.Peers, name, placement.Request{Tags: st.Config.Tags})
+		if err != nil {
+			return nil, fmt.Errorf("stream %s: no server can take the place of %s: %w", st.Config.Name, name, err)
+		}
+		st.Peers = append(slices.DeleteFunc(st.Peers, func(p string) bool { return p == name }), repl)
+		for i := range cands { // the next stream sees the new load
+			if cands[i].Name == repl {
+				cands[i].Replicas++
+			}
+		}
+		moved = append(moved, st)
+	}
+	return moved, nil
+}
