@@ -77,3 +77,12 @@ func (c *Client) RemoveServer(ctx context.Context, name string) ([]string, error
 	}
 	return r.GetStreams(), nil
 }
+
+// LameDuck asks the named server to hand off its leaderships, finish the
+// calls in flight and exit.
+func (c *Client) LameDuck(ctx context.Context, name string) error {
+	return c.call(ctx, false, ErrStreamNotFound, func(ctx context.Context, api pb.StrataClient) error {
+		_, err := api.ServerLameDuck(ctx, &pb.ServerRequest{Name: name})
+		return err
+	})
+}

@@ -1870,7 +1870,7 @@ const file_strata_proto_rawDesc = "" +
 	"\rServerRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"4\n" +
 	"\x18ServerPeerRemoveResponse\x12\x18\n" +
-	"\astreams\x18\x01 \x03(\tR\astreams2\xc2\b\n" +
+	"\astreams\x18\x01 \x03(\tR\astreams2\x80\t\n" +
 	"\x06Strata\x123\n" +
 	"\aPublish\x12\x15.strata.v1.PubRequest\x1a\x11.strata.v1.PubAck\x12@\n" +
 	"\rPublishStream\x12\x13.strata.v1.PubBatch\x1a\x16.strata.v1.PubAckBatch(\x010\x01\x122\n" +
@@ -1886,7 +1886,8 @@ const file_strata_proto_rawDesc = "" +
 	"\x0eStreamStepDown\x12\x18.strata.v1.StreamRequest\x1a\x1b.strata.v1.StepDownResponse\x12C\n" +
 	"\x10StreamPeerRemove\x12\x1c.strata.v1.PeerRemoveRequest\x1a\x11.strata.v1.Stream\x12=\n" +
 	"\fMetaStepDown\x12\x10.strata.v1.Empty\x1a\x1b.strata.v1.StepDownResponse\x12Q\n" +
-	"\x10ServerPeerRemove\x12\x18.strata.v1.ServerRequest\x1a#.strata.v1.ServerPeerRemoveResponse\x12=\n" +
+	"\x10ServerPeerRemove\x12\x18.strata.v1.ServerRequest\x1a#.strata.v1.ServerPeerRemoveResponse\x12<\n" +
+	"\x0eServerLameDuck\x12\x18.strata.v1.ServerRequest\x1a\x10.strata.v1.Empty\x12=\n" +
 	"\n" +
 	"ServerList\x12\x10.strata.v1.Empty\x1a\x1d.strata.v1.ServerListResponse\x12A\n" +
 	"\fServerReport\x12\x10.strata.v1.Empty\x1a\x1f.strata.v1.ServerReportResponse\x126\n" +
@@ -1961,29 +1962,31 @@ var file_strata_proto_depIdxs = []int32{
 	23, // 22: strata.v1.Strata.StreamPeerRemove:input_type -> strata.v1.PeerRemoveRequest
 	0,  // 23: strata.v1.Strata.MetaStepDown:input_type -> strata.v1.Empty
 	24, // 24: strata.v1.Strata.ServerPeerRemove:input_type -> strata.v1.ServerRequest
-	0,  // 25: strata.v1.Strata.ServerList:input_type -> strata.v1.Empty
-	0,  // 26: strata.v1.Strata.ServerReport:input_type -> strata.v1.Empty
-	0,  // 27: strata.v1.Strata.LocalStats:input_type -> strata.v1.Empty
-	21, // 28: strata.v1.Strata.Catchup:input_type -> strata.v1.CatchupRequest
-	5,  // 29: strata.v1.Strata.Publish:output_type -> strata.v1.PubAck
-	4,  // 30: strata.v1.Strata.PublishStream:output_type -> strata.v1.PubAckBatch
-	7,  // 31: strata.v1.Strata.GetMsg:output_type -> strata.v1.Msg
-	12, // 32: strata.v1.Strata.StreamCreate:output_type -> strata.v1.Stream
-	12, // 33: strata.v1.Strata.StreamUpdate:output_type -> strata.v1.Stream
-	12, // 34: strata.v1.Strata.StreamInfo:output_type -> strata.v1.Stream
-	15, // 35: strata.v1.Strata.StreamList:output_type -> strata.v1.StreamListResponse
-	0,  // 36: strata.v1.Strata.StreamDelete:output_type -> strata.v1.Empty
-	16, // 37: strata.v1.Strata.StreamPurge:output_type -> strata.v1.PurgeResponse
-	22, // 38: strata.v1.Strata.StreamStepDown:output_type -> strata.v1.StepDownResponse
-	12, // 39: strata.v1.Strata.StreamPeerRemove:output_type -> strata.v1.Stream
-	22, // 40: strata.v1.Strata.MetaStepDown:output_type -> strata.v1.StepDownResponse
-	25, // 41: strata.v1.Strata.ServerPeerRemove:output_type -> strata.v1.ServerPeerRemoveResponse
-	18, // 42: strata.v1.Strata.ServerList:output_type -> strata.v1.ServerListResponse
-	20, // 43: strata.v1.Strata.ServerReport:output_type -> strata.v1.ServerReportResponse
-	19, // 44: strata.v1.Strata.LocalStats:output_type -> strata.v1.ServerStats
-	7,  // 45: strata.v1.Strata.Catchup:output_type -> strata.v1.Msg
-	29, // [29:46] is the sub-list for method output_type
-	12, // [12:29] is the sub-list for method input_type
+	24, // 25: strata.v1.Strata.ServerLameDuck:input_type -> strata.v1.ServerRequest
+	0,  // 26: strata.v1.Strata.ServerList:input_type -> strata.v1.Empty
+	0,  // 27: strata.v1.Strata.ServerReport:input_type -> strata.v1.Empty
+	0,  // 28: strata.v1.Strata.LocalStats:input_type -> strata.v1.Empty
+	21, // 29: strata.v1.Strata.Catchup:input_type -> strata.v1.CatchupRequest
+	5,  // 30: strata.v1.Strata.Publish:output_type -> strata.v1.PubAck
+	4,  // 31: strata.v1.Strata.PublishStream:output_type -> strata.v1.PubAckBatch
+	7,  // 32: strata.v1.Strata.GetMsg:output_type -> strata.v1.Msg
+	12, // 33: strata.v1.Strata.StreamCreate:output_type -> strata.v1.Stream
+	12, // 34: strata.v1.Strata.StreamUpdate:output_type -> strata.v1.Stream
+	12, // 35: strata.v1.Strata.StreamInfo:output_type -> strata.v1.Stream
+	15, // 36: strata.v1.Strata.StreamList:output_type -> strata.v1.StreamListResponse
+	0,  // 37: strata.v1.Strata.StreamDelete:output_type -> strata.v1.Empty
+	16, // 38: strata.v1.Strata.StreamPurge:output_type -> strata.v1.PurgeResponse
+	22, // 39: strata.v1.Strata.StreamStepDown:output_type -> strata.v1.StepDownResponse
+	12, // 40: strata.v1.Strata.StreamPeerRemove:output_type -> strata.v1.Stream
+	22, // 41: strata.v1.Strata.MetaStepDown:output_type -> strata.v1.StepDownResponse
+	25, // 42: strata.v1.Strata.ServerPeerRemove:output_type -> strata.v1.ServerPeerRemoveResponse
+	0,  // 43: strata.v1.Strata.ServerLameDuck:output_type -> strata.v1.Empty
+	18, // 44: strata.v1.Strata.ServerList:output_type -> strata.v1.ServerListResponse
+	20, // 45: strata.v1.Strata.ServerReport:output_type -> strata.v1.ServerReportResponse
+	19, // 46: strata.v1.Strata.LocalStats:output_type -> strata.v1.ServerStats
+	7,  // 47: strata.v1.Strata.Catchup:output_type -> strata.v1.Msg
+	30, // [30:48] is the sub-list for method output_type
+	12, // [12:30] is the sub-list for method input_type
 	12, // [12:12] is the sub-list for extension type_name
 	12, // [12:12] is the sub-list for extension extendee
 	0,  // [0:12] is the sub-list for field type_name

@@ -40,6 +40,7 @@ const (
 	Strata_StreamPeerRemove_FullMethodName = "/strata.v1.Strata/StreamPeerRemove"
 	Strata_MetaStepDown_FullMethodName     = "/strata.v1.Strata/MetaStepDown"
 	Strata_ServerPeerRemove_FullMethodName = "/strata.v1.Strata/ServerPeerRemove"
+	Strata_ServerLameDuck_FullMethodName   = "/strata.v1.Strata/ServerLameDuck"
 	Strata_ServerList_FullMethodName       = "/strata.v1.Strata/ServerList"
 	Strata_ServerReport_FullMethodName     = "/strata.v1.Strata/ServerReport"
 	Strata_LocalStats_FullMethodName       = "/strata.v1.Strata/LocalStats"
@@ -80,6 +81,10 @@ type StrataClient interface {
 	// rules. Refused when it would cost a group its quorum or a stream has
 	// no server to move to.
 	ServerPeerRemove(ctx context.Context, in *ServerRequest, opts ...grpc.CallOption) (*ServerPeerRemoveResponse, error)
+	// ServerLameDuck puts the named server in lame duck mode: it hands its
+	// leaderships to other servers, lets calls in flight finish, refuses new
+	// ones and exits.
+	ServerLameDuck(ctx context.Context, in *ServerRequest, opts ...grpc.CallOption) (*Empty, error)
 	// ServerList lists the servers of the cluster as the meta group records them.
 	ServerList(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*ServerListResponse, error)
 	// ServerReport gathers every server's statistics and the meta group's state.
@@ -234,6 +239,16 @@ func (c *strataClient) ServerPeerRemove(ctx context.Context, in *ServerRequest, 
 	return out, nil
 }
 
+func (c *strataClient) ServerLameDuck(ctx context.Context, in *ServerRequest, opts ...grpc.CallOption) (*Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Empty)
+	err := c.cc.Invoke(ctx, Strata_ServerLameDuck_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *strataClient) ServerList(ctx context.Context, in *Empty, opts ...grpc.CallOption) (*ServerListResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ServerListResponse)
@@ -317,6 +332,10 @@ type StrataServer interface {
 	// rules. Refused when it would cost a group its quorum or a stream has
 	// no server to move to.
 	ServerPeerRemove(context.Context, *ServerRequest) (*ServerPeerRemoveResponse, error)
+	// ServerLameDuck puts the named server in lame duck mode: it hands its
+	// leaderships to other servers, lets calls in flight finish, refuses new
+	// ones and exits.
+	ServerLameDuck(context.Context, *ServerRequest) (*Empty, error)
 	// ServerList lists the servers of the cluster as the meta group records them.
 	ServerList(context.Context, *Empty) (*ServerListResponse, error)
 	// ServerReport gathers every server's statistics and the meta group's state.
@@ -376,6 +395,9 @@ func (UnimplementedStrataServer) MetaStepDown(context.Context, *Empty) (*StepDow
 }
 func (UnimplementedStrataServer) ServerPeerRemove(context.Context, *ServerRequest) (*ServerPeerRemoveResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ServerPeerRemove not implemented")
+}
+func (UnimplementedStrataServer) ServerLameDuck(context.Context, *ServerRequest) (*Empty, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ServerLameDuck not implemented")
 }
 func (UnimplementedStrataServer) ServerList(context.Context, *Empty) (*ServerListResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ServerList not implemented")
@@ -633,6 +655,24 @@ func _Strata_ServerPeerRemove_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Strata_ServerLameDuck_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ServerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StrataServer).ServerLameDuck(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Strata_ServerLameDuck_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StrataServer).ServerLameDuck(ctx, req.(*ServerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Strata_ServerList_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(Empty)
 	if err := dec(in); err != nil {
@@ -752,6 +792,10 @@ var Strata_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ServerPeerRemove",
 			Handler:    _Strata_ServerPeerRemove_Handler,
+		},
+		{
+			MethodName: "ServerLameDuck",
+			Handler:    _Strata_ServerLameDuck_Handler,
 		},
 		{
 			MethodName: "ServerList",

@@ -123,3 +123,21 @@ func (o *leaderOptions) stepDown(cmd *cobra.Command, what string,
 }
 
 func clock() string { return time.Now().Format("15:04:05") }
+
+// newServerLameDuckCmd returns `strata server lame-duck NAME`.
+func newServerLameDuckCmd(conn *connOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "lame-duck NAME",
+		Short: "Make a server hand off its leaderships, finish calls in flight and exit",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return conn.run(cmd, func(ctx context.Context, c *client.Client) error {
+				if err := c.LameDuck(ctx, args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Server %s is entering lame duck mode and will exit\n", args[0])
+				return nil
+			})
+		},
+	}
+}

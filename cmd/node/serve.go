@@ -114,8 +114,8 @@ func executableDir() (string, error) {
 	return filepath.Dir(exe), nil
 }
 
-// run starts the node and shuts it down on SIGINT, SIGTERM or when the
-// command's context ends. Signals during the shutdown are ignored (a
+// run starts the node and shuts it down on SIGINT, SIGTERM, a lame duck
+// request (`strata server lame-duck`) or when the command's context ends. Signals during the shutdown are ignored (a
 // Ctrl-C reaches both a script and the nodes it started, and the script
 // then sends SIGTERM too); the shutdown itself is bounded.
 func (o *serveOptions) run(cmd *cobra.Command) error {
@@ -135,7 +135,11 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 	if err := n.Start(); err != nil {
 		return err
 	}
-	<-ctx.Done()
-	logger.Info("stopping", "reason", context.Cause(ctx))
+	select {
+	case <-ctx.Done():
+		logger.Info("stopping", "reason", context.Cause(ctx))
+	case <-n.LameDuckRequested():
+		logger.Info("stopping", "reason", "lame duck mode requested")
+	}
 	return n.Shutdown()
 }

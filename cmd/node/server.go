@@ -22,7 +22,7 @@ func newServerCmd(conn *connOptions) *cobra.Command {
 	}
 	ls := &serverLsOptions{conn: conn}
 	report := &serverReportOptions{conn: conn}
-	cmd.AddCommand(ls.command(), report.command(), newServerRaftCmd(conn))
+	cmd.AddCommand(ls.command(), report.command(), newServerRaftCmd(conn), newServerLameDuckCmd(conn))
 	return cmd
 }
 

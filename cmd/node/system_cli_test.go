@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // cli runs the strata binary against the servers and returns its output.
@@ -93,4 +94,47 @@ func TestCLIAgainstCluster(t *testing.T) {
 	failCLI(t, servers, "one replica", "stream", "cluster", "step-down", "ORDERS")
 	mustCLI(t, servers, "", "stream", "rm", "ORDERS", "-f")
 	failCLI(t, servers, "not found", "stream", "info", "ORDERS")
+}
+
+// TestLameDuck: `strata server lame-duck` on a stream's leader makes that
+// server hand the leadership off and exit cleanly; the stream goes on.
+func TestLameDuck(t *testing.T) {
+	needBinaries(t)
+	servers := newTestCluster(t)
+	for _, s := range servers {
+		s.start(t, 1)
+	}
+	waitFormed(t, servers)
+	mustCLI(t, servers, "LD", "stream", "add", "LD", "--subjects", "LD.>", "--replicas", "3")
+	mustCLI(t, servers, "sequence 1", "pub", "LD.x", "one", "--id", "1")
+	var info struct {
+		Cluster struct {
+			Leader string `json:"leader"`
+		} `json:"cluster"`
+	}
+	out := mustCLI(t, servers, "{", "stream", "info", "LD", "--json")
+	if err := json.Unmarshal([]byte(out), &info); err != nil {
+		t.Fatal(err)
+	}
+	leader := byName(t, servers, info.Cluster.Leader)
+	var others []*server
+	for _, s := range servers {
+		if s != leader {
+			others = append(others, s)
+		}
+	}
+	mustCLI(t, others, "lame duck", "server", "lame-duck", leader.name)
+	select {
+	case <-leader.done:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%s did not exit in lame duck mode", leader.name)
+	}
+	if code := leader.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("%s exited with %d", leader.name, code)
+	}
+	mustCLI(t, others, "sequence 2", "pub", "LD.x", "two", "--id", "2")
+	out = mustCLI(t, others, "Leader:", "stream", "info", "LD")
+	if strings.Contains(out, "Leader: "+leader.name) {
+		t.Fatalf("the leader did not move:\n%s", out)
+	}
 }

@@ -34,7 +34,9 @@ type Config struct {
 	MetaFSM       *meta.FSM
 	Replicas      *replica.Set
 	LeaderWait    time.Duration
-	Logger        hclog.Logger
+	// LameDuck, if set, starts the node's lame duck mode (ServerLameDuck).
+	LameDuck func()
+	Logger   hclog.Logger
 }
 
 // Server serves the client API.

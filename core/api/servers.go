@@ -104,3 +104,29 @@ func (s *Server) moveStreamsOff(name string) ([]meta.Stream, error) {
 	}
 	return moved, nil
 }
+
+// ServerLameDuck asks the named server to enter lame duck mode; any
+// server forwards the call to it.
+func (s *Server) ServerLameDuck(ctx context.Context, req *pb.ServerRequest) (*pb.Empty, error) {
+	name := req.GetName()
+	if name == s.cfg.Self {
+		if s.cfg.LameDuck == nil {
+			return nil, fmt.Errorf("%w: this server cannot enter lame duck mode", errInvalid)
+		}
+		s.logger.Info("entering lame duck mode on request")
+		go s.cfg.LameDuck()
+		return &pb.Empty{}, nil
+	}
+	if _, ok := s.cfg.MetaFSM.Server(name); !ok {
+		return nil, fmt.Errorf("%w: no server %s in the cluster", errInvalid, name)
+	}
+	fctx, err := forwardCtx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.clientOf(name)
+	if err != nil {
+		return nil, err
+	}
+	return c.ServerLameDuck(fctx, req)
+}

@@ -71,6 +71,8 @@ type Node struct {
 	logged       map[string]bool
 
 	started  bool
+	lameDuck chan struct{} // closed when lame duck mode is requested
+	lameOnce sync.Once
 	stopCh   chan struct{}
 	wg       sync.WaitGroup
 	shutdown sync.Once
@@ -88,6 +90,7 @@ func New(cfg *config.Config, logger hclog.Logger, opts ...Option) (*Node, error)
 	n := &Node{
 		cfg: cfg, root: logger, logger: logger.Named("node"),
 		memberInterval: membership.DefaultInterval, stopCh: make(chan struct{}), logged: map[string]bool{},
+		lameDuck: make(chan struct{}),
 	}
 	rc, err := cfg.RaftConfig(raftgroup.DefaultConfig().Raft)
 	if err != nil {
@@ -233,3 +236,11 @@ func (n *Node) Replicas() *replica.Set { return n.replicas }
 
 // API returns the node's client API server.
 func (n *Node) API() *api.Server { return n.api }
+
+// LameDuck requests lame duck mode: whoever runs the node (strata serve)
+// sees LameDuckRequested and shuts it down, which hands off its
+// leaderships and lets client calls in flight finish.
+func (n *Node) LameDuck() { n.lameOnce.Do(func() { close(n.lameDuck) }) }
+
+// LameDuckRequested is closed once lame duck mode was requested.
+func (n *Node) LameDuckRequested() <-chan struct{} { return n.lameDuck }

@@ -44,7 +44,7 @@ func (n *Node) startReplicas() error {
 func (n *Node) startAPI() error {
 	s, err := api.Start(api.Config{
 		Addr: n.cfg.Listen, Self: n.cfg.ServerName, Cluster: n.cfg.Cluster.Name,
-		Meta: n.meta, MetaFSM: n.fsm, Replicas: n.replicas, Logger: n.root.Named("api"),
+		Meta: n.meta, MetaFSM: n.fsm, Replicas: n.replicas, Logger: n.root.Named("api"), LameDuck: n.LameDuck,
 	})
 	n.api = s
 	return err
