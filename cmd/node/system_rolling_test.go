@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stratadb/strata/client"
+)
+
+// loader publishes with ids, one at a time, retrying each until it is
+// acknowledged, and notes the longest time a publish kept failing.
+type loader struct {
+	c       *client.Client
+	a       *acked
+	stop    chan struct{}
+	done    chan struct{}
+	mu      sync.Mutex
+	sent    int
+	longest time.Duration
+}
+
+func startLoader(t *testing.T, c *client.Client, a *acked, from int) *loader {
+	l := &loader{c: c, a: a, stop: make(chan struct{}), done: make(chan struct{}), sent: from}
+	go l.run(t)
+	return l
+}
+
+func (l *loader) run(t *testing.T) {
+	defer close(l.done)
+	for {
+		select {
+		case <-l.stop:
+			return
+		default:
+		}
+		id := fmt.Sprint("id-", l.sent)
+		var failing time.Time
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			ack, err := l.c.Publish(ctx, "ORDERS.new", []byte(id), client.WithMsgID(id))
+			cancel()
+			if err == nil {
+				l.a.add(t, id, ack.Seq)
+				break
+			}
+			if failing.IsZero() {
+				failing = time.Now()
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		l.mu.Lock()
+		if !failing.IsZero() && time.Since(failing) > l.longest {
+			l.longest = time.Since(failing)
+		}
+		l.sent++
+		l.mu.Unlock()
+	}
+}
+
+func (l *loader) finish() (int, time.Duration) {
+	close(l.stop)
+	<-l.done
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sent, l.longest
+}
+
+// TestRollingRestart restarts every server of the cluster in turn (SIGTERM:
+// it hands off its leaderships first) under a steady publish load. Every
+// acknowledged message is there once, with its sequence.
+func TestRollingRestart(t *testing.T) {
+	needBinaries(t)
+	servers := newTestCluster(t)
+	for _, s := range servers {
+		s.start(t, 1)
+	}
+	waitFormed(t, servers)
+	c := connectAll(t, servers)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := c.AddStream(ctx, client.StreamConfig{Name: "ORDERS", Subjects: []string{"ORDERS.>"}, Replicas: 3}); err != nil {
+		t.Fatal(err)
+	}
+	a := &acked{ids: map[string]uint64{}}
+	l := startLoader(t, c, a, 0)
+	for i, s := range servers {
+		time.Sleep(500 * time.Millisecond)
+		s.stop(t)
+		s.start(t, i+2)
+		waitFormed(t, servers)
+	}
+	time.Sleep(500 * time.Millisecond)
+	sent, longest := l.finish()
+	t.Logf("%d publishes acknowledged during the rolling restart; the longest a publish kept failing: %s", sent, longest)
+	checkAll(t, c, a)
+}
