@@ -36,6 +36,7 @@ func (n *Node) startMeta() error {
 	cfg.FSM = n.fsm
 	cfg.Raft = n.raftConfig
 	cfg.Logger = n.root.Named("meta")
+	cfg.Advisories = n.advisories
 	n.meta, err = raftgroup.Start(n.mux, cfg)
 	if err != nil {
 		return err

@@ -62,9 +62,10 @@ type Node struct {
 	fsm     *meta.FSM
 	http    *monitor.Server
 
-	messages *stream.DB
-	replicas *replica.Set
-	api      *api.Server
+	advisories *raftgroup.Advisories
+	messages   *stream.DB
+	replicas   *replica.Set
+	api        *api.Server
 
 	// bootstrapped and logged belong to Start and then to run.
 	bootstrapped bool
@@ -92,6 +93,7 @@ func New(cfg *config.Config, logger hclog.Logger, opts ...Option) (*Node, error)
 		memberInterval: membership.DefaultInterval, stopCh: make(chan struct{}), logged: map[string]bool{},
 		lameDuck: make(chan struct{}),
 	}
+	n.advisories = raftgroup.NewAdvisories(cfg.ServerName, logger.Named("advisory"))
 	rc, err := cfg.RaftConfig(raftgroup.DefaultConfig().Raft)
 	if err != nil {
 		return nil, err
@@ -173,7 +175,7 @@ func (n *Node) startHTTP() error {
 	s, err := monitor.Start(monitor.Config{
 		Addr: n.cfg.HTTP, ServerName: n.cfg.ServerName, ClusterName: n.cfg.Cluster.Name,
 		Members: n.members.Members, Meta: n.meta.Raft(), Logger: n.root.Named("monitor"),
-		Storage: n.host.Down, Collectors: n.host.Collectors(),
+		Storage: n.host.Down, Collectors: append(n.host.Collectors(), n.advisories.Collector()),
 		Streams: n.streamReplicas, API: n.apiCounters,
 	})
 	n.http = s

@@ -35,7 +35,8 @@ func (n *Node) startReplicas() error {
 		Catchup: func(ctx context.Context, server, name string, first, last uint64, fn func(stream.Message) error) error {
 			return n.api.CatchupFrom(ctx, server, name, first, last, fn)
 		},
-		Logger: n.root.Named("replica"),
+		Advisories: n.advisories,
+		Logger:     n.root.Named("replica"),
 	})
 	return nil
 }

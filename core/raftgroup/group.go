@@ -78,6 +78,8 @@ type Config struct {
 	MaxRPCsInFlight int
 	// TransportTimeout is the transport's I/O deadline.
 	TransportTimeout time.Duration
+	// Advisories, if set, logs and counts the group's Raft events.
+	Advisories *Advisories
 	// Logger is the parent logger (nil: a null logger).
 	Logger hclog.Logger
 }
@@ -160,6 +162,7 @@ type Group struct {
 	raft   *raft.Raft
 	trans  *trackingTransport
 	logger hclog.Logger
+	stop   chan struct{} // ends the advisories watch
 }
 
 // Start validates cfg, registers the group on mux and starts its raft.
@@ -181,7 +184,11 @@ func Start(mux *Mux, cfg Config) (*Group, error) {
 		_ = trans.Close()
 		return nil, fmt.Errorf("raftgroup: start group %q: %w", cfg.GroupID, err)
 	}
-	return &Group{id: cfg.GroupID, raft: r, trans: trans, logger: cfg.logger()}, nil
+	g := &Group{id: cfg.GroupID, raft: r, trans: trans, logger: cfg.logger(), stop: make(chan struct{})}
+	if cfg.Advisories != nil {
+		cfg.Advisories.watch(g, g.stop)
+	}
+	return g, nil
 }
 
 func newTransport(stream raft.StreamLayer, cfg Config) *raft.NetworkTransport {
@@ -226,6 +233,11 @@ func (g *Group) Bootstrap(servers []raft.Server) error {
 // nodes shutting down together wait on each other's replies until the
 // transport timeout (raft.Shutdown waits for its replication goroutines).
 func (g *Group) Shutdown() error {
+	select {
+	case <-g.stop:
+	default:
+		close(g.stop)
+	}
 	err := g.trans.Close()
 	err = errors.Join(err, g.raft.Shutdown().Error())
 	g.trans.CloseStreams()

@@ -32,7 +32,9 @@ type Config struct {
 	// Address returns a server's cluster address, from the meta state.
 	Address func(server string) (raft.ServerAddress, bool)
 	Catchup Catchup
-	Logger  hclog.Logger
+	// Advisories, if set, logs and counts the stream groups' Raft events.
+	Advisories *raftgroup.Advisories
+	Logger     hclog.Logger
 }
 
 // Set is the stream replicas a node holds.

@@ -81,6 +81,7 @@ func (s *Set) startGroup(st meta.Stream, fsm *stream.FSM) (*raftgroup.Group, err
 	cfg.LocalID, cfg.GroupID, cfg.Stores, cfg.FSM = raft.ServerID(s.cfg.Self), GroupID(st), stores, fsm
 	cfg.Raft, cfg.Logger = &rc, s.logger.Named(st.Config.Name)
 	cfg.TransportTimeout = installTimeout
+	cfg.Advisories = s.cfg.Advisories
 	g, err := raftgroup.Start(s.cfg.Mux, cfg)
 	if err != nil {
 		return nil, err
