@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -120,58 +119,6 @@ func (r *Replica) expire() error {
 		return nil
 	}
 	return stream.RemoveThrough(r.group.Raft(), through, opTimeout)
-}
-
-// alignVoters adds the placed peers missing from the group and removes
-// the servers no longer placed, one change at a time.
-func (r *Replica) alignVoters(peers []string, address func(string) (raft.ServerAddress, bool)) error {
-	rf := r.group.Raft()
-	f := rf.GetConfiguration()
-	if err := f.Error(); err != nil {
-		return err
-	}
-	have := map[string]bool{}
-	for _, s := range f.Configuration().Servers {
-		have[string(s.ID)] = true
-	}
-	want := map[string]bool{}
-	for _, p := range peers {
-		want[p] = true
-		if have[p] {
-			continue
-		}
-		addr, ok := address(p)
-		if !ok {
-			return fmt.Errorf("peer %s has no known address", p)
-		}
-		r.logger.Info("adding replica", "stream", r.Name(), "peer", p)
-		if err := rf.AddVoter(raft.ServerID(p), addr, 0, opTimeout).Error(); err != nil {
-			return fmt.Errorf("add %s: %w", p, err)
-		}
-	}
-	ids := make([]string, 0, len(have))
-	for id := range have {
-		ids = append(ids, id)
-	}
-	leaderID := r.Leader()
-	slices.SortFunc(ids, func(a, b string) int { // this server (the leader) last
-		if (a == leaderID) != (b == leaderID) {
-			if a == leaderID {
-				return 1
-			}
-			return -1
-		}
-		return strings.Compare(a, b)
-	})
-	for _, id := range ids {
-		if !want[id] {
-			r.logger.Info("removing replica", "stream", r.Name(), "peer", id)
-			if err := rf.RemoveServer(raft.ServerID(id), 0, opTimeout).Error(); err != nil {
-				return fmt.Errorf("remove %s: %w", id, err)
-			}
-		}
-	}
-	return nil
 }
 
 func configEqual(a, b stream.Config) bool {

@@ -1,0 +1,123 @@
+package replica
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+const (
+	// promoteLag is how far behind the leader's log a new replica may be
+	// and still be promoted to voter.
+	promoteLag = 64
+	// promoteContact is how recently the leader must have heard from a
+	// new replica to promote it.
+	promoteContact = 2 * time.Second
+)
+
+// alignVoters brings the group's membership in line with the placed
+// peers, one safe step at a time, as Consul's autopilot does: a new peer
+// joins as a nonvoter and becomes a voter once it has caught up (so a
+// peer that is slow, or dead, never counts towards the quorum); servers
+// no longer placed leave only once every placed peer votes, this leader
+// last.
+func (r *Replica) alignVoters(peers []string, address func(string) (raft.ServerAddress, bool)) error {
+	rf := r.group.Raft()
+	f := rf.GetConfiguration()
+	if err := f.Error(); err != nil {
+		return err
+	}
+	have := map[string]raft.ServerSuffrage{}
+	for _, s := range f.Configuration().Servers {
+		have[string(s.ID)] = s.Suffrage
+	}
+	if err := r.addNonvoters(peers, have, address); err != nil {
+		return err
+	}
+	if !r.promote(peers, have, address) {
+		return nil // removals wait until every placed peer votes
+	}
+	return r.removeUnplaced(peers, have)
+}
+
+func (r *Replica) addNonvoters(peers []string, have map[string]raft.ServerSuffrage,
+	address func(string) (raft.ServerAddress, bool)) error {
+	for _, p := range peers {
+		if _, ok := have[p]; ok {
+			continue
+		}
+		addr, ok := address(p)
+		if !ok {
+			return fmt.Errorf("peer %s has no known address", p)
+		}
+		r.logger.Info("adding replica as nonvoter", "stream", r.Name(), "peer", p)
+		if err := r.group.Raft().AddNonvoter(raft.ServerID(p), addr, 0, opTimeout).Error(); err != nil {
+			return fmt.Errorf("add %s: %w", p, err)
+		}
+		have[p] = raft.Nonvoter
+	}
+	return nil
+}
+
+// promote makes caught-up nonvoters among peers voters, and reports
+// whether every peer now votes.
+func (r *Replica) promote(peers []string, have map[string]raft.ServerSuffrage,
+	address func(string) (raft.ServerAddress, bool)) bool {
+	rf := r.group.Raft()
+	state := map[raft.ServerID]time.Time{}
+	match := map[raft.ServerID]uint64{}
+	for _, p := range r.group.Peers() {
+		state[p.ID], match[p.ID] = p.LastContact, p.MatchIndex
+	}
+	all := true
+	for _, p := range peers {
+		if have[p] == raft.Voter {
+			continue
+		}
+		id := raft.ServerID(p)
+		caughtUp := match[id]+promoteLag >= rf.LastIndex() && time.Since(state[id]) < promoteContact
+		addr, ok := address(p)
+		if !caughtUp || !ok {
+			all = false
+			continue
+		}
+		r.logger.Info("promoting caught-up replica to voter", "stream", r.Name(), "peer", p)
+		if err := rf.AddVoter(id, addr, 0, opTimeout).Error(); err != nil {
+			r.logger.Warn("promoting replica failed; will retry", "stream", r.Name(), "peer", p, "error", err)
+			all = false
+			continue
+		}
+		have[p] = raft.Voter
+	}
+	return all
+}
+
+// removeUnplaced removes the servers no longer placed, this leader last.
+func (r *Replica) removeUnplaced(peers []string, have map[string]raft.ServerSuffrage) error {
+	ids := make([]string, 0, len(have))
+	for id := range have {
+		if !slices.Contains(peers, id) {
+			ids = append(ids, id)
+		}
+	}
+	leaderID := r.Leader()
+	slices.SortFunc(ids, func(a, b string) int {
+		if (a == leaderID) != (b == leaderID) {
+			if a == leaderID {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(a, b)
+	})
+	for _, id := range ids {
+		r.logger.Info("removing replica", "stream", r.Name(), "peer", id)
+		if err := r.group.Raft().RemoveServer(raft.ServerID(id), 0, opTimeout).Error(); err != nil {
+			return fmt.Errorf("remove %s: %w", id, err)
+		}
+	}
+	return nil
+}
