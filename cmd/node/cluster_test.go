@@ -22,6 +22,7 @@ import (
 // server is one `strata serve` process of the test cluster.
 type server struct {
 	name, http, client, dir string
+	clusterAddr             string
 	args                    []string
 	cmd                     *exec.Cmd
 	done                    chan struct{}
@@ -50,9 +51,9 @@ cluster {
 	n1 := writeConfig(t, dir, "n1", fmt.Sprintf(hcl, "n1", c1, h1, filepath.Join(dir, "n1"), r1, ""))
 	n2 := writeConfig(t, dir, "n2", fmt.Sprintf(hcl, "n2", c2, h2, filepath.Join(dir, "n2"), r2, `"`+r1+`"`))
 	servers := []*server{
-		{name: "n1", http: h1, client: c1, dir: dir, args: []string{"serve", "--config", n1}},
-		{name: "n2", http: h2, client: c2, dir: dir, args: []string{"serve", "--config", n2}},
-		{name: "n3", http: h3, client: c3, dir: dir, args: []string{"serve", "--name", "n3", "--cluster", "T", "--listen", c3,
+		{name: "n1", http: h1, client: c1, clusterAddr: r1, dir: dir, args: []string{"serve", "--config", n1}},
+		{name: "n2", http: h2, client: c2, clusterAddr: r2, dir: dir, args: []string{"serve", "--config", n2}},
+		{name: "n3", http: h3, client: c3, clusterAddr: r3, dir: dir, args: []string{"serve", "--name", "n3", "--cluster", "T", "--listen", c3,
 			"--cluster-listen", r3, "--routes", r1, "--http", h3, "--data-dir", filepath.Join(dir, "n3"), "--bootstrap-expect", "3"}},
 	}
 	t.Cleanup(func() {

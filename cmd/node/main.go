@@ -27,7 +27,7 @@ func newRootCmd() *cobra.Command {
 	}
 	conn := &connOptions{}
 	conn.addFlags(root.PersistentFlags())
-	root.AddCommand(newServeCmd(), newStreamCmd(conn), newPubCmd(conn), newGetCmd(conn),
+	root.AddCommand(newServeCmd(), newRecoverCmd(), newStreamCmd(conn), newPubCmd(conn), newGetCmd(conn),
 		newServerCmd(conn), newBenchCmd(conn))
 	return root
 }

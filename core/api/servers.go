@@ -39,7 +39,7 @@ func (s *Server) ServerPeerRemove(ctx context.Context, req *pb.ServerRequest) (*
 	if err := s.applyMeta(data); err != nil {
 		return nil, err
 	}
-	if err := s.cfg.Meta.Raft().RemoveServer(raft.ServerID(name), 0, metaTimeout).Error(); err != nil {
+	if err := s.removeVoter(name); err != nil {
 		return nil, fmt.Errorf("removing %s from the meta group: %w", name, err)
 	}
 	s.logger.Info("server removed", "server", name, "streams_moved", len(moved))
@@ -58,8 +58,12 @@ func (s *Server) checkRemovable(name string) error {
 		return err
 	}
 	servers := f.Configuration().Servers
-	if !slices.ContainsFunc(servers, func(v raft.Server) bool { return string(v.ID) == name }) {
+	inConfig := slices.ContainsFunc(servers, func(v raft.Server) bool { return string(v.ID) == name })
+	if _, recorded := s.cfg.MetaFSM.Server(name); !inConfig && !recorded {
 		return fmt.Errorf("%w: %s is not a server of the meta group", errInvalid, name)
+	}
+	if !inConfig { // recovered without it: only the meta state remembers it
+		return nil
 	}
 	seen := map[raft.ServerID]time.Time{}
 	for _, p := range s.cfg.Meta.Peers() {
@@ -129,4 +133,17 @@ func (s *Server) ServerLameDuck(ctx context.Context, req *pb.ServerRequest) (*pb
 		return nil, err
 	}
 	return c.ServerLameDuck(fctx, req)
+}
+
+// removeVoter takes name out of the meta group's configuration, if there.
+func (s *Server) removeVoter(name string) error {
+	r := s.cfg.Meta.Raft()
+	f := r.GetConfiguration()
+	if err := f.Error(); err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(f.Configuration().Servers, func(v raft.Server) bool { return string(v.ID) == name }) {
+		return nil
+	}
+	return r.RemoveServer(raft.ServerID(name), 0, metaTimeout).Error()
 }
