@@ -4,7 +4,7 @@ BIN       := bin
 PLUGINS   := strata-plugin-badger strata-plugin-file strata-plugin-bolt
 TESTFLAGS ?= -count=1 -timeout 25m
 
-.PHONY: all build test bench bench-streams proto run clean
+.PHONY: all build test test-faults bench bench-streams proto run clean
 
 all: build
 
@@ -17,6 +17,12 @@ build:
 
 test:
 	$(GO) test $(TESTFLAGS) ./...
+
+# The fault-injection suite: scenarios on real server processes under
+# publish/read load, checked for loss, duplicates and linearizability
+# (docs/reliability.md records its summary table).
+test-faults:
+	$(GO) test -tags faults -count=1 -timeout 15m -v -run 'TestFaults|TestStreamModelRejects' ./cmd/node/
 
 # Benchmarks of the stores (in process and over gRPC) and of 3-node Raft
 # groups; docs/benchmarks.md records the figures with this command.

@@ -1,0 +1,154 @@
+//go:build faults
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stratadb/strata/client"
+)
+
+// faultCluster is the three server processes the scenarios share.
+type faultCluster struct {
+	t       *testing.T
+	servers []*server
+	c       *client.Client
+	run     int
+}
+
+func (fc *faultCluster) restart(s *server) {
+	fc.run++
+	s.start(fc.t, fc.run)
+}
+
+func (fc *faultCluster) streamLeader(name string) *server {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	info, err := fc.c.StreamInfo(ctx, name)
+	if err != nil {
+		fc.t.Fatalf("%s: info: %v", name, err)
+	}
+	return byName(fc.t, fc.servers, info.Cluster.Leader)
+}
+
+func (fc *faultCluster) metaLeader() *server {
+	docs := waitFormed(fc.t, fc.servers)
+	return byName(fc.t, fc.servers, docs[0].Meta.Leader)
+}
+
+func (fc *faultCluster) follower(name string) *server {
+	leader := fc.streamLeader(name)
+	for _, s := range fc.servers {
+		if s != leader {
+			return s
+		}
+	}
+	return nil
+}
+
+// scenario injects a fault (and heals it) while the workload runs.
+type scenario struct {
+	name  string
+	fault func(fc *faultCluster, stream string)
+}
+
+var scenarios = []scenario{
+	{"kill -9 the stream leader", func(fc *faultCluster, st string) {
+		s := fc.streamLeader(st)
+		s.kill()
+		time.Sleep(2 * time.Second)
+		fc.restart(s)
+	}},
+	{"kill -9 a follower", func(fc *faultCluster, st string) {
+		s := fc.follower(st)
+		s.kill()
+		time.Sleep(2 * time.Second)
+		fc.restart(s)
+	}},
+	{"kill -9 the meta leader", func(fc *faultCluster, st string) {
+		s := fc.metaLeader()
+		s.kill()
+		time.Sleep(2 * time.Second)
+		fc.restart(s)
+	}},
+	{"kill -9 the stream leader's log plugin", func(fc *faultCluster, st string) {
+		s := fc.streamLeader(st)
+		for _, pid := range pluginPIDs(fc.t, s) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}},
+	{"SIGSTOP the stream leader past the election timeout", func(fc *faultCluster, st string) {
+		s := fc.streamLeader(st)
+		_ = s.cmd.Process.Signal(syscall.SIGSTOP)
+		time.Sleep(3 * time.Second)
+		_ = s.cmd.Process.Signal(syscall.SIGCONT)
+	}},
+	{"restart the whole cluster at once (kill -9)", func(fc *faultCluster, _ string) {
+		for _, s := range fc.servers {
+			s.kill()
+		}
+		for _, s := range fc.servers {
+			fc.restart(s)
+		}
+	}},
+	{"rolling restart (SIGTERM, one at a time)", func(fc *faultCluster, _ string) {
+		for _, s := range fc.servers {
+			s.stop(fc.t)
+			fc.restart(s)
+			waitFormed(fc.t, fc.servers)
+		}
+	}},
+}
+
+// TestFaults runs every scenario on one three-server cluster, each on a
+// stream of its own, and prints the summary table of docs/reliability.md.
+func TestFaults(t *testing.T) {
+	needBinaries(t)
+	servers := newTestCluster(t)
+	for _, s := range servers {
+		s.start(t, 1)
+	}
+	waitFormed(t, servers)
+	fc := &faultCluster{t: t, servers: servers, c: connectAll(t, servers), run: 1}
+	var rows []faultResult
+	for i, sc := range scenarios {
+		name := fmt.Sprintf("F%d", i+1)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		_, err := fc.c.AddStream(ctx, client.StreamConfig{Name: name, Subjects: []string{name + ".>"}, Replicas: 3})
+		cancel()
+		if err != nil {
+			t.Fatalf("%s: %v", sc.name, err)
+		}
+		w := startWorkload(fc.c, name)
+		time.Sleep(faultLoadBefore)
+		sc.fault(fc, name)
+		waitFormed(t, servers)
+		time.Sleep(faultLoadAfter)
+		w.finish()
+		r := verify(t, fc.c, name, w)
+		r.scenario = sc.name
+		rows = append(rows, r)
+		t.Logf("%s: %d ops, %d acked, %d lost, %d duplicated, %d retried attempts, linearizable %s",
+			sc.name, r.ops, r.acked, r.lost, r.dup, r.retries, r.linearizable)
+		if r.lost > 0 || r.dup > 0 || r.linearizable != "yes" {
+			t.Errorf("%s: lost %d, duplicated %d, linearizable %s", sc.name, r.lost, r.dup, r.linearizable)
+		}
+	}
+	printSummary(rows)
+}
+
+func printSummary(rows []faultResult) {
+	var b strings.Builder
+	b.WriteString("\n| scenario | operations | acked | lost | duplicated | retried attempts | linearizable |\n")
+	b.WriteString("| --- | --- | --- | --- | --- | --- | --- |\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %s |\n", r.scenario, r.ops, r.acked, r.lost, r.dup, r.retries, r.linearizable)
+	}
+	fmt.Fprint(os.Stdout, b.String())
+}
