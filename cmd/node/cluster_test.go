@@ -259,3 +259,14 @@ func TestBinaryBadConfigExits(t *testing.T) {
 		t.Fatalf("output = %q; want %q", out, want)
 	}
 }
+
+// addServer adds a server to a test cluster: flags only, seeding the first.
+func addServer(t *testing.T, servers []*server, name string) *server {
+	c, r, h := testnet.FreeAddr(t), testnet.FreeAddr(t), testnet.FreeAddr(t)
+	dir := servers[0].dir
+	s := &server{name: name, http: h, client: c, clusterAddr: r, dir: dir, args: []string{"serve", "--name", name,
+		"--cluster", "T", "--listen", c, "--cluster-listen", r, "--routes", servers[0].clusterAddr, "--http", h,
+		"--data-dir", filepath.Join(dir, name), "--bootstrap-expect", "3"}}
+	t.Cleanup(s.kill)
+	return s
+}

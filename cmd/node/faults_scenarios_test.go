@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -43,12 +44,18 @@ func (fc *faultCluster) metaLeader() *server {
 }
 
 func (fc *faultCluster) follower(name string) *server {
-	leader := fc.streamLeader(name)
-	for _, s := range fc.servers {
-		if s != leader {
-			return s
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	info, err := fc.c.StreamInfo(ctx, name)
+	if err != nil {
+		fc.t.Fatalf("%s: info: %v", name, err)
+	}
+	for _, p := range info.Peers {
+		if p != info.Cluster.Leader {
+			return byName(fc.t, fc.servers, p)
 		}
 	}
+	fc.t.Fatalf("%s has no follower: %v", name, info.Peers)
 	return nil
 }
 
@@ -77,7 +84,7 @@ var scenarios = []scenario{
 		time.Sleep(2 * time.Second)
 		fc.restart(s)
 	}},
-	{"kill -9 the stream leader's log plugin", func(fc *faultCluster, st string) {
+	{"kill -9 the stream leader's plugins", func(fc *faultCluster, st string) {
 		s := fc.streamLeader(st)
 		for _, pid := range pluginPIDs(fc.t, s) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
@@ -104,6 +111,62 @@ var scenarios = []scenario{
 			waitFormed(fc.t, fc.servers)
 		}
 	}},
+	{"stream peer-remove (a spare server takes the replica)", func(fc *faultCluster, st string) {
+		peer := fc.follower(st)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := fc.c.RemoveStreamPeer(ctx, st, peer.name); err != nil {
+			fc.t.Fatalf("peer-remove %s: %v", peer.name, err)
+		}
+		fc.waitCurrent(st, peer.name)
+	}},
+	{"a follower dies for good; server raft peer-remove", func(fc *faultCluster, st string) {
+		gone := fc.follower(st)
+		gone.kill()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := fc.c.RemoveServer(ctx, gone.name); err != nil {
+			fc.t.Fatalf("server peer-remove %s: %v", gone.name, err)
+		}
+		var rest []*server
+		for _, s := range fc.servers {
+			if s != gone {
+				rest = append(rest, s)
+			}
+		}
+		fc.servers = rest
+		fc.waitCurrent(st, gone.name)
+	}},
+}
+
+// waitCurrent waits until the stream has three current replicas, none of
+// them gone.
+func (fc *faultCluster) waitCurrent(st, gone string) {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		info, err := fc.c.StreamInfo(ctx, st)
+		cancel()
+		if err == nil && len(info.Peers) == 3 && !slices.Contains(info.Peers, gone) && allCurrent(info) {
+			return
+		}
+		if time.Now().After(deadline) {
+			fc.t.Fatalf("%s never had three current replicas without %s: %+v %v", st, gone, info, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func allCurrent(info *client.StreamInfo) bool {
+	if len(info.Cluster.Replicas) != 2 {
+		return false
+	}
+	for _, r := range info.Cluster.Replicas {
+		if !r.Current {
+			return false
+		}
+	}
+	return true
 }
 
 // TestFaults runs every scenario on one three-server cluster, each on a
@@ -111,6 +174,7 @@ var scenarios = []scenario{
 func TestFaults(t *testing.T) {
 	needBinaries(t)
 	servers := newTestCluster(t)
+	servers = append(servers, addServer(t, servers, "n4")) // a spare for peer-remove
 	for _, s := range servers {
 		s.start(t, 1)
 	}
@@ -128,7 +192,7 @@ func TestFaults(t *testing.T) {
 		w := startWorkload(fc.c, name)
 		time.Sleep(faultLoadBefore)
 		sc.fault(fc, name)
-		waitFormed(t, servers)
+		waitFormed(t, fc.servers)
 		time.Sleep(faultLoadAfter)
 		w.finish()
 		r := verify(t, fc.c, name, w)
