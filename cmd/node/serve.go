@@ -18,15 +18,16 @@ import (
 
 // serveOptions are `strata serve`'s flags.
 type serveOptions struct {
-	configFile      string
-	name            string
-	cluster         string
-	listen          string
-	clusterListen   string
-	routes          []string
-	http            string
-	dataDir         string
-	bootstrapExpect int
+	configFile       string
+	name             string
+	cluster          string
+	listen           string
+	clusterListen    string
+	clusterAdvertise string
+	routes           []string
+	http             string
+	dataDir          string
+	bootstrapExpect  int
 }
 
 func newServeCmd() *cobra.Command { return (&serveOptions{}).command() }
@@ -47,6 +48,7 @@ func (o *serveOptions) command() *cobra.Command {
 	f.StringVar(&o.cluster, "cluster", "", "cluster name (cluster.name)")
 	f.StringVar(&o.listen, "listen", "", "client `host:port` (listen)")
 	f.StringVar(&o.clusterListen, "cluster-listen", "", "cluster `host:port` shared by all Raft groups (cluster.listen)")
+	f.StringVar(&o.clusterAdvertise, "cluster-advertise", "", "cluster `host:port` other servers dial, if not cluster-listen (cluster.advertise)")
 	f.StringSliceVar(&o.routes, "routes", nil, "seed cluster addresses, comma separated (cluster.routes)")
 	f.StringVar(&o.http, "http", "", "monitoring `host:port` (http)")
 	f.StringVar(&o.dataDir, "data-dir", "", "data `directory` (data_dir)")
@@ -85,6 +87,7 @@ func (o *serveOptions) override(cfg *config.Config, flags *pflag.FlagSet) {
 		{"cluster", &cfg.Cluster.Name, &o.cluster},
 		{"listen", &cfg.Listen, &o.listen},
 		{"cluster-listen", &cfg.Cluster.Listen, &o.clusterListen},
+		{"cluster-advertise", &cfg.Cluster.Advertise, &o.clusterAdvertise},
 		{"http", &cfg.HTTP, &o.http},
 		{"data-dir", &cfg.DataDir, &o.dataDir},
 	}

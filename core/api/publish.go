@@ -79,6 +79,9 @@ func (s *Server) GetMsg(ctx context.Context, req *pb.GetMsgRequest) (*pb.Msg, er
 	if local == nil {
 		return c.GetMsg(fctx, req)
 	}
+	if err := local.ReadBarrier(ctx); err != nil {
+		return nil, err
+	}
 	m, err := local.FSM().Get(req.GetSeq())
 	if err != nil {
 		return nil, fmt.Errorf("%w: stream %s sequence %d", err, req.GetStream(), req.GetSeq())

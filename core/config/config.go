@@ -25,8 +25,11 @@ type Config struct {
 
 // Cluster is the `cluster {}` block.
 type Cluster struct {
-	Name            string   `hcl:"name,optional"`
-	Listen          string   `hcl:"listen,optional"`
+	Name   string `hcl:"name,optional"`
+	Listen string `hcl:"listen,optional"`
+	// Advertise is the address other servers dial to reach this one
+	// (default: Listen), for a server behind NAT or a proxy.
+	Advertise       string   `hcl:"advertise,optional"`
 	Routes          []string `hcl:"routes,optional"`
 	BootstrapExpect int      `hcl:"bootstrap_expect,optional"`
 	Raft            *Raft    `hcl:"raft,block"`

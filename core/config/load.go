@@ -106,6 +106,9 @@ func mergeCluster(dst, src *Cluster) {
 	if src.Listen != "" {
 		dst.Listen = src.Listen
 	}
+	if src.Advertise != "" {
+		dst.Advertise = src.Advertise
+	}
 	if src.Routes != nil {
 		dst.Routes = src.Routes
 	}

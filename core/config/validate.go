@@ -53,6 +53,11 @@ func (c *Config) validateCluster() error {
 	if err := checkAddr(c.Cluster.Listen); err != nil {
 		return fmt.Errorf("cluster.listen: %w", err)
 	}
+	if c.Cluster.Advertise != "" {
+		if err := checkAddr(c.Cluster.Advertise); err != nil {
+			return fmt.Errorf("cluster.advertise: %w", err)
+		}
+	}
 	for _, r := range c.Cluster.Routes {
 		if err := checkAddr(r); err != nil {
 			return fmt.Errorf("cluster.routes: %q: %w", r, err)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"sync"
 	"time"
@@ -145,7 +146,15 @@ func (n *Node) openStorage() error {
 }
 
 func (n *Node) listen() error {
-	mux, err := raftgroup.Listen(n.cfg.Cluster.Listen, raftgroup.MuxConfig{Logger: n.root.Named("mux")})
+	cfg := raftgroup.MuxConfig{Logger: n.root.Named("mux")}
+	if a := n.cfg.Cluster.Advertise; a != "" {
+		addr, err := net.ResolveTCPAddr("tcp", a)
+		if err != nil {
+			return fmt.Errorf("cluster.advertise %q: %w", a, err)
+		}
+		cfg.Advertise = addr
+	}
+	mux, err := raftgroup.Listen(n.cfg.Cluster.Listen, cfg)
 	n.mux = mux
 	return err
 }

@@ -66,6 +66,7 @@ func DefaultMuxConfig() MuxConfig {
 type Mux struct {
 	ln            net.Listener
 	advertise     net.Addr
+	dialFrom      net.Addr // local address of outbound connections, or nil
 	headerTimeout time.Duration
 	logger        hclog.Logger
 
@@ -108,6 +109,7 @@ func NewMux(ln net.Listener, cfg MuxConfig) (*Mux, error) {
 	}
 	m := &Mux{
 		ln:            ln,
+		dialFrom:      dialFrom(ln.Addr()),
 		advertise:     cfg.Advertise,
 		headerTimeout: cfg.HeaderTimeout,
 		logger:        cfg.Logger,
@@ -118,6 +120,17 @@ func NewMux(ln net.Listener, cfg MuxConfig) (*Mux, error) {
 	m.wg.Add(1)
 	go m.acceptLoop()
 	return m, nil
+}
+
+// dialFrom returns the address outbound connections bind to: the
+// listener's IP when it is a specific one, so that a server listening on
+// one interface also talks from it; nil for a wildcard listener.
+func dialFrom(listen net.Addr) net.Addr {
+	tcp, ok := listen.(*net.TCPAddr)
+	if !ok || tcp.IP == nil || tcp.IP.IsUnspecified() {
+		return nil
+	}
+	return &net.TCPAddr{IP: tcp.IP}
 }
 
 func checkAdvertisable(addr net.Addr) error {

@@ -41,6 +41,9 @@ func (s *muxStream) Dial(address raft.ServerAddress, timeout time.Duration) (net
 		return nil, ErrStreamClosed
 	}
 	d := net.Dialer{Timeout: timeout}
+	if s.mux.dialFrom != nil {
+		d.LocalAddr = s.mux.dialFrom
+	}
 	conn, err := d.Dial("tcp", string(address))
 	if err != nil {
 		return nil, err

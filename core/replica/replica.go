@@ -158,3 +158,24 @@ func (r *Replica) close(remove bool) error {
 	}
 	return errors.Join(err, r.fsm.CloseStore())
 }
+
+// ReadBarrier makes a read on the leader linearizable: it confirms with a
+// quorum that this replica still leads (a leader cut off from the others
+// may not know yet that another was elected) and waits until its store
+// has applied every entry in its log when the read began, which covers
+// every publish acknowledged so far.
+func (r *Replica) ReadBarrier(ctx context.Context) error {
+	rf := r.group.Raft()
+	last := rf.LastIndex()
+	if err := rf.VerifyLeader().Error(); err != nil {
+		return err
+	}
+	for rf.AppliedIndex() < last {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
+	return nil
+}
