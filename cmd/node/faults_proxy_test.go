@@ -3,25 +3,27 @@
 package main
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stratadb/strata/internal/testnet"
 )
 
 // linkProxy stands in front of one server's cluster port (the server
-// advertises the proxy's address). Servers listen on distinct loopback
-// IPs and dial from them, so the proxy knows which server a connection
-// comes from and can cut chosen links: a network partition.
+// advertises the proxy's address). The cluster port's header names the
+// dialing server by its advertised address, so the proxy knows where a
+// connection comes from and can cut chosen links: a network partition.
 type linkProxy struct {
 	ln     net.Listener
 	target string
 	mu     sync.Mutex
-	cut    map[string]bool // source IPs refused; "*" refuses all
+	cut    map[string]bool // senders refused; "*" refuses all
 	conns  map[net.Conn]string
 }
 
@@ -49,10 +51,19 @@ func (p *linkProxy) accept() {
 }
 
 func (p *linkProxy) serve(c net.Conn) {
-	src := c.RemoteAddr().(*net.TCPAddr).IP.String()
+	hdr, src, err := readMuxHeader(c)
+	if err != nil {
+		_ = c.Close()
+		return
+	}
 	up, err := net.Dial("tcp", p.target)
 	if err != nil {
 		_ = c.Close()
+		return
+	}
+	if _, err := up.Write(hdr); err != nil {
+		_ = c.Close()
+		_ = up.Close()
 		return
 	}
 	p.mu.Lock()
@@ -73,8 +84,29 @@ func (p *linkProxy) serve(c net.Conn) {
 	p.mu.Unlock()
 }
 
-// isolate cuts (on) or restores (off) the links from the given source
-// IPs ("*": from everyone), closing the connections already open.
+// readMuxHeader reads the cluster port's header (magic, group, sender,
+// lengths as big-endian uint16) and returns its bytes and the sender.
+func readMuxHeader(c net.Conn) ([]byte, string, error) {
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	defer c.SetReadDeadline(time.Time{})
+	hdr := make([]byte, 3)
+	if _, err := io.ReadFull(c, hdr); err != nil {
+		return nil, "", err
+	}
+	group := make([]byte, int(binary.BigEndian.Uint16(hdr[1:]))+2)
+	if _, err := io.ReadFull(c, group); err != nil {
+		return nil, "", err
+	}
+	sender := make([]byte, binary.BigEndian.Uint16(group[len(group)-2:]))
+	if _, err := io.ReadFull(c, sender); err != nil {
+		return nil, "", err
+	}
+	return append(append(hdr, group...), sender...), string(sender), nil
+}
+
+// isolate cuts (on) or restores (off) the links from the given senders
+// (advertised addresses; "*": from everyone), closing the connections
+// already open.
 func (p *linkProxy) isolate(on bool, srcs ...string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -93,17 +125,13 @@ func (p *linkProxy) isolate(on bool, srcs ...string) {
 }
 
 // newProxiedCluster sets up n servers (flags only, all seeding n1's
-// proxy, bootstrap_expect 3), server i on cluster IP 127.0.0.(10+i)
-// behind its own proxy.
-func newProxiedCluster(t *testing.T, n int) ([]*server, []*linkProxy, []string) {
+// proxy, bootstrap_expect 3), each behind its own proxy.
+func newProxiedCluster(t *testing.T, n int) ([]*server, []*linkProxy) {
 	dir := t.TempDir()
 	var servers []*server
 	var proxies []*linkProxy
-	var ips []string
 	for i := 1; i <= n; i++ {
-		ip := fmt.Sprintf("127.0.0.%d", 10+i)
-		_, port, _ := net.SplitHostPort(testnet.FreeAddr(t))
-		listen := net.JoinHostPort(ip, port)
+		listen := testnet.FreeAddr(t)
 		p := startProxy(t, listen)
 		c, h := testnet.FreeAddr(t), testnet.FreeAddr(t)
 		name := fmt.Sprintf("n%d", i)
@@ -114,7 +142,7 @@ func newProxiedCluster(t *testing.T, n int) ([]*server, []*linkProxy, []string) 
 		}
 		s := &server{name: name, http: h, client: c, clusterAddr: p.addr(), dir: dir, args: args}
 		t.Cleanup(s.kill)
-		servers, proxies, ips = append(servers, s), append(proxies, p), append(ips, ip)
+		servers, proxies = append(servers, s), append(proxies, p)
 	}
-	return servers, proxies, ips
+	return servers, proxies
 }

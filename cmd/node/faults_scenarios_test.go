@@ -21,7 +21,6 @@ type faultCluster struct {
 	t       *testing.T
 	servers []*server
 	proxies []*linkProxy // by server number - 1
-	ips     []string     // cluster IP of each server, same order
 	c       *client.Client
 	run     int
 }
@@ -33,7 +32,7 @@ func (fc *faultCluster) partition(s *server, on bool) {
 		if j == i {
 			p.isolate(on, "*")
 		} else {
-			p.isolate(on, fc.ips[i])
+			p.isolate(on, fc.proxies[i].addr())
 		}
 	}
 }
@@ -115,6 +114,18 @@ var scenarios = []scenario{
 		s := fc.streamLeader(st)
 		fc.partition(s, true)
 		time.Sleep(3 * time.Second)
+		var others []*server
+		for _, o := range fc.servers {
+			if o != s {
+				others = append(others, o)
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		info, err := connectAll(fc.t, others).StreamInfo(ctx, st)
+		cancel()
+		if err != nil || info.Cluster.Leader == s.name {
+			fc.t.Errorf("the majority did not elect a new leader while %s was cut off: %+v %v", s.name, info, err)
+		}
 		fc.partition(s, false)
 	}},
 	{"restart the whole cluster at once (kill -9)", func(fc *faultCluster, _ string) {
@@ -205,12 +216,12 @@ func allCurrent(info *client.StreamInfo) bool {
 // stream of its own, and prints the summary table of docs/reliability.md.
 func TestFaults(t *testing.T) {
 	needBinaries(t)
-	servers, proxies, ips := newProxiedCluster(t, 4) // n4: a spare for peer-remove
+	servers, proxies := newProxiedCluster(t, 4) // n4: a spare for peer-remove
 	for _, s := range servers {
 		s.start(t, 1)
 	}
 	waitFormed(t, servers)
-	fc := &faultCluster{t: t, servers: servers, proxies: proxies, ips: ips, c: connectAll(t, servers), run: 1}
+	fc := &faultCluster{t: t, servers: servers, proxies: proxies, c: connectAll(t, servers), run: 1}
 	var rows []faultResult
 	for i, sc := range scenarios {
 		name := fmt.Sprintf("F%d", i+1)

@@ -15,9 +15,13 @@ import (
 
 // Wire header written by the dialing side before any raft traffic:
 //
-//	magic (1 byte) | group id length (uint16, big endian) | group id
+//	magic (1 byte) | group id length (uint16, big endian) | group id |
+//	sender length (uint16, big endian) | sender
+//
+// The sender is the dialing mux's advertised address: it names the server
+// a connection comes from, for logs and for proxies that cut links.
 const (
-	muxMagic     byte = 0xA7
+	muxMagic     byte = 0xA8
 	muxHeaderLen      = 3
 
 	// MaxGroupIDLen is the longest group id the mux header can carry.
@@ -66,7 +70,6 @@ func DefaultMuxConfig() MuxConfig {
 type Mux struct {
 	ln            net.Listener
 	advertise     net.Addr
-	dialFrom      net.Addr // local address of outbound connections, or nil
 	headerTimeout time.Duration
 	logger        hclog.Logger
 
@@ -109,7 +112,6 @@ func NewMux(ln net.Listener, cfg MuxConfig) (*Mux, error) {
 	}
 	m := &Mux{
 		ln:            ln,
-		dialFrom:      dialFrom(ln.Addr()),
 		advertise:     cfg.Advertise,
 		headerTimeout: cfg.HeaderTimeout,
 		logger:        cfg.Logger,
@@ -120,17 +122,6 @@ func NewMux(ln net.Listener, cfg MuxConfig) (*Mux, error) {
 	m.wg.Add(1)
 	go m.acceptLoop()
 	return m, nil
-}
-
-// dialFrom returns the address outbound connections bind to: the
-// listener's IP when it is a specific one, so that a server listening on
-// one interface also talks from it; nil for a wildcard listener.
-func dialFrom(listen net.Addr) net.Addr {
-	tcp, ok := listen.(*net.TCPAddr)
-	if !ok || tcp.IP == nil || tcp.IP.IsUnspecified() {
-		return nil
-	}
-	return &net.TCPAddr{IP: tcp.IP}
 }
 
 func checkAdvertisable(addr net.Addr) error {
@@ -288,12 +279,13 @@ func (m *Mux) unregister(s *muxStream) {
 	}
 }
 
-func encodeHeader(group string) []byte {
-	hdr := make([]byte, muxHeaderLen+len(group))
-	hdr[0] = muxMagic
-	binary.BigEndian.PutUint16(hdr[1:muxHeaderLen], uint16(len(group)))
-	copy(hdr[muxHeaderLen:], group)
-	return hdr
+func encodeHeader(group, sender string) []byte {
+	hdr := make([]byte, 0, muxHeaderLen+len(group)+2+len(sender))
+	hdr = append(hdr, muxMagic)
+	hdr = binary.BigEndian.AppendUint16(hdr, uint16(len(group)))
+	hdr = append(hdr, group...)
+	hdr = binary.BigEndian.AppendUint16(hdr, uint16(len(sender)))
+	return append(hdr, sender...)
 }
 
 // readHeader reads exactly the header bytes (no read-ahead, so the raft
@@ -310,9 +302,13 @@ func readHeader(conn net.Conn, timeout time.Duration) (string, error) {
 	if fixed[0] != muxMagic || n == 0 || n > MaxGroupIDLen {
 		return "", fmt.Errorf("%w: magic %#x, length %d", ErrBadHeader, fixed[0], n)
 	}
-	group := make([]byte, n)
+	group := make([]byte, n+2)
 	if _, err := io.ReadFull(conn, group); err != nil {
 		return "", err
 	}
-	return string(group), conn.SetReadDeadline(time.Time{})
+	sender := make([]byte, binary.BigEndian.Uint16(group[n:]))
+	if _, err := io.ReadFull(conn, sender); err != nil {
+		return "", err
+	}
+	return string(group[:n]), conn.SetReadDeadline(time.Time{})
 }

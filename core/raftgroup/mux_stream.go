@@ -28,7 +28,7 @@ func newMuxStream(m *Mux, group string) *muxStream {
 	return &muxStream{
 		mux:      m,
 		group:    group,
-		header:   encodeHeader(group),
+		header:   encodeHeader(group, m.advertise.String()),
 		acceptCh: make(chan net.Conn),
 		closeCh:  make(chan struct{}),
 		conns:    make(map[*muxConn]struct{}),
@@ -41,9 +41,6 @@ func (s *muxStream) Dial(address raft.ServerAddress, timeout time.Duration) (net
 		return nil, ErrStreamClosed
 	}
 	d := net.Dialer{Timeout: timeout}
-	if s.mux.dialFrom != nil {
-		d.LocalAddr = s.mux.dialFrom
-	}
 	conn, err := d.Dial("tcp", string(address))
 	if err != nil {
 		return nil, err
