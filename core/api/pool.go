@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/stratadb/strata/client/pb"
@@ -45,4 +46,18 @@ func (p *pool) close() {
 	}
 	p.conns = map[string]*grpc.ClientConn{}
 	p.clients = map[string]pb.StrataClient{}
+}
+
+// reachable reports whether the connection to addr is not known to be
+// failing: a server that refuses connections (it just died) is not worth
+// forwarding to while its group elects a new leader.
+func (p *pool) reachable(addr string) bool {
+	p.mu.Lock()
+	c, ok := p.conns[addr]
+	p.mu.Unlock()
+	if !ok {
+		return true
+	}
+	st := c.GetState()
+	return st != connectivity.TransientFailure && st != connectivity.Shutdown
 }

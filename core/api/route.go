@@ -74,7 +74,7 @@ func (s *Server) metaRoute(ctx context.Context) (pb.StrataClient, context.Contex
 	var leader raft.ServerID
 	err := s.waitFor(ctx, "the meta group", func() (bool, error) {
 		_, leader = s.cfg.Meta.Raft().LeaderWithID()
-		return leader != "", nil
+		return leader != "" && (string(leader) == s.cfg.Self || s.reachable(string(leader))), nil
 	})
 	if err != nil {
 		return nil, nil, err
@@ -102,7 +102,7 @@ func (s *Server) streamRoute(ctx context.Context, name string) (*replica.Replica
 	var target string
 	err = s.waitFor(ctx, "stream "+name, func() (bool, error) {
 		local, target = s.streamTarget(st)
-		return local != nil || target != "", nil
+		return local != nil || target != "" && s.reachable(target), nil
 	})
 	if err != nil || local != nil {
 		return local, nil, ctx, err
@@ -188,4 +188,11 @@ func forwarded(ctx context.Context) bool {
 // serving another: its forwarding count starts afresh.
 func ownCall(ctx context.Context) context.Context {
 	return metadata.NewIncomingContext(ctx, metadata.MD{})
+}
+
+// reachable reports whether the named server's client port is not known
+// to refuse connections.
+func (s *Server) reachable(name string) bool {
+	srv, ok := s.cfg.MetaFSM.Server(name)
+	return !ok || s.pool.reachable(srv.Client)
 }
