@@ -37,20 +37,7 @@ func (l *loader) run(t *testing.T) {
 		default:
 		}
 		id := fmt.Sprint("id-", l.sent)
-		var failing time.Time
-		for {
-			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-			ack, err := l.c.Publish(ctx, "ORDERS.new", []byte(id), client.WithMsgID(id))
-			cancel()
-			if err == nil {
-				l.a.add(t, id, ack.Seq)
-				break
-			}
-			if failing.IsZero() {
-				failing = time.Now()
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		failing := publishUntilAcked(t, l.c, l.a, id, []byte(id))
 		l.mu.Lock()
 		if !failing.IsZero() && time.Since(failing) > l.longest {
 			l.longest = time.Since(failing)

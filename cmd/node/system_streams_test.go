@@ -74,21 +74,32 @@ func publishAsyncIDs(t *testing.T, c *client.Client, a *acked, from, to int) {
 func publishSyncIDs(t *testing.T, c *client.Client, a *acked, from, to int) {
 	t.Helper()
 	for i := from; i < to; i++ {
-		id := fmt.Sprint("id-", i)
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			ack, err := c.Publish(ctx, "ORDERS.new", []byte(fmt.Sprint(i)), client.WithMsgID(id))
-			cancel()
-			if err == nil {
-				a.add(t, id, ack.Seq)
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("publish %s: %v", id, err)
-			}
-			time.Sleep(50 * time.Millisecond)
+		publishUntilAcked(t, c, a, fmt.Sprint("id-", i), []byte(fmt.Sprint(i)))
+	}
+}
+
+// publishUntilAcked publishes data with id until it is acknowledged (at
+// most 30 s), records the ack, and returns when its first attempt failed
+// (zero if none did).
+func publishUntilAcked(t *testing.T, c *client.Client, a *acked, id string, data []byte) time.Time {
+	deadline := time.Now().Add(30 * time.Second)
+	var failing time.Time
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		ack, err := c.Publish(ctx, "ORDERS.new", data, client.WithMsgID(id))
+		cancel()
+		if err == nil {
+			a.add(t, id, ack.Seq)
+			return failing
 		}
+		if failing.IsZero() {
+			failing = time.Now()
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("publish %s: %v", id, err)
+			return failing
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
