@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"sync"
 	"time"
 
@@ -87,4 +89,22 @@ func (c *Client) callContext() (context.Context, context.CancelFunc) {
 // from a store's refusal.
 func remoteError(op string, err error) error {
 	return fmt.Errorf("storage plugin: %s: %w", op, err)
+}
+
+// DropGroup deletes everything the plugin keeps for group. A plugin that
+// cannot answers ErrNoSuchCapability.
+func (c *Client) DropGroup(group string) error {
+	c.mu.Lock()
+	delete(c.logs, group)
+	c.mu.Unlock()
+	ctx, cancel := c.callContext()
+	defer cancel()
+	_, err := c.rpc.DropGroup(ctx, &storagepb.GroupRequest{Group: group})
+	if status.Code(err) == codes.Unimplemented {
+		return fmt.Errorf("storage plugin: drop group: %w", ErrNoSuchCapability)
+	}
+	if err != nil {
+		return remoteError("drop group", err)
+	}
+	return nil
 }

@@ -56,3 +56,14 @@ type StableStores interface {
 type SnapshotStores interface {
 	SnapshotStore(group string) (raft.SnapshotStore, error)
 }
+
+// GroupDroppers is implemented by a plugin that can delete a group for
+// good: its log, stable state and snapshots. The host calls it when the
+// group's Raft group is gone (a deleted stream, a replica moved away).
+// The SDK forgets its stores of the group first, closing those that
+// implement io.Closer; DropGroup must release whatever the plugin itself
+// keeps open for the group. Dropping a group the plugin never saw is
+// not an error.
+type GroupDroppers interface {
+	DropGroup(group string) error
+}

@@ -263,11 +263,20 @@ func TestStreamEditReplicasPurgeDelete(t *testing.T) {
 	if err != nil || ack.GetSeq() != 81 {
 		t.Fatalf("publish after purge: %v %v", ack, err)
 	}
+	st, _ := nodes[0].fsm.Stream("EV")
+	group := replica.GroupID(st)
 	if _, err := c.StreamDelete(ctx, &pb.StreamRequest{Name: "EV"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range nodes {
 		waitFor(t, "replica deleted", func() bool { _, ok := n.Replicas().Get("EV"); return !ok })
+		// Its Raft log and snapshots are gone from the plugins too.
+		stores := n.host.Stores(group)
+		waitFor(t, "the Raft data dropped on "+n.cfg.ServerName, func() bool {
+			last, err := stores.Log.LastIndex()
+			snaps, serr := stores.Snapshots.List()
+			return err == nil && serr == nil && last == 0 && len(snaps) == 0
+		})
 	}
 	if _, err := c.Publish(ctx, &pb.PubRequest{Subject: "ev.y"}); status.Code(err) != codes.NotFound {
 		t.Fatalf("publish after delete: %v", err)

@@ -36,6 +36,7 @@ func (n *Node) startReplicas() error {
 			return n.api.CatchupFrom(ctx, server, name, first, last, fn)
 		},
 		Advisories: n.advisories,
+		DropGroup:  n.host.DropGroup,
 		Logger:     n.root.Named("replica"),
 	})
 	return nil

@@ -32,6 +32,9 @@ type Config struct {
 	// Address returns a server's cluster address, from the meta state.
 	Address func(server string) (raft.ServerAddress, bool)
 	Catchup Catchup
+	// DropGroup, if set, deletes a removed replica's Raft log, stable
+	// state and snapshots from the storage plugins.
+	DropGroup func(group string) error
 	// Advisories, if set, logs and counts the stream groups' Raft events.
 	Advisories *raftgroup.Advisories
 	Logger     hclog.Logger
@@ -132,6 +135,11 @@ func (s *Set) remove(r *Replica) {
 	s.logger.Info("removing stream replica", "stream", r.Name(), "group", r.Stream().Group)
 	if err := r.close(true); err != nil {
 		s.logger.Warn("removing stream replica", "stream", r.Name(), "error", err)
+	}
+	if s.cfg.DropGroup != nil {
+		if err := s.cfg.DropGroup(GroupID(r.Stream())); err != nil {
+			s.logger.Warn("deleting the removed replica's Raft data", "stream", r.Name(), "error", err)
+		}
 	}
 }
 

@@ -1587,9 +1587,11 @@ const file_storage_proto_rawDesc = "" +
 	"\x02id\x18\x02 \x01(\tR\x02id\"X\n" +
 	"\rSnapshotChunk\x123\n" +
 	"\x04meta\x18\x01 \x01(\v2\x1f.strata.storage.v1.SnapshotMetaR\x04meta\x12\x12\n" +
-	"\x04data\x18\x02 \x01(\fR\x04data2\xd5\t\n" +
+	"\x04data\x18\x02 \x01(\fR\x04data2\x9d\n" +
+	"\n" +
 	"\aStorage\x12V\n" +
-	"\tConfigure\x12#.strata.storage.v1.ConfigureRequest\x1a$.strata.storage.v1.ConfigureResponse\x12O\n" +
+	"\tConfigure\x12#.strata.storage.v1.ConfigureRequest\x1a$.strata.storage.v1.ConfigureResponse\x12F\n" +
+	"\tDropGroup\x12\x1f.strata.storage.v1.GroupRequest\x1a\x18.strata.storage.v1.Empty\x12O\n" +
 	"\n" +
 	"FirstIndex\x12\x1f.strata.storage.v1.GroupRequest\x1a .strata.storage.v1.IndexResponse\x12N\n" +
 	"\tLastIndex\x12\x1f.strata.storage.v1.GroupRequest\x1a .strata.storage.v1.IndexResponse\x12M\n" +
@@ -1657,37 +1659,39 @@ var file_storage_proto_depIdxs = []int32{
 	18, // 6: strata.storage.v1.ListSnapshotsResponse.snapshots:type_name -> strata.storage.v1.SnapshotMeta
 	18, // 7: strata.storage.v1.SnapshotChunk.meta:type_name -> strata.storage.v1.SnapshotMeta
 	1,  // 8: strata.storage.v1.Storage.Configure:input_type -> strata.storage.v1.ConfigureRequest
-	3,  // 9: strata.storage.v1.Storage.FirstIndex:input_type -> strata.storage.v1.GroupRequest
-	3,  // 10: strata.storage.v1.Storage.LastIndex:input_type -> strata.storage.v1.GroupRequest
-	6,  // 11: strata.storage.v1.Storage.GetLog:input_type -> strata.storage.v1.GetLogRequest
-	9,  // 12: strata.storage.v1.Storage.GetLogs:input_type -> strata.storage.v1.GetLogsRequest
-	11, // 13: strata.storage.v1.Storage.StoreLogs:input_type -> strata.storage.v1.StoreLogsRequest
-	12, // 14: strata.storage.v1.Storage.DeleteRange:input_type -> strata.storage.v1.DeleteRangeRequest
-	3,  // 15: strata.storage.v1.Storage.LogStoreInfo:input_type -> strata.storage.v1.GroupRequest
-	13, // 16: strata.storage.v1.Storage.Set:input_type -> strata.storage.v1.SetRequest
-	15, // 17: strata.storage.v1.Storage.Get:input_type -> strata.storage.v1.GetRequest
-	14, // 18: strata.storage.v1.Storage.SetUint64:input_type -> strata.storage.v1.SetUint64Request
-	15, // 19: strata.storage.v1.Storage.GetUint64:input_type -> strata.storage.v1.GetRequest
-	21, // 20: strata.storage.v1.Storage.CreateSnapshot:input_type -> strata.storage.v1.SnapshotWrite
-	3,  // 21: strata.storage.v1.Storage.ListSnapshots:input_type -> strata.storage.v1.GroupRequest
-	24, // 22: strata.storage.v1.Storage.OpenSnapshot:input_type -> strata.storage.v1.OpenSnapshotRequest
-	2,  // 23: strata.storage.v1.Storage.Configure:output_type -> strata.storage.v1.ConfigureResponse
-	4,  // 24: strata.storage.v1.Storage.FirstIndex:output_type -> strata.storage.v1.IndexResponse
-	4,  // 25: strata.storage.v1.Storage.LastIndex:output_type -> strata.storage.v1.IndexResponse
-	7,  // 26: strata.storage.v1.Storage.GetLog:output_type -> strata.storage.v1.GetLogResponse
-	10, // 27: strata.storage.v1.Storage.GetLogs:output_type -> strata.storage.v1.GetLogsResponse
-	0,  // 28: strata.storage.v1.Storage.StoreLogs:output_type -> strata.storage.v1.Empty
-	0,  // 29: strata.storage.v1.Storage.DeleteRange:output_type -> strata.storage.v1.Empty
-	8,  // 30: strata.storage.v1.Storage.LogStoreInfo:output_type -> strata.storage.v1.LogStoreInfoResponse
-	0,  // 31: strata.storage.v1.Storage.Set:output_type -> strata.storage.v1.Empty
-	16, // 32: strata.storage.v1.Storage.Get:output_type -> strata.storage.v1.GetResponse
-	0,  // 33: strata.storage.v1.Storage.SetUint64:output_type -> strata.storage.v1.Empty
-	17, // 34: strata.storage.v1.Storage.GetUint64:output_type -> strata.storage.v1.GetUint64Response
-	22, // 35: strata.storage.v1.Storage.CreateSnapshot:output_type -> strata.storage.v1.SnapshotWriteResult
-	23, // 36: strata.storage.v1.Storage.ListSnapshots:output_type -> strata.storage.v1.ListSnapshotsResponse
-	25, // 37: strata.storage.v1.Storage.OpenSnapshot:output_type -> strata.storage.v1.SnapshotChunk
-	23, // [23:38] is the sub-list for method output_type
-	8,  // [8:23] is the sub-list for method input_type
+	3,  // 9: strata.storage.v1.Storage.DropGroup:input_type -> strata.storage.v1.GroupRequest
+	3,  // 10: strata.storage.v1.Storage.FirstIndex:input_type -> strata.storage.v1.GroupRequest
+	3,  // 11: strata.storage.v1.Storage.LastIndex:input_type -> strata.storage.v1.GroupRequest
+	6,  // 12: strata.storage.v1.Storage.GetLog:input_type -> strata.storage.v1.GetLogRequest
+	9,  // 13: strata.storage.v1.Storage.GetLogs:input_type -> strata.storage.v1.GetLogsRequest
+	11, // 14: strata.storage.v1.Storage.StoreLogs:input_type -> strata.storage.v1.StoreLogsRequest
+	12, // 15: strata.storage.v1.Storage.DeleteRange:input_type -> strata.storage.v1.DeleteRangeRequest
+	3,  // 16: strata.storage.v1.Storage.LogStoreInfo:input_type -> strata.storage.v1.GroupRequest
+	13, // 17: strata.storage.v1.Storage.Set:input_type -> strata.storage.v1.SetRequest
+	15, // 18: strata.storage.v1.Storage.Get:input_type -> strata.storage.v1.GetRequest
+	14, // 19: strata.storage.v1.Storage.SetUint64:input_type -> strata.storage.v1.SetUint64Request
+	15, // 20: strata.storage.v1.Storage.GetUint64:input_type -> strata.storage.v1.GetRequest
+	21, // 21: strata.storage.v1.Storage.CreateSnapshot:input_type -> strata.storage.v1.SnapshotWrite
+	3,  // 22: strata.storage.v1.Storage.ListSnapshots:input_type -> strata.storage.v1.GroupRequest
+	24, // 23: strata.storage.v1.Storage.OpenSnapshot:input_type -> strata.storage.v1.OpenSnapshotRequest
+	2,  // 24: strata.storage.v1.Storage.Configure:output_type -> strata.storage.v1.ConfigureResponse
+	0,  // 25: strata.storage.v1.Storage.DropGroup:output_type -> strata.storage.v1.Empty
+	4,  // 26: strata.storage.v1.Storage.FirstIndex:output_type -> strata.storage.v1.IndexResponse
+	4,  // 27: strata.storage.v1.Storage.LastIndex:output_type -> strata.storage.v1.IndexResponse
+	7,  // 28: strata.storage.v1.Storage.GetLog:output_type -> strata.storage.v1.GetLogResponse
+	10, // 29: strata.storage.v1.Storage.GetLogs:output_type -> strata.storage.v1.GetLogsResponse
+	0,  // 30: strata.storage.v1.Storage.StoreLogs:output_type -> strata.storage.v1.Empty
+	0,  // 31: strata.storage.v1.Storage.DeleteRange:output_type -> strata.storage.v1.Empty
+	8,  // 32: strata.storage.v1.Storage.LogStoreInfo:output_type -> strata.storage.v1.LogStoreInfoResponse
+	0,  // 33: strata.storage.v1.Storage.Set:output_type -> strata.storage.v1.Empty
+	16, // 34: strata.storage.v1.Storage.Get:output_type -> strata.storage.v1.GetResponse
+	0,  // 35: strata.storage.v1.Storage.SetUint64:output_type -> strata.storage.v1.Empty
+	17, // 36: strata.storage.v1.Storage.GetUint64:output_type -> strata.storage.v1.GetUint64Response
+	22, // 37: strata.storage.v1.Storage.CreateSnapshot:output_type -> strata.storage.v1.SnapshotWriteResult
+	23, // 38: strata.storage.v1.Storage.ListSnapshots:output_type -> strata.storage.v1.ListSnapshotsResponse
+	25, // 39: strata.storage.v1.Storage.OpenSnapshot:output_type -> strata.storage.v1.SnapshotChunk
+	24, // [24:40] is the sub-list for method output_type
+	8,  // [8:24] is the sub-list for method input_type
 	8,  // [8:8] is the sub-list for extension type_name
 	8,  // [8:8] is the sub-list for extension extendee
 	0,  // [0:8] is the sub-list for field type_name

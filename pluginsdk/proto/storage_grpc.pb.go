@@ -25,6 +25,7 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	Storage_Configure_FullMethodName      = "/strata.storage.v1.Storage/Configure"
+	Storage_DropGroup_FullMethodName      = "/strata.storage.v1.Storage/DropGroup"
 	Storage_FirstIndex_FullMethodName     = "/strata.storage.v1.Storage/FirstIndex"
 	Storage_LastIndex_FullMethodName      = "/strata.storage.v1.Storage/LastIndex"
 	Storage_GetLog_FullMethodName         = "/strata.storage.v1.Storage/GetLog"
@@ -47,6 +48,10 @@ const (
 type StorageClient interface {
 	// Configure is called once after the plugin starts, before any store is used.
 	Configure(ctx context.Context, in *ConfigureRequest, opts ...grpc.CallOption) (*ConfigureResponse, error)
+	// DropGroup deletes everything the plugin keeps for a group (log,
+	// stable state, snapshots) once the group is gone for good; Unimplemented
+	// when the plugin cannot.
+	DropGroup(ctx context.Context, in *GroupRequest, opts ...grpc.CallOption) (*Empty, error)
 	// raft.LogStore
 	FirstIndex(ctx context.Context, in *GroupRequest, opts ...grpc.CallOption) (*IndexResponse, error)
 	LastIndex(ctx context.Context, in *GroupRequest, opts ...grpc.CallOption) (*IndexResponse, error)
@@ -85,6 +90,16 @@ func (c *storageClient) Configure(ctx context.Context, in *ConfigureRequest, opt
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ConfigureResponse)
 	err := c.cc.Invoke(ctx, Storage_Configure_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *storageClient) DropGroup(ctx context.Context, in *GroupRequest, opts ...grpc.CallOption) (*Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Empty)
+	err := c.cc.Invoke(ctx, Storage_DropGroup_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -249,6 +264,10 @@ type Storage_OpenSnapshotClient = grpc.ServerStreamingClient[SnapshotChunk]
 type StorageServer interface {
 	// Configure is called once after the plugin starts, before any store is used.
 	Configure(context.Context, *ConfigureRequest) (*ConfigureResponse, error)
+	// DropGroup deletes everything the plugin keeps for a group (log,
+	// stable state, snapshots) once the group is gone for good; Unimplemented
+	// when the plugin cannot.
+	DropGroup(context.Context, *GroupRequest) (*Empty, error)
 	// raft.LogStore
 	FirstIndex(context.Context, *GroupRequest) (*IndexResponse, error)
 	LastIndex(context.Context, *GroupRequest) (*IndexResponse, error)
@@ -285,6 +304,9 @@ type UnimplementedStorageServer struct{}
 
 func (UnimplementedStorageServer) Configure(context.Context, *ConfigureRequest) (*ConfigureResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Configure not implemented")
+}
+func (UnimplementedStorageServer) DropGroup(context.Context, *GroupRequest) (*Empty, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DropGroup not implemented")
 }
 func (UnimplementedStorageServer) FirstIndex(context.Context, *GroupRequest) (*IndexResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method FirstIndex not implemented")
@@ -363,6 +385,24 @@ func _Storage_Configure_Handler(srv interface{}, ctx context.Context, dec func(i
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(StorageServer).Configure(ctx, req.(*ConfigureRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Storage_DropGroup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GroupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StorageServer).DropGroup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Storage_DropGroup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StorageServer).DropGroup(ctx, req.(*GroupRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -611,6 +651,10 @@ var Storage_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Configure",
 			Handler:    _Storage_Configure_Handler,
+		},
+		{
+			MethodName: "DropGroup",
+			Handler:    _Storage_DropGroup_Handler,
 		},
 		{
 			MethodName: "FirstIndex",

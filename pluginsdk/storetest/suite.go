@@ -45,6 +45,7 @@ func (s Suite) Run(t *testing.T) {
 		conn := s.grpc(t)
 		Run(t, clientOpener(conn.Client, conn.Capabilities))
 		s.largeSnapshot(t, conn.Client, conn.Capabilities)
+		dropGroup(t, conn.Client, conn.Capabilities)
 	})
 	if s.Binary == "" {
 		return
