@@ -125,7 +125,9 @@ func (p *linkProxy) isolate(on bool, srcs ...string) {
 }
 
 // newProxiedCluster sets up n servers (flags only, all seeding n1's
-// proxy, bootstrap_expect 3), each behind its own proxy.
+// proxy, bootstrap_expect n: with fewer, servers that met different
+// subsets could bootstrap different groups, as with Consul), each behind
+// its own proxy.
 func newProxiedCluster(t *testing.T, n int) ([]*server, []*linkProxy) {
 	dir := t.TempDir()
 	var servers []*server
@@ -136,7 +138,7 @@ func newProxiedCluster(t *testing.T, n int) ([]*server, []*linkProxy) {
 		c, h := testnet.FreeAddr(t), testnet.FreeAddr(t)
 		name := fmt.Sprintf("n%d", i)
 		args := []string{"serve", "--name", name, "--cluster", "T", "--listen", c, "--cluster-listen", listen,
-			"--cluster-advertise", p.addr(), "--http", h, "--data-dir", filepath.Join(dir, name), "--bootstrap-expect", "3"}
+			"--cluster-advertise", p.addr(), "--http", h, "--data-dir", filepath.Join(dir, name), "--bootstrap-expect", fmt.Sprint(n)}
 		if i > 1 {
 			args = append(args, "--routes", proxies[0].addr())
 		}

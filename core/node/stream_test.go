@@ -454,7 +454,7 @@ func TestServerPeerRemove(t *testing.T) {
 	}
 	var nodes []*Node
 	for _, s := range specs {
-		nodes = append(nodes, startNode(t, s, testPlugins, 3))
+		nodes = append(nodes, startNode(t, s, testPlugins, 4)) // all four bootstrap
 	}
 	for _, n := range nodes {
 		waitFor(t, "four servers recorded", func() bool { return metaServers(n) == "n1,n2,n3,n4" })
