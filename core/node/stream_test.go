@@ -329,20 +329,12 @@ func TestStreamCatchUpFromSnapshot(t *testing.T) {
 		if _, err := c.StreamCreate(ctx, cfg); err != nil {
 			t.Fatal(err)
 		}
-		for i := 1; i <= 60; i++ {
-			if _, err := c.Publish(ctx, &pb.PubRequest{Subject: name + ".x", Data: []byte(fmt.Sprint(i))}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		publishRange(t, c, name+".x", 1, 60)
 		leader := replicaOn(t, nodes, name)
 		if err := leader.Group().Raft().Snapshot().Error(); err != nil {
 			t.Fatalf("%s: snapshot: %v", name, err)
 		}
-		for i := 61; i <= 70; i++ {
-			if _, err := c.Publish(ctx, &pb.PubRequest{Subject: name + ".x", Data: []byte(fmt.Sprint(i))}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		publishRange(t, c, name+".x", 61, 70)
 		cfg.Replicas = 3
 		if _, err := c.StreamUpdate(ctx, cfg); err != nil {
 			t.Fatal(err)
@@ -416,11 +408,7 @@ func TestStepDownAndPeerRemove(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 1; i <= 30; i++ {
-		if _, err := c.Publish(ctx, &pb.PubRequest{Subject: "r1.a", Data: []byte(fmt.Sprint(i))}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	publishRange(t, c, "r1.a", 1, 30)
 	from := info.GetPeers()[0]
 	info, err = c.StreamPeerRemove(ctx, &pb.PeerRemoveRequest{Stream: "R1", Peer: from})
 	if err != nil || len(info.GetPeers()) != 1 || info.GetPeers()[0] == from {
@@ -465,11 +453,7 @@ func TestServerPeerRemove(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 1; i <= 20; i++ {
-		if _, err := c.Publish(ctx, &pb.PubRequest{Subject: "pr.x", Data: []byte(fmt.Sprint(i))}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	publishRange(t, c, "pr.x", 1, 20)
 	gone := info.GetPeers()[2]
 	if gone == "n1" { // keep the node the test talks to
 		gone = info.GetPeers()[1]
@@ -514,6 +498,17 @@ func TestServerPeerRemove(t *testing.T) {
 	for _, v := range voters(nodes[0]) {
 		if strings.HasPrefix(v, gone+"=") {
 			t.Fatalf("%s is back among the voters: %v", gone, voters(nodes[0]))
+		}
+	}
+}
+
+// publishRange publishes the numbers from..to, each as its own data, to subj.
+func publishRange(t *testing.T, c pb.StrataClient, subj string, from, to int) {
+	t.Helper()
+	ctx := callCtx(t)
+	for i := from; i <= to; i++ {
+		if _, err := c.Publish(ctx, &pb.PubRequest{Subject: subj, Data: []byte(fmt.Sprint(i))}); err != nil {
+			t.Fatalf("publish %d to %s: %v", i, subj, err)
 		}
 	}
 }

@@ -902,33 +902,27 @@ func TestFSMRestoreCatchup(t *testing.T) {
 		checkHolds(t, dst, src.store, 21, 100)
 	})
 
-	t.Run("Behind", func(t *testing.T) {
-		// A replica that applied the first 3 entries (1..30).
-		source.calls = nil
-		dst := newFSM(t, c, openStore(t, db, "behind"), source.catchup)
-		replay(dst, l.entries[:3])
-		if err := restore(dst, snap); err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(source.calls, [][2]uint64{{31, 100}}) {
-			t.Fatalf("catchup calls %v, want [31 100]", source.calls)
-		}
-		checkHolds(t, dst, src.store, 21, 100)
-	})
-
-	t.Run("FarBehind", func(t *testing.T) {
-		// A replica whose messages are all below the snapshot's first.
-		source.calls = nil
-		dst := newFSM(t, c, openStore(t, db, "farbehind"), source.catchup)
-		replay(dst, l.entries[:1])
-		if err := restore(dst, snap); err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(source.calls, [][2]uint64{{21, 100}}) {
-			t.Fatalf("catchup calls %v, want [21 100]", source.calls)
-		}
-		checkHolds(t, dst, src.store, 21, 100)
-	})
+	for _, tc := range []struct {
+		name    string
+		applied int       // entries the replica applied before the install
+		want    [2]uint64 // the range it must fetch
+	}{
+		{"Behind", 3, [2]uint64{31, 100}},    // it holds 1..30
+		{"FarBehind", 1, [2]uint64{21, 100}}, // all it holds is below the snapshot's first
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			source.calls = nil
+			dst := newFSM(t, c, openStore(t, db, strings.ToLower(tc.name)), source.catchup)
+			replay(dst, l.entries[:tc.applied])
+			if err := restore(dst, snap); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(source.calls, [][2]uint64{tc.want}) {
+				t.Fatalf("catchup calls %v, want %v", source.calls, tc.want)
+			}
+			checkHolds(t, dst, src.store, 21, 100)
+		})
+	}
 
 	t.Run("Current", func(t *testing.T) {
 		// A replica that holds everything needs nothing.
