@@ -68,6 +68,9 @@ type StreamInfo struct {
 	Created time.Time    `json:"created"`
 	// Peers are the servers placed to hold the stream.
 	Peers []string `json:"peers"`
+	// Restoring is true while a backup is restored into the stream: it
+	// takes no publishes until the restore ends.
+	Restoring bool `json:"restoring,omitempty"`
 }
 
 // Header is one message header; a key may repeat.
@@ -142,7 +145,7 @@ func streamFromPB(s *pb.Stream) *StreamInfo {
 	return &StreamInfo{
 		Config: configFromPB(s.GetConfig()), State: stateFromPB(s.GetState()),
 		Cluster: clusterFromPB(s.GetCluster()), Created: unixTime(s.GetCreated()),
-		Peers: s.GetPeers(),
+		Peers: s.GetPeers(), Restoring: s.GetRestoring(),
 	}
 }
 

@@ -904,7 +904,9 @@ type Stream struct {
 	Cluster *ClusterInfo           `protobuf:"bytes,3,opt,name=cluster,proto3" json:"cluster,omitempty"`
 	Created int64                  `protobuf:"varint,4,opt,name=created,proto3" json:"created,omitempty"`
 	// peers are the servers placed to hold the stream.
-	Peers         []string `protobuf:"bytes,5,rep,name=peers,proto3" json:"peers,omitempty"`
+	Peers []string `protobuf:"bytes,5,rep,name=peers,proto3" json:"peers,omitempty"`
+	// restoring is true while a backup is restored into the stream.
+	Restoring     bool `protobuf:"varint,6,opt,name=restoring,proto3" json:"restoring,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -972,6 +974,13 @@ func (x *Stream) GetPeers() []string {
 		return x.Peers
 	}
 	return nil
+}
+
+func (x *Stream) GetRestoring() bool {
+	if x != nil {
+		return x.Restoring
+	}
+	return false
 }
 
 type StreamRequest struct {
@@ -1733,6 +1742,157 @@ func (x *ServerPeerRemoveResponse) GetStreams() []string {
 	return nil
 }
 
+type BackupChunk struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// info is in the first chunk only: the stream as of the backup's point
+	// in time (its state counts exactly the messages that follow).
+	Info          *Stream `protobuf:"bytes,1,opt,name=info,proto3" json:"info,omitempty"`
+	Msgs          []*Msg  `protobuf:"bytes,2,rep,name=msgs,proto3" json:"msgs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupChunk) Reset() {
+	*x = BackupChunk{}
+	mi := &file_strata_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupChunk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupChunk) ProtoMessage() {}
+
+func (x *BackupChunk) ProtoReflect() protoreflect.Message {
+	mi := &file_strata_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupChunk.ProtoReflect.Descriptor instead.
+func (*BackupChunk) Descriptor() ([]byte, []int) {
+	return file_strata_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *BackupChunk) GetInfo() *Stream {
+	if x != nil {
+		return x.Info
+	}
+	return nil
+}
+
+func (x *BackupChunk) GetMsgs() []*Msg {
+	if x != nil {
+		return x.Msgs
+	}
+	return nil
+}
+
+type RestoreMsgs struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Stream string                 `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
+	// msgs have consecutive sequences.
+	Msgs          []*Msg `protobuf:"bytes,2,rep,name=msgs,proto3" json:"msgs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RestoreMsgs) Reset() {
+	*x = RestoreMsgs{}
+	mi := &file_strata_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RestoreMsgs) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RestoreMsgs) ProtoMessage() {}
+
+func (x *RestoreMsgs) ProtoReflect() protoreflect.Message {
+	mi := &file_strata_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RestoreMsgs.ProtoReflect.Descriptor instead.
+func (*RestoreMsgs) Descriptor() ([]byte, []int) {
+	return file_strata_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *RestoreMsgs) GetStream() string {
+	if x != nil {
+		return x.Stream
+	}
+	return ""
+}
+
+func (x *RestoreMsgs) GetMsgs() []*Msg {
+	if x != nil {
+		return x.Msgs
+	}
+	return nil
+}
+
+type RestoreAck struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LastSeq       uint64                 `protobuf:"varint,1,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RestoreAck) Reset() {
+	*x = RestoreAck{}
+	mi := &file_strata_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RestoreAck) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RestoreAck) ProtoMessage() {}
+
+func (x *RestoreAck) ProtoReflect() protoreflect.Message {
+	mi := &file_strata_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RestoreAck.ProtoReflect.Descriptor instead.
+func (*RestoreAck) Descriptor() ([]byte, []int) {
+	return file_strata_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *RestoreAck) GetLastSeq() uint64 {
+	if x != nil {
+		return x.LastSeq
+	}
+	return 0
+}
+
 var File_strata_proto protoreflect.FileDescriptor
 
 const file_strata_proto_rawDesc = "" +
@@ -1808,13 +1968,14 @@ const file_strata_proto_rawDesc = "" +
 	"\breplicas\x18\x03 \x03(\v2\x13.strata.v1.PeerInfoR\breplicas\x12\x1b\n" +
 	"\traft_term\x18\x04 \x01(\x04R\braftTerm\x12\x1d\n" +
 	"\n" +
-	"raft_index\x18\x05 \x01(\x04R\traftIndex\"\xc9\x01\n" +
+	"raft_index\x18\x05 \x01(\x04R\traftIndex\"\xe7\x01\n" +
 	"\x06Stream\x12/\n" +
 	"\x06config\x18\x01 \x01(\v2\x17.strata.v1.StreamConfigR\x06config\x12,\n" +
 	"\x05state\x18\x02 \x01(\v2\x16.strata.v1.StreamStateR\x05state\x120\n" +
 	"\acluster\x18\x03 \x01(\v2\x16.strata.v1.ClusterInfoR\acluster\x12\x18\n" +
 	"\acreated\x18\x04 \x01(\x03R\acreated\x12\x14\n" +
-	"\x05peers\x18\x05 \x03(\tR\x05peers\"#\n" +
+	"\x05peers\x18\x05 \x03(\tR\x05peers\x12\x1c\n" +
+	"\trestoring\x18\x06 \x01(\bR\trestoring\"#\n" +
 	"\rStreamRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"\x13\n" +
 	"\x11StreamListRequest\"A\n" +
@@ -1870,7 +2031,16 @@ const file_strata_proto_rawDesc = "" +
 	"\rServerRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"4\n" +
 	"\x18ServerPeerRemoveResponse\x12\x18\n" +
-	"\astreams\x18\x01 \x03(\tR\astreams2\x80\t\n" +
+	"\astreams\x18\x01 \x03(\tR\astreams\"X\n" +
+	"\vBackupChunk\x12%\n" +
+	"\x04info\x18\x01 \x01(\v2\x11.strata.v1.StreamR\x04info\x12\"\n" +
+	"\x04msgs\x18\x02 \x03(\v2\x0e.strata.v1.MsgR\x04msgs\"I\n" +
+	"\vRestoreMsgs\x12\x16\n" +
+	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\"\n" +
+	"\x04msgs\x18\x02 \x03(\v2\x0e.strata.v1.MsgR\x04msgs\"'\n" +
+	"\n" +
+	"RestoreAck\x12\x19\n" +
+	"\blast_seq\x18\x01 \x01(\x04R\alastSeq2\x8b\v\n" +
 	"\x06Strata\x123\n" +
 	"\aPublish\x12\x15.strata.v1.PubRequest\x1a\x11.strata.v1.PubAck\x12@\n" +
 	"\rPublishStream\x12\x13.strata.v1.PubBatch\x1a\x16.strata.v1.PubAckBatch(\x010\x01\x122\n" +
@@ -1893,7 +2063,11 @@ const file_strata_proto_rawDesc = "" +
 	"\fServerReport\x12\x10.strata.v1.Empty\x1a\x1f.strata.v1.ServerReportResponse\x126\n" +
 	"\n" +
 	"LocalStats\x12\x10.strata.v1.Empty\x1a\x16.strata.v1.ServerStats\x126\n" +
-	"\aCatchup\x12\x19.strata.v1.CatchupRequest\x1a\x0e.strata.v1.Msg0\x01B&Z$github.com/stratadb/strata/client/pbb\x06proto3"
+	"\aCatchup\x12\x19.strata.v1.CatchupRequest\x1a\x0e.strata.v1.Msg0\x01\x12B\n" +
+	"\fStreamBackup\x12\x18.strata.v1.StreamRequest\x1a\x16.strata.v1.BackupChunk0\x01\x12@\n" +
+	"\x12StreamRestoreBegin\x12\x17.strata.v1.StreamConfig\x1a\x11.strata.v1.Stream\x12B\n" +
+	"\x11StreamRestoreMsgs\x12\x16.strata.v1.RestoreMsgs\x1a\x15.strata.v1.RestoreAck\x12?\n" +
+	"\x10StreamRestoreEnd\x12\x18.strata.v1.StreamRequest\x1a\x11.strata.v1.StreamB&Z$github.com/stratadb/strata/client/pbb\x06proto3"
 
 var (
 	file_strata_proto_rawDescOnce sync.Once
@@ -1907,7 +2081,7 @@ func file_strata_proto_rawDescGZIP() []byte {
 	return file_strata_proto_rawDescData
 }
 
-var file_strata_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_strata_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_strata_proto_goTypes = []any{
 	(*Empty)(nil),                    // 0: strata.v1.Empty
 	(*Header)(nil),                   // 1: strata.v1.Header
@@ -1935,6 +2109,9 @@ var file_strata_proto_goTypes = []any{
 	(*PeerRemoveRequest)(nil),        // 23: strata.v1.PeerRemoveRequest
 	(*ServerRequest)(nil),            // 24: strata.v1.ServerRequest
 	(*ServerPeerRemoveResponse)(nil), // 25: strata.v1.ServerPeerRemoveResponse
+	(*BackupChunk)(nil),              // 26: strata.v1.BackupChunk
+	(*RestoreMsgs)(nil),              // 27: strata.v1.RestoreMsgs
+	(*RestoreAck)(nil),               // 28: strata.v1.RestoreAck
 }
 var file_strata_proto_depIdxs = []int32{
 	1,  // 0: strata.v1.PubRequest.headers:type_name -> strata.v1.Header
@@ -1949,47 +2126,58 @@ var file_strata_proto_depIdxs = []int32{
 	17, // 9: strata.v1.ServerListResponse.servers:type_name -> strata.v1.ServerInfo
 	19, // 10: strata.v1.ServerReportResponse.servers:type_name -> strata.v1.ServerStats
 	11, // 11: strata.v1.ServerReportResponse.meta:type_name -> strata.v1.ClusterInfo
-	2,  // 12: strata.v1.Strata.Publish:input_type -> strata.v1.PubRequest
-	3,  // 13: strata.v1.Strata.PublishStream:input_type -> strata.v1.PubBatch
-	6,  // 14: strata.v1.Strata.GetMsg:input_type -> strata.v1.GetMsgRequest
-	8,  // 15: strata.v1.Strata.StreamCreate:input_type -> strata.v1.StreamConfig
-	8,  // 16: strata.v1.Strata.StreamUpdate:input_type -> strata.v1.StreamConfig
-	13, // 17: strata.v1.Strata.StreamInfo:input_type -> strata.v1.StreamRequest
-	14, // 18: strata.v1.Strata.StreamList:input_type -> strata.v1.StreamListRequest
-	13, // 19: strata.v1.Strata.StreamDelete:input_type -> strata.v1.StreamRequest
-	13, // 20: strata.v1.Strata.StreamPurge:input_type -> strata.v1.StreamRequest
-	13, // 21: strata.v1.Strata.StreamStepDown:input_type -> strata.v1.StreamRequest
-	23, // 22: strata.v1.Strata.StreamPeerRemove:input_type -> strata.v1.PeerRemoveRequest
-	0,  // 23: strata.v1.Strata.MetaStepDown:input_type -> strata.v1.Empty
-	24, // 24: strata.v1.Strata.ServerPeerRemove:input_type -> strata.v1.ServerRequest
-	24, // 25: strata.v1.Strata.ServerLameDuck:input_type -> strata.v1.ServerRequest
-	0,  // 26: strata.v1.Strata.ServerList:input_type -> strata.v1.Empty
-	0,  // 27: strata.v1.Strata.ServerReport:input_type -> strata.v1.Empty
-	0,  // 28: strata.v1.Strata.LocalStats:input_type -> strata.v1.Empty
-	21, // 29: strata.v1.Strata.Catchup:input_type -> strata.v1.CatchupRequest
-	5,  // 30: strata.v1.Strata.Publish:output_type -> strata.v1.PubAck
-	4,  // 31: strata.v1.Strata.PublishStream:output_type -> strata.v1.PubAckBatch
-	7,  // 32: strata.v1.Strata.GetMsg:output_type -> strata.v1.Msg
-	12, // 33: strata.v1.Strata.StreamCreate:output_type -> strata.v1.Stream
-	12, // 34: strata.v1.Strata.StreamUpdate:output_type -> strata.v1.Stream
-	12, // 35: strata.v1.Strata.StreamInfo:output_type -> strata.v1.Stream
-	15, // 36: strata.v1.Strata.StreamList:output_type -> strata.v1.StreamListResponse
-	0,  // 37: strata.v1.Strata.StreamDelete:output_type -> strata.v1.Empty
-	16, // 38: strata.v1.Strata.StreamPurge:output_type -> strata.v1.PurgeResponse
-	22, // 39: strata.v1.Strata.StreamStepDown:output_type -> strata.v1.StepDownResponse
-	12, // 40: strata.v1.Strata.StreamPeerRemove:output_type -> strata.v1.Stream
-	22, // 41: strata.v1.Strata.MetaStepDown:output_type -> strata.v1.StepDownResponse
-	25, // 42: strata.v1.Strata.ServerPeerRemove:output_type -> strata.v1.ServerPeerRemoveResponse
-	0,  // 43: strata.v1.Strata.ServerLameDuck:output_type -> strata.v1.Empty
-	18, // 44: strata.v1.Strata.ServerList:output_type -> strata.v1.ServerListResponse
-	20, // 45: strata.v1.Strata.ServerReport:output_type -> strata.v1.ServerReportResponse
-	19, // 46: strata.v1.Strata.LocalStats:output_type -> strata.v1.ServerStats
-	7,  // 47: strata.v1.Strata.Catchup:output_type -> strata.v1.Msg
-	30, // [30:48] is the sub-list for method output_type
-	12, // [12:30] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	12, // 12: strata.v1.BackupChunk.info:type_name -> strata.v1.Stream
+	7,  // 13: strata.v1.BackupChunk.msgs:type_name -> strata.v1.Msg
+	7,  // 14: strata.v1.RestoreMsgs.msgs:type_name -> strata.v1.Msg
+	2,  // 15: strata.v1.Strata.Publish:input_type -> strata.v1.PubRequest
+	3,  // 16: strata.v1.Strata.PublishStream:input_type -> strata.v1.PubBatch
+	6,  // 17: strata.v1.Strata.GetMsg:input_type -> strata.v1.GetMsgRequest
+	8,  // 18: strata.v1.Strata.StreamCreate:input_type -> strata.v1.StreamConfig
+	8,  // 19: strata.v1.Strata.StreamUpdate:input_type -> strata.v1.StreamConfig
+	13, // 20: strata.v1.Strata.StreamInfo:input_type -> strata.v1.StreamRequest
+	14, // 21: strata.v1.Strata.StreamList:input_type -> strata.v1.StreamListRequest
+	13, // 22: strata.v1.Strata.StreamDelete:input_type -> strata.v1.StreamRequest
+	13, // 23: strata.v1.Strata.StreamPurge:input_type -> strata.v1.StreamRequest
+	13, // 24: strata.v1.Strata.StreamStepDown:input_type -> strata.v1.StreamRequest
+	23, // 25: strata.v1.Strata.StreamPeerRemove:input_type -> strata.v1.PeerRemoveRequest
+	0,  // 26: strata.v1.Strata.MetaStepDown:input_type -> strata.v1.Empty
+	24, // 27: strata.v1.Strata.ServerPeerRemove:input_type -> strata.v1.ServerRequest
+	24, // 28: strata.v1.Strata.ServerLameDuck:input_type -> strata.v1.ServerRequest
+	0,  // 29: strata.v1.Strata.ServerList:input_type -> strata.v1.Empty
+	0,  // 30: strata.v1.Strata.ServerReport:input_type -> strata.v1.Empty
+	0,  // 31: strata.v1.Strata.LocalStats:input_type -> strata.v1.Empty
+	21, // 32: strata.v1.Strata.Catchup:input_type -> strata.v1.CatchupRequest
+	13, // 33: strata.v1.Strata.StreamBackup:input_type -> strata.v1.StreamRequest
+	8,  // 34: strata.v1.Strata.StreamRestoreBegin:input_type -> strata.v1.StreamConfig
+	27, // 35: strata.v1.Strata.StreamRestoreMsgs:input_type -> strata.v1.RestoreMsgs
+	13, // 36: strata.v1.Strata.StreamRestoreEnd:input_type -> strata.v1.StreamRequest
+	5,  // 37: strata.v1.Strata.Publish:output_type -> strata.v1.PubAck
+	4,  // 38: strata.v1.Strata.PublishStream:output_type -> strata.v1.PubAckBatch
+	7,  // 39: strata.v1.Strata.GetMsg:output_type -> strata.v1.Msg
+	12, // 40: strata.v1.Strata.StreamCreate:output_type -> strata.v1.Stream
+	12, // 41: strata.v1.Strata.StreamUpdate:output_type -> strata.v1.Stream
+	12, // 42: strata.v1.Strata.StreamInfo:output_type -> strata.v1.Stream
+	15, // 43: strata.v1.Strata.StreamList:output_type -> strata.v1.StreamListResponse
+	0,  // 44: strata.v1.Strata.StreamDelete:output_type -> strata.v1.Empty
+	16, // 45: strata.v1.Strata.StreamPurge:output_type -> strata.v1.PurgeResponse
+	22, // 46: strata.v1.Strata.StreamStepDown:output_type -> strata.v1.StepDownResponse
+	12, // 47: strata.v1.Strata.StreamPeerRemove:output_type -> strata.v1.Stream
+	22, // 48: strata.v1.Strata.MetaStepDown:output_type -> strata.v1.StepDownResponse
+	25, // 49: strata.v1.Strata.ServerPeerRemove:output_type -> strata.v1.ServerPeerRemoveResponse
+	0,  // 50: strata.v1.Strata.ServerLameDuck:output_type -> strata.v1.Empty
+	18, // 51: strata.v1.Strata.ServerList:output_type -> strata.v1.ServerListResponse
+	20, // 52: strata.v1.Strata.ServerReport:output_type -> strata.v1.ServerReportResponse
+	19, // 53: strata.v1.Strata.LocalStats:output_type -> strata.v1.ServerStats
+	7,  // 54: strata.v1.Strata.Catchup:output_type -> strata.v1.Msg
+	26, // 55: strata.v1.Strata.StreamBackup:output_type -> strata.v1.BackupChunk
+	12, // 56: strata.v1.Strata.StreamRestoreBegin:output_type -> strata.v1.Stream
+	28, // 57: strata.v1.Strata.StreamRestoreMsgs:output_type -> strata.v1.RestoreAck
+	12, // 58: strata.v1.Strata.StreamRestoreEnd:output_type -> strata.v1.Stream
+	37, // [37:59] is the sub-list for method output_type
+	15, // [15:37] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_strata_proto_init() }
@@ -2003,7 +2191,7 @@ func file_strata_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_strata_proto_rawDesc), len(file_strata_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   26,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -27,24 +27,28 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Strata_Publish_FullMethodName          = "/strata.v1.Strata/Publish"
-	Strata_PublishStream_FullMethodName    = "/strata.v1.Strata/PublishStream"
-	Strata_GetMsg_FullMethodName           = "/strata.v1.Strata/GetMsg"
-	Strata_StreamCreate_FullMethodName     = "/strata.v1.Strata/StreamCreate"
-	Strata_StreamUpdate_FullMethodName     = "/strata.v1.Strata/StreamUpdate"
-	Strata_StreamInfo_FullMethodName       = "/strata.v1.Strata/StreamInfo"
-	Strata_StreamList_FullMethodName       = "/strata.v1.Strata/StreamList"
-	Strata_StreamDelete_FullMethodName     = "/strata.v1.Strata/StreamDelete"
-	Strata_StreamPurge_FullMethodName      = "/strata.v1.Strata/StreamPurge"
-	Strata_StreamStepDown_FullMethodName   = "/strata.v1.Strata/StreamStepDown"
-	Strata_StreamPeerRemove_FullMethodName = "/strata.v1.Strata/StreamPeerRemove"
-	Strata_MetaStepDown_FullMethodName     = "/strata.v1.Strata/MetaStepDown"
-	Strata_ServerPeerRemove_FullMethodName = "/strata.v1.Strata/ServerPeerRemove"
-	Strata_ServerLameDuck_FullMethodName   = "/strata.v1.Strata/ServerLameDuck"
-	Strata_ServerList_FullMethodName       = "/strata.v1.Strata/ServerList"
-	Strata_ServerReport_FullMethodName     = "/strata.v1.Strata/ServerReport"
-	Strata_LocalStats_FullMethodName       = "/strata.v1.Strata/LocalStats"
-	Strata_Catchup_FullMethodName          = "/strata.v1.Strata/Catchup"
+	Strata_Publish_FullMethodName            = "/strata.v1.Strata/Publish"
+	Strata_PublishStream_FullMethodName      = "/strata.v1.Strata/PublishStream"
+	Strata_GetMsg_FullMethodName             = "/strata.v1.Strata/GetMsg"
+	Strata_StreamCreate_FullMethodName       = "/strata.v1.Strata/StreamCreate"
+	Strata_StreamUpdate_FullMethodName       = "/strata.v1.Strata/StreamUpdate"
+	Strata_StreamInfo_FullMethodName         = "/strata.v1.Strata/StreamInfo"
+	Strata_StreamList_FullMethodName         = "/strata.v1.Strata/StreamList"
+	Strata_StreamDelete_FullMethodName       = "/strata.v1.Strata/StreamDelete"
+	Strata_StreamPurge_FullMethodName        = "/strata.v1.Strata/StreamPurge"
+	Strata_StreamStepDown_FullMethodName     = "/strata.v1.Strata/StreamStepDown"
+	Strata_StreamPeerRemove_FullMethodName   = "/strata.v1.Strata/StreamPeerRemove"
+	Strata_MetaStepDown_FullMethodName       = "/strata.v1.Strata/MetaStepDown"
+	Strata_ServerPeerRemove_FullMethodName   = "/strata.v1.Strata/ServerPeerRemove"
+	Strata_ServerLameDuck_FullMethodName     = "/strata.v1.Strata/ServerLameDuck"
+	Strata_ServerList_FullMethodName         = "/strata.v1.Strata/ServerList"
+	Strata_ServerReport_FullMethodName       = "/strata.v1.Strata/ServerReport"
+	Strata_LocalStats_FullMethodName         = "/strata.v1.Strata/LocalStats"
+	Strata_Catchup_FullMethodName            = "/strata.v1.Strata/Catchup"
+	Strata_StreamBackup_FullMethodName       = "/strata.v1.Strata/StreamBackup"
+	Strata_StreamRestoreBegin_FullMethodName = "/strata.v1.Strata/StreamRestoreBegin"
+	Strata_StreamRestoreMsgs_FullMethodName  = "/strata.v1.Strata/StreamRestoreMsgs"
+	Strata_StreamRestoreEnd_FullMethodName   = "/strata.v1.Strata/StreamRestoreEnd"
 )
 
 // StrataClient is the client API for Strata service.
@@ -96,6 +100,19 @@ type StrataClient interface {
 	// [first, last] from the answering server's store; a replica that
 	// installed a snapshot calls it on the leader to fetch what it lacks.
 	Catchup(ctx context.Context, in *CatchupRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Msg], error)
+	// Backups (strata-backup). StreamBackup reads a point-in-time view of
+	// the stream on its leader: the first chunk holds the stream's info as
+	// of that point, the others its messages in order; limits do not remove
+	// messages from the view while it is read.
+	StreamBackup(ctx context.Context, in *StreamRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BackupChunk], error)
+	// StreamRestoreBegin creates a stream that takes restored messages
+	// only; an existing stream is an error (AlreadyExists).
+	StreamRestoreBegin(ctx context.Context, in *StreamConfig, opts ...grpc.CallOption) (*Stream, error)
+	// StreamRestoreMsgs stores consecutive messages with their original
+	// sequences and times; a batch already stored is acked again.
+	StreamRestoreMsgs(ctx context.Context, in *RestoreMsgs, opts ...grpc.CallOption) (*RestoreAck, error)
+	// StreamRestoreEnd opens the restored stream to publishes.
+	StreamRestoreEnd(ctx context.Context, in *StreamRequest, opts ...grpc.CallOption) (*Stream, error)
 }
 
 type strataClient struct {
@@ -298,6 +315,55 @@ func (c *strataClient) Catchup(ctx context.Context, in *CatchupRequest, opts ...
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Strata_CatchupClient = grpc.ServerStreamingClient[Msg]
 
+func (c *strataClient) StreamBackup(ctx context.Context, in *StreamRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BackupChunk], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Strata_ServiceDesc.Streams[2], Strata_StreamBackup_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[StreamRequest, BackupChunk]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Strata_StreamBackupClient = grpc.ServerStreamingClient[BackupChunk]
+
+func (c *strataClient) StreamRestoreBegin(ctx context.Context, in *StreamConfig, opts ...grpc.CallOption) (*Stream, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Stream)
+	err := c.cc.Invoke(ctx, Strata_StreamRestoreBegin_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *strataClient) StreamRestoreMsgs(ctx context.Context, in *RestoreMsgs, opts ...grpc.CallOption) (*RestoreAck, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RestoreAck)
+	err := c.cc.Invoke(ctx, Strata_StreamRestoreMsgs_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *strataClient) StreamRestoreEnd(ctx context.Context, in *StreamRequest, opts ...grpc.CallOption) (*Stream, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Stream)
+	err := c.cc.Invoke(ctx, Strata_StreamRestoreEnd_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // StrataServer is the server API for Strata service.
 // All implementations must embed UnimplementedStrataServer
 // for forward compatibility.
@@ -347,6 +413,19 @@ type StrataServer interface {
 	// [first, last] from the answering server's store; a replica that
 	// installed a snapshot calls it on the leader to fetch what it lacks.
 	Catchup(*CatchupRequest, grpc.ServerStreamingServer[Msg]) error
+	// Backups (strata-backup). StreamBackup reads a point-in-time view of
+	// the stream on its leader: the first chunk holds the stream's info as
+	// of that point, the others its messages in order; limits do not remove
+	// messages from the view while it is read.
+	StreamBackup(*StreamRequest, grpc.ServerStreamingServer[BackupChunk]) error
+	// StreamRestoreBegin creates a stream that takes restored messages
+	// only; an existing stream is an error (AlreadyExists).
+	StreamRestoreBegin(context.Context, *StreamConfig) (*Stream, error)
+	// StreamRestoreMsgs stores consecutive messages with their original
+	// sequences and times; a batch already stored is acked again.
+	StreamRestoreMsgs(context.Context, *RestoreMsgs) (*RestoreAck, error)
+	// StreamRestoreEnd opens the restored stream to publishes.
+	StreamRestoreEnd(context.Context, *StreamRequest) (*Stream, error)
 	mustEmbedUnimplementedStrataServer()
 }
 
@@ -410,6 +489,18 @@ func (UnimplementedStrataServer) LocalStats(context.Context, *Empty) (*ServerSta
 }
 func (UnimplementedStrataServer) Catchup(*CatchupRequest, grpc.ServerStreamingServer[Msg]) error {
 	return status.Errorf(codes.Unimplemented, "method Catchup not implemented")
+}
+func (UnimplementedStrataServer) StreamBackup(*StreamRequest, grpc.ServerStreamingServer[BackupChunk]) error {
+	return status.Errorf(codes.Unimplemented, "method StreamBackup not implemented")
+}
+func (UnimplementedStrataServer) StreamRestoreBegin(context.Context, *StreamConfig) (*Stream, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method StreamRestoreBegin not implemented")
+}
+func (UnimplementedStrataServer) StreamRestoreMsgs(context.Context, *RestoreMsgs) (*RestoreAck, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method StreamRestoreMsgs not implemented")
+}
+func (UnimplementedStrataServer) StreamRestoreEnd(context.Context, *StreamRequest) (*Stream, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method StreamRestoreEnd not implemented")
 }
 func (UnimplementedStrataServer) mustEmbedUnimplementedStrataServer() {}
 func (UnimplementedStrataServer) testEmbeddedByValue()                {}
@@ -738,6 +829,71 @@ func _Strata_Catchup_Handler(srv interface{}, stream grpc.ServerStream) error {
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Strata_CatchupServer = grpc.ServerStreamingServer[Msg]
 
+func _Strata_StreamBackup_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(StreamRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(StrataServer).StreamBackup(m, &grpc.GenericServerStream[StreamRequest, BackupChunk]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Strata_StreamBackupServer = grpc.ServerStreamingServer[BackupChunk]
+
+func _Strata_StreamRestoreBegin_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StreamConfig)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StrataServer).StreamRestoreBegin(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Strata_StreamRestoreBegin_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StrataServer).StreamRestoreBegin(ctx, req.(*StreamConfig))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Strata_StreamRestoreMsgs_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RestoreMsgs)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StrataServer).StreamRestoreMsgs(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Strata_StreamRestoreMsgs_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StrataServer).StreamRestoreMsgs(ctx, req.(*RestoreMsgs))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Strata_StreamRestoreEnd_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StreamRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StrataServer).StreamRestoreEnd(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Strata_StreamRestoreEnd_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StrataServer).StreamRestoreEnd(ctx, req.(*StreamRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Strata_ServiceDesc is the grpc.ServiceDesc for Strata service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -809,6 +965,18 @@ var Strata_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "LocalStats",
 			Handler:    _Strata_LocalStats_Handler,
 		},
+		{
+			MethodName: "StreamRestoreBegin",
+			Handler:    _Strata_StreamRestoreBegin_Handler,
+		},
+		{
+			MethodName: "StreamRestoreMsgs",
+			Handler:    _Strata_StreamRestoreMsgs_Handler,
+		},
+		{
+			MethodName: "StreamRestoreEnd",
+			Handler:    _Strata_StreamRestoreEnd_Handler,
+		},
 	},
 	Streams: []grpc.StreamDesc{
 		{
@@ -820,6 +988,11 @@ var Strata_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "Catchup",
 			Handler:       _Strata_Catchup_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "StreamBackup",
+			Handler:       _Strata_StreamBackup_Handler,
 			ServerStreams: true,
 		},
 	},

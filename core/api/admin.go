@@ -22,8 +22,8 @@ const (
 )
 
 // createStream runs on the meta leader: it checks c, places the stream
-// and records it.
-func (s *Server) createStream(c stream.Config) error {
+// and records it; restoring creates it for a restore (no publishes yet).
+func (s *Server) createStream(c stream.Config, restoring bool) error {
 	c.Finish()
 	if err := c.Validate(); err != nil {
 		return err
@@ -32,7 +32,8 @@ func (s *Server) createStream(c stream.Config) error {
 	if err != nil {
 		return fmt.Errorf("stream %s: %w", c.Name, err)
 	}
-	st := meta.Stream{Config: c, Peers: peers, Bootstrap: peers, Group: c.Name + "-" + randomID(), Created: time.Now().UnixNano()}
+	st := meta.Stream{Config: c, Peers: peers, Bootstrap: peers, Group: c.Name + "-" + randomID(),
+		Created: time.Now().UnixNano(), Restoring: restoring}
 	if err := s.cfg.MetaFSM.CheckCreate(st); err != nil {
 		return err
 	}

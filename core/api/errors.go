@@ -23,6 +23,11 @@ var (
 	ErrNoLeader = errors.New("no leader")
 	// ErrTooManyHops stops a call forwarded between nodes that disagree.
 	ErrTooManyHops = errors.New("forwarded too many times")
+	// ErrRestoring refuses a publish to a stream being restored.
+	ErrRestoring = errors.New("stream is being restored")
+	// ErrNotRestoring refuses restored messages for a stream that is not
+	// being restored.
+	ErrNotRestoring = errors.New("stream is not being restored")
 )
 
 // toStatus maps an error to the gRPC status the client API promises.
@@ -55,7 +60,8 @@ func codeOf(err error) codes.Code {
 		errors.Is(err, errInvalid):
 		return codes.InvalidArgument
 	case errors.Is(err, stream.ErrMaxMsgs), errors.Is(err, stream.ErrMaxBytes),
-		errors.Is(err, stream.ErrMsgTooLarge), errors.Is(err, errWrongStream):
+		errors.Is(err, stream.ErrMsgTooLarge), errors.Is(err, errWrongStream),
+		errors.Is(err, ErrRestoring), errors.Is(err, ErrNotRestoring), errors.Is(err, stream.ErrRestoreSequence):
 		return codes.FailedPrecondition
 	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipLost),
 		errors.Is(err, raft.ErrLeadershipTransferInProgress), errors.Is(err, replica.ErrNotLeader),

@@ -39,6 +39,9 @@ func (s *Server) streamForPublish(req *pb.PubRequest) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("%w %q", ErrNoStreamForSubject, req.GetSubject())
 	}
+	if s.cfg.MetaFSM.Restoring(name) {
+		return "", fmt.Errorf("%w: stream %s", ErrRestoring, name)
+	}
 	if e := req.GetExpectedStream(); e != "" && e != name {
 		return "", fmt.Errorf("%w: subject %q belongs to stream %s, not %s",
 			errWrongStream, req.GetSubject(), name, e)

@@ -24,7 +24,7 @@ func (s *Server) StreamCreate(ctx context.Context, req *pb.StreamConfig) (*pb.St
 		}
 		return info, s.awaitMeta(ctx, req.GetName(), info.GetPeers())
 	}
-	if err := s.createStream(configFromPB(req)); err != nil {
+	if err := s.createStream(configFromPB(req), false); err != nil {
 		return nil, err
 	}
 	return s.StreamInfo(ownCall(ctx), &pb.StreamRequest{Name: req.GetName()})
@@ -103,11 +103,12 @@ func (s *Server) StreamInfo(ctx context.Context, req *pb.StreamRequest) (*pb.Str
 		st = cur // the replica set catches up with the meta state a moment later
 	}
 	return &pb.Stream{
-		Config:  configToPB(st.Config),
-		State:   stateToPB(local.FSM().State()),
-		Cluster: s.clusterInfo(local.Group()),
-		Created: st.Created,
-		Peers:   st.Peers,
+		Config:    configToPB(st.Config),
+		State:     stateToPB(local.FSM().State()),
+		Cluster:   s.clusterInfo(local.Group()),
+		Created:   st.Created,
+		Peers:     st.Peers,
+		Restoring: st.Restoring,
 	}, nil
 }
 

@@ -43,6 +43,9 @@ type Stream struct {
 	// bootstrap it. Peers added later join through the group's leader.
 	Bootstrap []string `json:"bootstrap"`
 	Created   int64    `json:"created"`
+	// Restoring is set while a backup is restored into the stream: it
+	// takes restored messages only, no publishes, until the restore ends.
+	Restoring bool `json:"restoring,omitempty"`
 }
 
 func (s Stream) clone() Stream {
@@ -159,6 +162,13 @@ func (f *FSM) StreamFor(subj string) (Stream, bool) {
 		return s.clone(), true
 	}
 	return Stream{}, false
+}
+
+// Restoring reports whether the named stream is being restored.
+func (f *FSM) Restoring(name string) bool {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.state.Streams[name].Restoring
 }
 
 // StreamNameFor returns the name of the stream whose subjects match

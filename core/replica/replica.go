@@ -86,6 +86,15 @@ func (r *Replica) Purge() (uint64, error) {
 	return stream.Purge(r.group.Raft(), opTimeout)
 }
 
+// Restore stores consecutive messages from a backup, on the leader, and
+// returns the stream's last sequence.
+func (r *Replica) Restore(msgs []stream.Message) (uint64, error) {
+	if !r.IsLeader() {
+		return 0, ErrNotLeader
+	}
+	return stream.Restore(r.group.Raft(), msgs, opTimeout)
+}
+
 // StepDown hands the stream's leadership to another replica.
 func (r *Replica) StepDown() error {
 	if !r.IsLeader() {

@@ -127,6 +127,8 @@ func (f *FSM) Apply(l *raft.Log) any {
 		return f.applyConfig(l.Data[1:], l.Index)
 	case opRemove:
 		return f.applyRemove(l.Data[1:], l.Index)
+	case opRestore:
+		return f.applyRestore(l.Data[1:], l.Index)
 	default:
 		return fmt.Errorf("stream %s: index %d: %w: op %d", f.cfg.Name, l.Index, errBadEntry, l.Data[0])
 	}

@@ -1,0 +1,131 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/stratadb/strata/client/pb"
+)
+
+// Backup reads a point-in-time view of a stream on its leader: info
+// receives the stream as of that point (its State counts exactly the
+// messages that follow), then msgs receives them in order, in batches.
+// The stream keeps taking writes meanwhile, and its limits do not remove
+// messages from the view. A backup is one call, not retried: its reads
+// cannot resume on another server. The client's per-call timeout does
+// not apply; ctx bounds it.
+func (c *Client) Backup(ctx context.Context, name string, info func(*StreamInfo) error, msgs func([]Msg) error) error {
+	if err := checkName(name); err != nil {
+		return err
+	}
+	api, _, err := c.api()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	bs, err := api.StreamBackup(ctx, &pb.StreamRequest{Name: name})
+	if err != nil {
+		return mapError(err, ErrStreamNotFound)
+	}
+	for first := true; ; first = false {
+		chunk, err := bs.Recv()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return mapError(err, ErrStreamNotFound)
+		}
+		if err := deliverChunk(chunk, first, info, msgs); err != nil {
+			return err
+		}
+	}
+}
+
+func deliverChunk(chunk *pb.BackupChunk, first bool, info func(*StreamInfo) error, msgs func([]Msg) error) error {
+	if first {
+		if chunk.GetInfo() == nil {
+			return errors.New("client: backup: the server sent no stream info")
+		}
+		if err := info(streamFromPB(chunk.GetInfo())); err != nil {
+			return err
+		}
+	}
+	if len(chunk.GetMsgs()) == 0 {
+		return nil
+	}
+	out := make([]Msg, len(chunk.GetMsgs()))
+	for i, m := range chunk.GetMsgs() {
+		out[i] = *msgFromPB(m)
+	}
+	return msgs(out)
+}
+
+// RestoreBegin creates a stream to restore a backup into: it takes
+// restored messages only (RestoreMsgs) until RestoreEnd. ErrStreamExists
+// when the name is taken.
+func (c *Client) RestoreBegin(ctx context.Context, cfg StreamConfig) (*StreamInfo, error) {
+	return c.configCall(ctx, cfg, pb.StrataClient.StreamRestoreBegin)
+}
+
+// RestoreMsgs stores msgs, which must have consecutive sequences, with
+// their original sequences and times, and returns the stream's last
+// sequence. A batch already stored is acknowledged again, so it is
+// retried like a read.
+func (c *Client) RestoreMsgs(ctx context.Context, stream string, msgs []Msg) (uint64, error) {
+	if err := checkName(stream); err != nil {
+		return 0, err
+	}
+	req := &pb.RestoreMsgs{Stream: stream, Msgs: make([]*pb.Msg, len(msgs))}
+	for i, m := range msgs {
+		req.Msgs[i] = msgToPB(m)
+	}
+	var ack *pb.RestoreAck
+	err := c.call(ctx, true, ErrStreamNotFound, func(ctx context.Context, api pb.StrataClient) error {
+		var err error
+		ack, err = api.StreamRestoreMsgs(ctx, req)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return ack.GetLastSeq(), nil
+}
+
+// RestoreEnd opens a restored stream to publishes.
+func (c *Client) RestoreEnd(ctx context.Context, stream string) (*StreamInfo, error) {
+	if err := checkName(stream); err != nil {
+		return nil, err
+	}
+	var s *pb.Stream
+	err := c.call(ctx, true, ErrStreamNotFound, func(ctx context.Context, api pb.StrataClient) error {
+		var err error
+		s, err = api.StreamRestoreEnd(ctx, &pb.StreamRequest{Name: stream})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return streamFromPB(s), nil
+}
+
+func msgToPB(m Msg) *pb.Msg {
+	out := &pb.Msg{Subject: m.Subject, Seq: m.Seq, Data: m.Data, Time: unixNano(m.Time), MsgId: m.MsgID}
+	if len(m.Header) > 0 {
+		out.Headers = make([]*pb.Header, len(m.Header))
+		for i, h := range m.Header {
+			out.Headers[i] = &pb.Header{Key: h.Key, Value: h.Value}
+		}
+	}
+	return out
+}
+
+// unixNano is unixTime's inverse: the zero time is 0.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}

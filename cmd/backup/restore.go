@@ -1,0 +1,82 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stratadb/strata/core/backup"
+	"github.com/stratadb/strata/internal/objstore"
+)
+
+type restoreOptions struct {
+	progressOptions
+	as       string
+	replicas int
+}
+
+func newRestoreCmd(conn *connOptions) *cobra.Command {
+	o := &restoreOptions{}
+	cmd := &cobra.Command{
+		Use:   "restore SOURCE",
+		Short: "Restore a stream from a backup onto this cluster",
+		Long: `restore recreates a backed-up stream with its config (placed by this cluster's
+rules) and every message with its original sequence and time. SOURCE is a
+backup's folder or a stream's folder (its newest backup is taken). The backup
+is verified end to end before anything is created; an existing stream is an
+error and is left unchanged.`,
+		Example: `  strata-backup restore s3://backups/strata/ORDERS
+  strata-backup restore s3://backups/strata/ORDERS --as ORDERS2 --replicas 1`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd, conn, args[0]) },
+	}
+	cmd.Flags().StringVar(&o.as, "as", "", "restore under this stream name")
+	cmd.Flags().IntVar(&o.replicas, "replicas", 0, "replicas of the restored stream (default: the backup's)")
+	cmd.Flags().BoolVar(&o.noProgress, "no-progress", false, "log lines instead of a progress bar")
+	return cmd
+}
+
+func (o *restoreOptions) run(cmd *cobra.Command, conn *connOptions, source string) error {
+	if o.replicas < 0 {
+		return errors.New("--replicas must be 1, 3 or 5")
+	}
+	ctx := cmd.Context()
+	store, b, err := openBackup(cmd, source)
+	if err != nil {
+		return err
+	}
+	c, err := conn.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	p := o.newProgress(cmd.ErrOrStderr(), newLogger(cmd.ErrOrStderr(), "restore"), "restoring")
+	start := time.Now()
+	info, err := backup.Restore(ctx, c, store, b, backup.RestoreOptions{As: o.as, Replicas: o.replicas, Progress: p})
+	if err != nil {
+		return err
+	}
+	d := time.Since(start)
+	m := b.Manifest
+	fmt.Fprintf(cmd.OutOrStdout(), "restored %s from %s/%s: %d messages (seq %d-%d), %s uncompressed, %s compressed, %d chunks, %s (%.1f MiB/s)\n",
+		info.Config.Name, store, b.Dir, info.State.Msgs, info.State.FirstSeq, info.State.LastSeq, mib(m.Bytes), mib(m.Compressed),
+		p.chunks, d.Round(time.Millisecond), float64(m.Bytes)/(1<<20)/max(d.Seconds(), 1e-3))
+	return nil
+}
+
+// openStore opens the directory or s3:// URL the command names.
+func openStore(cmd *cobra.Command, url string) (objstore.Store, error) {
+	return objstore.Open(cmd.Context(), url)
+}
+
+// openBackup opens the store at source and finds the backup it names.
+func openBackup(cmd *cobra.Command, source string) (objstore.Store, backup.Backup, error) {
+	store, err := openStore(cmd, source)
+	if err != nil {
+		return nil, backup.Backup{}, err
+	}
+	b, err := backup.Find(cmd.Context(), store)
+	return store, b, err
+}

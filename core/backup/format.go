@@ -1,0 +1,245 @@
+package backup
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/stratadb/strata/client"
+)
+
+// FormatVersion is the version of the data format this package writes.
+const FormatVersion = 1
+
+const magic = "STRATABK"
+
+// Record types.
+const (
+	recConfig   byte = 1
+	recMessage  byte = 2
+	recConsumer byte = 3
+	recEnd      byte = 4
+)
+
+// maxRecord bounds one record: a message is at most the stream's
+// max_msg_size (tens of MiB) plus its subject and headers.
+const maxRecord = 256 << 20
+
+// Format errors.
+var (
+	// ErrCorrupt marks data that does not decode or does not match its
+	// manifest.
+	ErrCorrupt = errors.New("backup is corrupt")
+	// ErrVersion marks a backup written by a newer format.
+	ErrVersion = errors.New("backup format version not supported")
+)
+
+// recordWriter writes records to w (the compressor's input).
+type recordWriter struct {
+	w     *bufio.Writer
+	buf   []byte
+	bytes int64 // uncompressed bytes written
+}
+
+func newRecordWriter(w io.Writer) (*recordWriter, error) {
+	rw := &recordWriter{w: bufio.NewWriterSize(w, 256<<10)}
+	_, err := rw.w.WriteString(magic)
+	if err == nil {
+		err = rw.w.WriteByte(FormatVersion)
+	}
+	rw.bytes = int64(len(magic) + 1)
+	return rw, err
+}
+
+func (rw *recordWriter) record(typ byte, payload []byte) error {
+	var head [1 + binary.MaxVarintLen64]byte
+	head[0] = typ
+	n := 1 + binary.PutUvarint(head[1:], uint64(len(payload)))
+	if _, err := rw.w.Write(head[:n]); err != nil {
+		return err
+	}
+	_, err := rw.w.Write(payload)
+	rw.bytes += int64(n + len(payload))
+	return err
+}
+
+func (rw *recordWriter) config(c client.StreamConfig) error {
+	data, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	return rw.record(recConfig, data)
+}
+
+func (rw *recordWriter) message(m client.Msg) error {
+	b := rw.buf[:0]
+	b = binary.AppendUvarint(b, m.Seq)
+	b = binary.AppendVarint(b, nanosOf(m.Time))
+	b = appendString(b, m.Subject)
+	b = appendString(b, m.MsgID)
+	b = binary.AppendUvarint(b, uint64(len(m.Header)))
+	for _, h := range m.Header {
+		b = appendString(b, h.Key)
+		b = appendString(b, h.Value)
+	}
+	b = binary.AppendUvarint(b, uint64(len(m.Data)))
+	b = append(b, m.Data...)
+	rw.buf = b
+	return rw.record(recMessage, b)
+}
+
+func (rw *recordWriter) end(msgs, last uint64) error {
+	b := binary.AppendUvarint(nil, msgs)
+	b = binary.AppendUvarint(b, last)
+	if err := rw.record(recEnd, b); err != nil {
+		return err
+	}
+	return rw.w.Flush()
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// recordReader reads what a recordWriter wrote.
+type recordReader struct {
+	r     *bufio.Reader
+	buf   []byte
+	bytes int64
+}
+
+func newRecordReader(r io.Reader) (*recordReader, error) {
+	rr := &recordReader{r: bufio.NewReaderSize(r, 256<<10)}
+	head := make([]byte, len(magic)+1)
+	if _, err := io.ReadFull(rr.r, head); err != nil {
+		return nil, fmt.Errorf("%w: header: %w", ErrCorrupt, err)
+	}
+	if string(head[:len(magic)]) != magic {
+		return nil, fmt.Errorf("%w: not a Strata backup", ErrCorrupt)
+	}
+	if head[len(magic)] != FormatVersion {
+		return nil, fmt.Errorf("%w: version %d (this tool reads %d)", ErrVersion, head[len(magic)], FormatVersion)
+	}
+	rr.bytes = int64(len(head))
+	return rr, nil
+}
+
+// next returns the next record; its payload is valid until the next call.
+func (rr *recordReader) next() (byte, []byte, error) {
+	typ, err := rr.r.ReadByte()
+	if err != nil {
+		return 0, nil, fmt.Errorf("%w: truncated before its end record: %w", ErrCorrupt, err)
+	}
+	n, err := binary.ReadUvarint(rr.r)
+	if err != nil || n > maxRecord {
+		return 0, nil, fmt.Errorf("%w: bad record length", ErrCorrupt)
+	}
+	if uint64(cap(rr.buf)) < n {
+		rr.buf = make([]byte, n)
+	}
+	rr.buf = rr.buf[:n]
+	if _, err := io.ReadFull(rr.r, rr.buf); err != nil {
+		return 0, nil, fmt.Errorf("%w: truncated record: %w", ErrCorrupt, err)
+	}
+	rr.bytes += 1 + int64(uvarintLen(n)) + int64(n)
+	return typ, rr.buf, nil
+}
+
+func uvarintLen(x uint64) int {
+	var b [binary.MaxVarintLen64]byte
+	return binary.PutUvarint(b[:], x)
+}
+
+// decodeMessage decodes a message record; the message owns its memory.
+func decodeMessage(p []byte) (client.Msg, error) {
+	d := decoder{b: p}
+	m := client.Msg{Seq: d.uvarint()}
+	m.Time = timeOf(d.varint())
+	m.Subject, m.MsgID = d.string(), d.string()
+	if n := d.uvarint(); n > 0 && n <= uint64(len(p)) {
+		m.Header = make([]client.Header, n)
+		for i := range m.Header {
+			m.Header[i] = client.Header{Key: d.string(), Value: d.string()}
+		}
+	}
+	m.Data = d.bytes()
+	if d.err != nil || len(d.b) != 0 {
+		return client.Msg{}, fmt.Errorf("%w: bad message record", ErrCorrupt)
+	}
+	return m, nil
+}
+
+func decodeEnd(p []byte) (msgs, last uint64, err error) {
+	d := decoder{b: p}
+	msgs, last = d.uvarint(), d.uvarint()
+	if d.err != nil {
+		return 0, 0, fmt.Errorf("%w: bad end record", ErrCorrupt)
+	}
+	return msgs, last, nil
+}
+
+// decoder reads uvarint-framed fields; the first error sticks.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = ErrCorrupt
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.err = ErrCorrupt
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if d.err != nil || n > uint64(len(d.b)) {
+		d.err = ErrCorrupt
+		return nil
+	}
+	v := append([]byte(nil), d.b[:n]...)
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) string() string { return string(d.bytes()) }
+
+// timeOf is the time of Unix nanoseconds ns; 0 is the zero time.
+func timeOf(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
+}
+
+// nanosOf is timeOf's inverse.
+func nanosOf(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}

@@ -1,0 +1,201 @@
+package backup
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/stratadb/strata/client"
+	"github.com/stratadb/strata/internal/objstore"
+)
+
+// SaveOptions configures Save.
+type SaveOptions struct {
+	// Stream is the stream to back up.
+	Stream string
+	// ID names the backup within the stream's folder; empty means the
+	// start time (idLayout).
+	ID string
+	// Level is the zstd level; 0 means zstd.SpeedFastest.
+	Level    zstd.EncoderLevel
+	Progress Progress
+}
+
+// Save writes a point-in-time backup of a stream into store: the data
+// object streamed through zstd as the messages arrive (memory stays
+// bounded whatever the stream's size), then the manifest. On error the
+// data object is aborted and no manifest is written.
+func Save(ctx context.Context, c *client.Client, store objstore.Store, opts SaveOptions) (b Backup, err error) {
+	started := time.Now().UTC()
+	if opts.ID == "" {
+		opts.ID = started.Format(idLayout)
+	}
+	prog := progressOr(opts.Progress)
+	defer func() { prog.Done(err) }()
+	b.Dir = path.Join(opts.Stream, opts.ID)
+	if cl, ok := store.(objstore.UploadCleaner); ok {
+		// Uploads a killed save of this stream left behind.
+		if _, err := cl.AbortStaleUploads(ctx, opts.Stream+"/", started); err != nil {
+			return b, fmt.Errorf("abort stale uploads: %w", err)
+		}
+	}
+	w, err := store.Create(ctx, path.Join(b.Dir, dataObject))
+	if err != nil {
+		return b, err
+	}
+	defer func() { _ = w.Abort() }() // a no-op after Close
+	m, err := writeData(ctx, c, w, opts, prog)
+	if err != nil {
+		return b, err
+	}
+	m.Started, m.Finished = started, time.Now().UTC()
+	if err := writeJSON(ctx, store, path.Join(b.Dir, manifestObject), m); err != nil {
+		return b, fmt.Errorf("write manifest: %w", err)
+	}
+	b.Manifest = m
+	return b, nil
+}
+
+// writeData streams the stream's view into w and commits it.
+func writeData(ctx context.Context, c *client.Client, w objstore.Writer, opts SaveOptions, prog Progress) (Manifest, error) {
+	sum := sha256.New()
+	cw := &countWriter{w: io.MultiWriter(w, sum)}
+	level := opts.Level
+	if level == 0 {
+		level = zstd.SpeedFastest
+	}
+	enc, err := zstd.NewWriter(cw, zstd.WithEncoderLevel(level), zstd.WithEncoderConcurrency(2))
+	if err != nil {
+		return Manifest{}, err
+	}
+	s := &saver{prog: prog, m: Manifest{FormatVersion: FormatVersion, ToolVersion: ToolVersion, Stream: opts.Stream, Data: dataObject}}
+	if s.rw, err = newRecordWriter(enc); err == nil {
+		err = c.Backup(ctx, opts.Stream, s.info, s.msgs)
+	}
+	if err == nil {
+		err = s.finish()
+	}
+	if cerr := enc.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = w.Close()
+	}
+	if err != nil {
+		return Manifest{}, err
+	}
+	s.m.Bytes, s.m.Compressed, s.m.SHA256 = s.rw.bytes, cw.n, hex.EncodeToString(sum.Sum(nil))
+	return s.m, nil
+}
+
+// saver writes the records of one stream's backup.
+type saver struct {
+	rw    *recordWriter
+	prog  Progress
+	m     Manifest
+	count uint64
+	next  uint64
+}
+
+func (s *saver) info(info *client.StreamInfo) error {
+	s.m.Config = info.Config
+	s.m.FirstSeq, s.m.LastSeq, s.m.Messages = info.State.FirstSeq, info.State.LastSeq, info.State.Msgs
+	s.m.StreamBytes = info.State.Bytes
+	s.next = info.State.FirstSeq
+	s.prog.Start(s.m.Stream, int64(info.State.Bytes), info.State.Msgs)
+	return s.rw.config(info.Config)
+}
+
+func (s *saver) msgs(msgs []client.Msg) error {
+	var bytes int64
+	for _, m := range msgs {
+		if m.Seq != s.next {
+			return fmt.Errorf("backup %s: the server sent sequence %d, expected %d", s.m.Stream, m.Seq, s.next)
+		}
+		if err := s.rw.message(m); err != nil {
+			return err
+		}
+		s.next++
+		s.count++
+		bytes += msgSize(m)
+	}
+	s.prog.Add(bytes, len(msgs))
+	return nil
+}
+
+// finish checks that every message of the view arrived and ends the data.
+func (s *saver) finish() error {
+	if s.count != s.m.Messages || s.m.Messages > 0 && s.next-1 != s.m.LastSeq {
+		return fmt.Errorf("backup %s: received %d messages through %d, the stream held %d through %d",
+			s.m.Stream, s.count, s.next-1, s.m.Messages, s.m.LastSeq)
+	}
+	return s.rw.end(s.count, s.m.LastSeq)
+}
+
+// msgSize is the message's size as the stream counts it.
+func msgSize(m client.Msg) int64 {
+	n := len(m.Subject) + len(m.Data) + len(m.MsgID) + 16
+	for _, h := range m.Header {
+		n += len(h.Key) + len(h.Value)
+	}
+	return int64(n)
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// Index is what a save of every stream writes at the prefix.
+type Index struct {
+	ID      string            `json:"id"`
+	Started time.Time         `json:"started"`
+	Backups map[string]string `json:"backups"` // stream -> backup dir
+	Failed  map[string]string `json:"failed,omitempty"`
+}
+
+// SaveAll backs up every stream under one ID, then writes the index. A
+// stream that fails does not stop the others; the error names each.
+func SaveAll(ctx context.Context, c *client.Client, store objstore.Store, opts SaveOptions, progress func(stream string) Progress) (Index, error) {
+	streams, err := c.Streams(ctx)
+	if err != nil {
+		return Index{}, err
+	}
+	started := time.Now().UTC()
+	idx := Index{ID: started.Format(idLayout), Started: started, Backups: map[string]string{}}
+	var errs []error
+	for _, st := range streams {
+		o := opts
+		o.Stream, o.ID = st.Config.Name, idx.ID
+		if progress != nil {
+			o.Progress = progress(o.Stream)
+		}
+		b, err := Save(ctx, c, store, o)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("stream %s: %w", o.Stream, err))
+			if idx.Failed == nil {
+				idx.Failed = map[string]string{}
+			}
+			idx.Failed[o.Stream] = err.Error()
+			continue
+		}
+		idx.Backups[o.Stream] = b.Dir
+	}
+	if err := writeJSON(ctx, store, "index-"+idx.ID+".json", idx); err != nil {
+		errs = append(errs, fmt.Errorf("write index: %w", err))
+	}
+	return idx, errors.Join(errs...)
+}

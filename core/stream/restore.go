@@ -1,0 +1,136 @@
+package stream
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// opRestore is a batch of messages from a backup, stored with their
+// original sequences and times.
+const opRestore byte = 5
+
+// ErrRestoreSequence refuses restored messages that do not continue the
+// stream: their first sequence is not the stream's next one (or the
+// stream already holds messages and a backup may only be restored onto
+// an empty one).
+var ErrRestoreSequence = errors.New("restored messages do not continue the stream")
+
+// RestoreResult is what a restore entry returns: the stream's last
+// sequence after it.
+type RestoreResult struct{ LastSeq uint64 }
+
+// encodeRestore encodes msgs, whose sequences must be consecutive.
+func encodeRestore(msgs []Message) []byte {
+	n := 16
+	for _, m := range msgs {
+		n += int(m.Size()) + 16
+	}
+	b := make([]byte, 0, n)
+	b = append(b, opRestore)
+	b = binary.AppendUvarint(b, uint64(len(msgs)))
+	if len(msgs) > 0 {
+		b = binary.BigEndian.AppendUint64(b, msgs[0].Seq)
+	}
+	for _, m := range msgs {
+		b = binary.BigEndian.AppendUint64(b, uint64(m.Time))
+		b = appendString(b, m.Subject)
+		b = appendString(b, m.MsgID)
+		b = binary.AppendUvarint(b, uint64(len(m.Header)))
+		for _, h := range m.Header {
+			b = appendString(b, h.Key)
+			b = appendString(b, h.Value)
+		}
+		b = appendBytes(b, m.Data)
+	}
+	return b
+}
+
+// decodeRestore decodes an opRestore entry (without its op byte).
+func decodeRestore(b []byte) ([]Message, error) {
+	d := decoder{b: b}
+	n := d.uvarint()
+	if d.err != nil || n > uint64(len(b)) {
+		return nil, errBadEntry
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	first := d.uint64()
+	msgs := make([]Message, n)
+	for i := range msgs {
+		m := &msgs[i]
+		m.Seq = first + uint64(i)
+		m.Time = int64(d.uint64())
+		m.Subject, m.MsgID = d.string(), d.string()
+		if nh := d.uvarint(); nh > 0 && nh <= uint64(len(b)) {
+			m.Header = make([]Header, nh)
+			for j := range m.Header {
+				m.Header[j] = Header{Key: d.string(), Value: d.string()}
+			}
+		}
+		m.Data = d.bytes()
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return msgs, nil
+}
+
+// applyRestore stores restored messages. A batch the stream already
+// holds (a retried request) changes nothing; the first batch onto an
+// empty stream moves its next sequence to the batch's first.
+func (f *FSM) applyRestore(data []byte, index uint64) any {
+	msgs, err := decodeRestore(data)
+	if err != nil {
+		return fmt.Errorf("stream %s: index %d: %w", f.cfg.Name, index, err)
+	}
+	st := f.store.State()
+	if len(msgs) == 0 || msgs[len(msgs)-1].Seq <= st.LastSeq {
+		f.update(Update{Applied: index})
+		return RestoreResult{LastSeq: st.LastSeq}
+	}
+	first := msgs[0].Seq
+	switch {
+	case st.Msgs == 0 && first > st.LastSeq+1:
+		f.update(Update{RemoveThrough: first - 1})
+		st = f.store.State()
+	case first != st.LastSeq+1:
+		f.update(Update{Applied: index})
+		return fmt.Errorf("%w: stream %s: next sequence %d, restored %d", ErrRestoreSequence, f.cfg.Name, st.LastSeq+1, first)
+	}
+	for _, m := range msgs {
+		if m.MsgID != "" {
+			f.dupes.add(m.MsgID, m.Seq, m.Time)
+		}
+	}
+	trim := f.trimThrough(st, msgs)
+	f.update(Update{Append: msgs, RemoveThrough: trim, Applied: index})
+	f.dupes.forgetThrough(trim)
+	return RestoreResult{LastSeq: msgs[len(msgs)-1].Seq}
+}
+
+// Restore stores msgs, consecutive messages from a backup, through raft
+// and returns the stream's last sequence.
+func Restore(r *raft.Raft, msgs []Message, timeout time.Duration) (uint64, error) {
+	for i := 1; i < len(msgs); i++ {
+		if msgs[i].Seq != msgs[0].Seq+uint64(i) {
+			return 0, fmt.Errorf("%w: sequence %d follows %d", ErrRestoreSequence, msgs[i].Seq, msgs[i-1].Seq)
+		}
+	}
+	f := r.Apply(encodeRestore(msgs), timeout)
+	if err := f.Error(); err != nil {
+		return 0, err
+	}
+	switch res := f.Response().(type) {
+	case RestoreResult:
+		return res.LastSeq, nil
+	case error:
+		return 0, res
+	default:
+		return 0, fmt.Errorf("stream: unexpected restore response %T", res)
+	}
+}

@@ -1,0 +1,233 @@
+// Package clustertest runs a local Strata cluster of `strata serve`
+// processes on 127.0.0.1 for system tests outside cmd/node: each server
+// in its own process group, its log kept and shown when the test fails,
+// all killed at cleanup.
+package clustertest
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stratadb/strata/client"
+	"github.com/stratadb/strata/internal/testnet"
+	"github.com/stratadb/strata/pluginsdk/storetest"
+)
+
+// Build builds strata and the built-in plugins into dir, laid out as
+// `make build` lays them out. Call it once from TestMain.
+func Build(dir string) error {
+	const mod = "github.com/stratadb/strata/"
+	return storetest.BuildBinaries(dir, map[string]string{
+		"strata":               mod + "cmd/node",
+		"strata-plugin-badger": mod + "plugins/badger/cmd/strata-plugin-badger",
+		"strata-plugin-file":   mod + "plugins/file/cmd/strata-plugin-file",
+	})
+}
+
+// Options configures a cluster.
+type Options struct {
+	// BinDir holds strata and its plugins (Build).
+	BinDir string
+	// Servers is the number of servers; 0 means 3.
+	Servers int
+	// Extra is HCL appended to every server's config (storage, plugins).
+	Extra string
+	// Env is added to every server's environment.
+	Env []string
+}
+
+// Cluster is a set of servers started together.
+type Cluster struct {
+	Servers []*Server
+	opts    Options
+}
+
+// Server is one `strata serve` process.
+type Server struct {
+	Name, Client, HTTP, ClusterAddr string
+	DataDir, Config                 string
+	t                               testing.TB
+	bin                             string
+	env                             []string
+	cmd                             *exec.Cmd
+	done                            chan struct{}
+	log                             string
+	runs                            int
+}
+
+// Start starts a cluster and waits until every server is healthy.
+func Start(t testing.TB, opts Options) *Cluster {
+	t.Helper()
+	if opts.Servers == 0 {
+		opts.Servers = 3
+	}
+	dir := t.TempDir()
+	c := &Cluster{opts: opts}
+	var first string
+	for i := 1; i <= opts.Servers; i++ {
+		s := &Server{Name: fmt.Sprintf("n%d", i), Client: testnet.FreeAddr(t), HTTP: testnet.FreeAddr(t),
+			ClusterAddr: testnet.FreeAddr(t), DataDir: filepath.Join(dir, fmt.Sprintf("n%d", i)),
+			t: t, bin: filepath.Join(opts.BinDir, "strata"), env: opts.Env}
+		if first == "" {
+			first = s.ClusterAddr
+		}
+		s.Config = filepath.Join(dir, s.Name+".hcl")
+		if err := os.WriteFile(s.Config, []byte(s.hcl(first, opts)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c.Servers = append(c.Servers, s)
+	}
+	t.Cleanup(func() {
+		for _, s := range c.Servers {
+			s.Kill()
+			if t.Failed() {
+				s.dumpLog()
+			}
+		}
+	})
+	for _, s := range c.Servers {
+		s.Start()
+	}
+	c.WaitHealthy()
+	return c
+}
+
+func (s *Server) hcl(seed string, opts Options) string {
+	routes := ""
+	if seed != s.ClusterAddr {
+		routes = fmt.Sprintf("%q", seed)
+	}
+	return fmt.Sprintf(`server_name = %q
+listen = %q
+http = %q
+data_dir = %q
+cluster {
+  name = "T"
+  listen = %q
+  routes = [%s]
+  bootstrap_expect = %d
+}
+%s
+`, s.Name, s.Client, s.HTTP, s.DataDir, s.ClusterAddr, routes, opts.Servers, opts.Extra)
+}
+
+// Addrs returns the servers' client addresses.
+func (c *Cluster) Addrs() []string {
+	out := make([]string, len(c.Servers))
+	for i, s := range c.Servers {
+		out[i] = s.Client
+	}
+	return out
+}
+
+// URL is the servers' client addresses as STRATA_URL takes them.
+func (c *Cluster) URL() string { return strings.Join(c.Addrs(), ",") }
+
+// Connect returns a client of every server, closed at cleanup.
+func (c *Cluster) Connect(t testing.TB) *client.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	opts := client.DefaultOptions()
+	opts.Addrs = c.Addrs()
+	opts.Timeout = 20 * time.Second
+	cl, err := client.ConnectOptions(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cl.Close() })
+	return cl
+}
+
+// WaitHealthy waits until every server's /healthz answers 200.
+func (c *Cluster) WaitHealthy() {
+	for _, s := range c.Servers {
+		s.waitHealthy()
+	}
+}
+
+// Destroy kills every server and deletes its data: the cluster is lost.
+func (c *Cluster) Destroy() {
+	for _, s := range c.Servers {
+		s.Kill()
+		if err := os.RemoveAll(s.DataDir); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+}
+
+// Start runs the server in its own process group (its plugins die with
+// it), dying with the test process.
+func (s *Server) Start() {
+	s.t.Helper()
+	s.runs++
+	s.log = filepath.Join(filepath.Dir(s.Config), fmt.Sprintf("%s.run%d.log", s.Name, s.runs))
+	f, err := os.Create(s.log)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.cmd = exec.Command(s.bin, "serve", "--config", s.Config)
+	s.cmd.Env = append(os.Environ(), s.env...)
+	s.cmd.Stdout, s.cmd.Stderr = f, f
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	s.done = make(chan struct{})
+	go func() { _ = s.cmd.Wait(); f.Close(); close(s.done) }()
+}
+
+// Kill ends the server and its plugins with SIGKILL, if running.
+func (s *Server) Kill() {
+	if s.cmd == nil || s.cmd.Process == nil || s.cmd.Process.Pid <= 0 {
+		return
+	}
+	select {
+	case <-s.done:
+	default:
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		<-s.done
+	}
+}
+
+func (s *Server) waitHealthy() {
+	s.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.done:
+			s.dumpLog()
+			s.t.Fatalf("%s exited while starting", s.Name)
+		default:
+		}
+		resp, err := http.Get("http://" + s.HTTP + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.dumpLog()
+	s.t.Fatalf("%s not healthy after 60s", s.Name)
+}
+
+func (s *Server) dumpLog() {
+	if s.log == "" {
+		return
+	}
+	b, _ := os.ReadFile(s.log)
+	if len(b) > 64<<10 {
+		b = b[len(b)-64<<10:]
+	}
+	s.t.Logf("%s log (%s, last 64 KiB):\n%s", s.Name, s.log, b)
+}
