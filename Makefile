@@ -1,7 +1,7 @@
 # Strata. `make run` starts a local cluster; `make test` runs the tests.
 GO        ?= go
 BIN       := bin
-PLUGINS   := strata-plugin-badger strata-plugin-file strata-plugin-bolt
+PLUGINS   := strata-plugin-badger strata-plugin-file strata-plugin-s3snap strata-plugin-bolt
 TESTFLAGS ?= -count=1 -timeout 25m
 
 .PHONY: all build test test-faults bench bench-streams proto run clean
@@ -11,11 +11,20 @@ all: build
 build:
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/strata ./cmd/node
+	$(GO) build -o $(BIN)/strata-backup ./cmd/backup
 	$(GO) build -o $(BIN)/strata-plugin-badger ./plugins/badger/cmd/strata-plugin-badger
 	$(GO) build -o $(BIN)/strata-plugin-file ./plugins/file/cmd/strata-plugin-file
+	$(GO) build -o $(BIN)/strata-plugin-s3snap ./plugins/s3snap/cmd/strata-plugin-s3snap
 	$(GO) build -o $(BIN)/strata-plugin-bolt ./examples/plugin-bolt
 
-test:
+# The backup and S3 snapshot tests run a real S3 server, versitygw,
+# installed into $(go env GOPATH)/bin when missing.
+VERSITYGW := $(shell $(GO) env GOPATH)/bin/versitygw
+
+$(VERSITYGW):
+	$(GO) install github.com/versity/versitygw/cmd/versitygw@v1.8.0
+
+test: $(VERSITYGW)
 	$(GO) test $(TESTFLAGS) ./...
 
 # The fault-injection suite: scenarios on real server processes under

@@ -6,6 +6,9 @@ import (
 	"io"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/stratadb/strata/client/pb"
 )
 
@@ -20,28 +23,45 @@ func (c *Client) Backup(ctx context.Context, name string, info func(*StreamInfo)
 	if err := checkName(name); err != nil {
 		return err
 	}
-	api, _, err := c.api()
+	backoff := c.opts.RetryBackoff
+	for attempt := 0; ; attempt++ {
+		started, err := c.backupOnce(ctx, name, info, msgs)
+		// Until the first chunk arrived nothing was delivered: a server
+		// that is unavailable is skipped, as calls that retry do.
+		if err == nil || started || status.Code(err) != codes.Unavailable || attempt >= c.opts.MaxRetries {
+			return mapError(err, ErrStreamNotFound)
+		}
+		if werr := sleep(ctx, backoff); werr != nil {
+			return mapError(err, ErrStreamNotFound)
+		}
+		backoff = min(2*backoff, c.opts.MaxBackoff)
+	}
+}
+
+// backupOnce runs a backup read on the current server; started reports
+// whether any chunk arrived.
+func (c *Client) backupOnce(ctx context.Context, name string, info func(*StreamInfo) error, msgs func([]Msg) error) (started bool, err error) {
+	api, idx, err := c.api()
 	if err != nil {
-		return err
+		return false, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	bs, err := api.StreamBackup(ctx, &pb.StreamRequest{Name: name})
-	if err != nil {
-		return mapError(err, ErrStreamNotFound)
-	}
-	for first := true; ; first = false {
-		chunk, err := bs.Recv()
-		if errors.Is(err, io.EOF) {
-			return nil
+	for err == nil {
+		var chunk *pb.BackupChunk
+		if chunk, err = bs.Recv(); errors.Is(err, io.EOF) {
+			return started, nil
 		}
-		if err != nil {
-			return mapError(err, ErrStreamNotFound)
-		}
-		if err := deliverChunk(chunk, first, info, msgs); err != nil {
-			return err
+		if err == nil {
+			err = deliverChunk(chunk, !started, info, msgs)
+			started = true
 		}
 	}
+	if !started && status.Code(err) == codes.Unavailable {
+		c.next(idx)
+	}
+	return started, err
 }
 
 func deliverChunk(chunk *pb.BackupChunk, first bool, info func(*StreamInfo) error, msgs func([]Msg) error) error {

@@ -7,12 +7,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stratadb/strata/client"
 	"github.com/stratadb/strata/core/backup"
 	"github.com/stratadb/strata/internal/objstore"
 )
 
 type restoreOptions struct {
 	progressOptions
+	all      bool
 	as       string
 	replicas int
 }
@@ -20,18 +22,21 @@ type restoreOptions struct {
 func newRestoreCmd(conn *connOptions) *cobra.Command {
 	o := &restoreOptions{}
 	cmd := &cobra.Command{
-		Use:   "restore SOURCE",
+		Use:   "restore SOURCE | restore --all TARGET",
 		Short: "Restore a stream from a backup onto this cluster",
 		Long: `restore recreates a backed-up stream with its config (placed by this cluster's
 rules) and every message with its original sequence and time. SOURCE is a
 backup's folder or a stream's folder (its newest backup is taken). The backup
 is verified end to end before anything is created; an existing stream is an
-error and is left unchanged.`,
+error and is left unchanged. With --all, the newest backup of every stream
+under TARGET is restored (disaster recovery onto a new cluster).`,
 		Example: `  strata-backup restore s3://backups/strata/ORDERS
-  strata-backup restore s3://backups/strata/ORDERS --as ORDERS2 --replicas 1`,
+  strata-backup restore s3://backups/strata/ORDERS --as ORDERS2 --replicas 1
+  strata-backup restore --all s3://backups/strata`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd, conn, args[0]) },
 	}
+	cmd.Flags().BoolVar(&o.all, "all", false, "restore the newest backup of every stream under TARGET")
 	cmd.Flags().StringVar(&o.as, "as", "", "restore under this stream name")
 	cmd.Flags().IntVar(&o.replicas, "replicas", 0, "replicas of the restored stream (default: the backup's)")
 	cmd.Flags().BoolVar(&o.noProgress, "no-progress", false, "log lines instead of a progress bar")
@@ -42,8 +47,15 @@ func (o *restoreOptions) run(cmd *cobra.Command, conn *connOptions, source strin
 	if o.replicas < 0 {
 		return errors.New("--replicas must be 1, 3 or 5")
 	}
+	if o.all && o.as != "" {
+		return errors.New("--as names one stream: it does not go with --all")
+	}
 	ctx := cmd.Context()
-	store, b, err := openBackup(cmd, source)
+	store, err := openStore(cmd, source)
+	if err != nil {
+		return err
+	}
+	backups, err := o.backups(cmd, store)
 	if err != nil {
 		return err
 	}
@@ -52,11 +64,36 @@ func (o *restoreOptions) run(cmd *cobra.Command, conn *connOptions, source strin
 		return err
 	}
 	defer c.Close()
+	var errs []error
+	for _, b := range backups {
+		if err := o.restoreOne(cmd, c, store, b); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// backups returns the backup SOURCE names, or with --all the newest of
+// every stream.
+func (o *restoreOptions) backups(cmd *cobra.Command, store objstore.Store) ([]backup.Backup, error) {
+	if !o.all {
+		b, err := backup.Find(cmd.Context(), store)
+		return []backup.Backup{b}, err
+	}
+	all, err := backup.Newest(cmd.Context(), store)
+	if err == nil && len(all) == 0 {
+		err = fmt.Errorf("%w in %s", backup.ErrNoBackup, store)
+	}
+	return all, err
+}
+
+func (o *restoreOptions) restoreOne(cmd *cobra.Command, c *client.Client, store objstore.Store, b backup.Backup) error {
+	ctx := cmd.Context()
 	p := o.newProgress(cmd.ErrOrStderr(), newLogger(cmd.ErrOrStderr(), "restore"), "restoring")
 	start := time.Now()
 	info, err := backup.Restore(ctx, c, store, b, backup.RestoreOptions{As: o.as, Replicas: o.replicas, Progress: p})
 	if err != nil {
-		return err
+		return fmt.Errorf("restore %s: %w", b.Manifest.Stream, err)
 	}
 	d := time.Since(start)
 	m := b.Manifest

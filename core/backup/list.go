@@ -18,7 +18,12 @@ var ErrNoBackup = errors.New("no complete backup found")
 // List returns the complete backups in store (those with a manifest),
 // by stream, oldest first. A manifest that does not read is an error.
 func List(ctx context.Context, store objstore.Store) ([]Backup, error) {
-	objs, err := store.List(ctx, "")
+	return listUnder(ctx, store, "")
+}
+
+// listUnder lists the complete backups whose keys start with prefix.
+func listUnder(ctx context.Context, store objstore.Store, prefix string) ([]Backup, error) {
+	objs, err := store.List(ctx, prefix)
 	if err != nil {
 		return nil, err
 	}
@@ -68,6 +73,22 @@ func Find(ctx context.Context, store objstore.Store) (Backup, error) {
 	return all[len(all)-1], nil
 }
 
+// Newest returns the newest complete backup of every stream in store,
+// by stream name.
+func Newest(ctx context.Context, store objstore.Store) ([]Backup, error) {
+	all, err := List(ctx, store)
+	if err != nil {
+		return nil, err
+	}
+	var out []Backup
+	for i, b := range all {
+		if i+1 == len(all) || all[i+1].Manifest.Stream != b.Manifest.Stream {
+			out = append(out, b)
+		}
+	}
+	return out, nil
+}
+
 // Delete removes a backup: its manifest first, so that it stops being
 // complete before its data goes.
 func Delete(ctx context.Context, store objstore.Store, b Backup) error {
@@ -89,7 +110,7 @@ type Retention struct {
 // newest complete backup is always kept, so pruning never leaves a
 // stream without one.
 func Prune(ctx context.Context, store objstore.Store, stream string, r Retention, now time.Time) ([]Backup, error) {
-	all, err := List(ctx, store)
+	all, err := listUnder(ctx, store, stream+"/")
 	if err != nil {
 		return nil, err
 	}

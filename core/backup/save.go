@@ -57,6 +57,10 @@ func Save(ctx context.Context, c *client.Client, store objstore.Store, opts Save
 	}
 	m.Started, m.Finished = started, time.Now().UTC()
 	if err := writeJSON(ctx, store, path.Join(b.Dir, manifestObject), m); err != nil {
+		// Without its manifest the data is nobody's: remove it.
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		_ = store.Delete(dctx, path.Join(b.Dir, dataObject))
 		return b, fmt.Errorf("write manifest: %w", err)
 	}
 	b.Manifest = m

@@ -57,11 +57,18 @@ type Plugin struct {
 }
 
 // Built-in plugins: their binaries sit beside the strata binary, and a
-// node with no storage block runs on them.
+// node with no storage block runs on badger and file. s3snap (snapshots
+// on S3) needs a plugin block for its config { url = "s3://..." }.
 const (
 	PluginBadger = "badger"
 	PluginFile   = "file"
+	PluginS3Snap = "s3snap"
 )
+
+// builtin reports whether name is a built-in plugin.
+func builtin(name string) bool {
+	return name == PluginBadger || name == PluginFile || name == PluginS3Snap
+}
 
 // Default returns the configuration of a single local node.
 func Default() *Config {
@@ -104,12 +111,12 @@ func (c *Config) Plugin(name string) *Plugin {
 // no plugin block does, with their binaries beside the running program.
 func (c *Config) addBuiltinPlugins(binDir string) {
 	for _, name := range []string{c.Storage.Log, c.Storage.Stable, c.Storage.Snapshot} {
-		if (name == PluginBadger || name == PluginFile) && c.Plugin(name) == nil {
+		if builtin(name) && c.Plugin(name) == nil {
 			c.Plugins = append(c.Plugins, &Plugin{Name: name})
 		}
 	}
 	for _, p := range c.Plugins {
-		if p.Path == "" && (p.Name == PluginBadger || p.Name == PluginFile) {
+		if p.Path == "" && builtin(p.Name) {
 			p.Path = filepath.Join(binDir, "strata-plugin-"+p.Name)
 		}
 	}

@@ -122,3 +122,33 @@ func TestBadConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestS3SnapBuiltin: s3snap is a built-in plugin name, its binary beside
+// strata, its config block passed through.
+func TestS3SnapBuiltin(t *testing.T) {
+	src := "storage {\n snapshot = \"s3snap\"\n}\nplugin \"s3snap\" {\n config {\n url = \"s3://b/n1\"\n retain = 3\n }\n}\n"
+	c, err := Parse([]byte(src), "/etc/strata/n1.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Finish("/opt/strata/bin"); err != nil {
+		t.Fatal(err)
+	}
+	p := c.Plugin(PluginS3Snap)
+	if p == nil || p.Path != "/opt/strata/bin/strata-plugin-s3snap" {
+		t.Fatalf("s3snap plugin = %+v", p)
+	}
+	var pc map[string]any
+	if err := json.Unmarshal(p.ConfigJSON, &pc); err != nil || pc["url"] != "s3://b/n1" || pc["retain"] != float64(3) {
+		t.Fatalf("s3snap config = %s, %v", p.ConfigJSON, err)
+	}
+	// Named without a block it is still declared (its own check then
+	// refuses the missing url when it starts).
+	c, err = Parse([]byte("storage {\n snapshot = \"s3snap\"\n}\n"), "n1.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Finish("/bin"); err != nil || c.Plugin(PluginS3Snap) == nil {
+		t.Fatalf("s3snap without a block: %v, %+v", err, c.Plugins)
+	}
+}

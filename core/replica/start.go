@@ -75,8 +75,18 @@ func (s *Set) startGroup(st meta.Stream, fsm *stream.FSM) (*raftgroup.Group, err
 		return nil, err
 	}
 	rc := *s.cfg.Raft
-	// A file stream's store outlives restarts: raft need not restore it.
-	rc.NoSnapshotRestoreOnStart = st.Config.Storage == stream.FileStorage
+	// A file stream's store outlives restarts: raft need not restore it,
+	// but must not start from a snapshot the store has not applied.
+	if rc.NoSnapshotRestoreOnStart = st.Config.Storage == stream.FileStorage; rc.NoSnapshotRestoreOnStart {
+		var n int
+		if stores.Snapshots, n, err = hideUnapplied(stores.Snapshots, fsm.StoreApplied()); err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			s.logger.Warn("message store is behind the group's snapshots: starting without them",
+				"stream", st.Config.Name, "snapshots", n, "store_applied", fsm.StoreApplied())
+		}
+	}
 	cfg := raftgroup.DefaultConfig()
 	cfg.LocalID, cfg.GroupID, cfg.Stores, cfg.FSM = raft.ServerID(s.cfg.Self), GroupID(st), stores, fsm
 	cfg.Raft, cfg.Logger = &rc, s.logger.Named(st.Config.Name)

@@ -89,6 +89,9 @@ func (f *FSM) Config() Config {
 	return f.cfg
 }
 
+// StoreApplied returns the last Raft index the message store holds.
+func (f *FSM) StoreApplied() uint64 { return f.currentStore().Applied() }
+
 // State returns the stream's state on this replica.
 func (f *FSM) State() State { return f.currentStore().State() }
 
