@@ -39,7 +39,8 @@ func (c *Client) Backup(ctx context.Context, name string, info func(*StreamInfo)
 }
 
 // backupOnce runs a backup read on the current server; started reports
-// whether any chunk arrived.
+// whether any chunk arrived. Chunks are received ahead (a few MiB) while
+// the caller handles the previous ones.
 func (c *Client) backupOnce(ctx context.Context, name string, info func(*StreamInfo) error, msgs func([]Msg) error) (started bool, err error) {
 	api, idx, err := c.api()
 	if err != nil {
@@ -48,15 +49,38 @@ func (c *Client) backupOnce(ctx context.Context, name string, info func(*StreamI
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	bs, err := api.StreamBackup(ctx, &pb.StreamRequest{Name: name})
-	for err == nil {
-		var chunk *pb.BackupChunk
-		if chunk, err = bs.Recv(); errors.Is(err, io.EOF) {
-			return started, nil
+	if err != nil {
+		return false, err
+	}
+	chunks := make(chan *pb.BackupChunk, 4)
+	recvErr := make(chan error, 1)
+	go func() {
+		defer close(chunks)
+		for {
+			chunk, err := bs.Recv()
+			if err != nil {
+				recvErr <- err
+				return
+			}
+			select {
+			case chunks <- chunk:
+			case <-ctx.Done():
+				recvErr <- ctx.Err()
+				return
+			}
 		}
-		if err == nil {
-			err = deliverChunk(chunk, !started, info, msgs)
-			started = true
+	}()
+	for chunk := range chunks {
+		if err = deliverChunk(chunk, !started, info, msgs); err != nil {
+			cancel()
+			for range chunks { // let the receiver end
+			}
+			return true, err
 		}
+		started = true
+	}
+	if err = <-recvErr; errors.Is(err, io.EOF) {
+		return started, nil
 	}
 	if !started && status.Code(err) == codes.Unavailable {
 		c.next(idx)
@@ -92,13 +116,14 @@ func (c *Client) RestoreBegin(ctx context.Context, cfg StreamConfig) (*StreamInf
 
 // RestoreMsgs stores msgs, which must have consecutive sequences, with
 // their original sequences and times, and returns the stream's last
-// sequence. A batch already stored is acknowledged again, so it is
-// retried like a read.
-func (c *Client) RestoreMsgs(ctx context.Context, stream string, msgs []Msg) (uint64, error) {
+// sequence. start is the backup's first sequence: batches may be sent
+// concurrently, and the leader stores them in order from start. A batch
+// already stored is acknowledged again, so it is retried like a read.
+func (c *Client) RestoreMsgs(ctx context.Context, stream string, start uint64, msgs []Msg) (uint64, error) {
 	if err := checkName(stream); err != nil {
 		return 0, err
 	}
-	req := &pb.RestoreMsgs{Stream: stream, Msgs: make([]*pb.Msg, len(msgs))}
+	req := &pb.RestoreMsgs{Stream: stream, Start: start, Msgs: make([]*pb.Msg, len(msgs))}
 	for i, m := range msgs {
 		req.Msgs[i] = msgToPB(m)
 	}

@@ -92,13 +92,19 @@ func Connect(ctx context.Context, addrs ...string) (*Client, error) {
 	return ConnectOptions(ctx, opts)
 }
 
+// streamWindow is the gRPC flow-control window of one call.
+const streamWindow = 8 << 20
+
 // ConnectOptions connects with opts to the first of opts.Addrs that
 // answers; it tries them in turn, with backoff, until ctx ends.
 func ConnectOptions(ctx context.Context, opts Options) (*Client, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	dial := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	dial := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()),
+		// Backups and restores stream MiB-sized messages: gRPC's 64 KiB
+		// default window would throttle them.
+		grpc.WithInitialWindowSize(streamWindow), grpc.WithInitialConnWindowSize(2 * streamWindow)}
 	if opts.User != "" || opts.Password != "" {
 		dial = append(dial, grpc.WithPerRPCCredentials(userCreds{opts.User, opts.Password}))
 	}

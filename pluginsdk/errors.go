@@ -27,4 +27,9 @@ var (
 	// ErrIncompatibleProtocol is returned when a plugin speaks none of the
 	// protocol versions the host knows.
 	ErrIncompatibleProtocol = errors.New("incompatible plugin protocol version")
+
+	// ErrSnapshotCorrupt is wrapped by a CheckedReader's error when the
+	// snapshot it reads is not of the size or SHA-256 recorded for it. A
+	// plugin can wrap it in its own errors about corrupt snapshots.
+	ErrSnapshotCorrupt = errors.New("snapshot corrupt")
 )

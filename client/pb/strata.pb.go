@@ -1800,7 +1800,11 @@ type RestoreMsgs struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Stream string                 `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
 	// msgs have consecutive sequences.
-	Msgs          []*Msg `protobuf:"bytes,2,rep,name=msgs,proto3" json:"msgs,omitempty"`
+	Msgs []*Msg `protobuf:"bytes,2,rep,name=msgs,proto3" json:"msgs,omitempty"`
+	// start is the backup's first sequence: where the empty stream starts.
+	// Batches may arrive out of order; the leader stores them in order from
+	// start.
+	Start         uint64 `protobuf:"varint,3,opt,name=start,proto3" json:"start,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1847,6 +1851,13 @@ func (x *RestoreMsgs) GetMsgs() []*Msg {
 		return x.Msgs
 	}
 	return nil
+}
+
+func (x *RestoreMsgs) GetStart() uint64 {
+	if x != nil {
+		return x.Start
+	}
+	return 0
 }
 
 type RestoreAck struct {
@@ -2034,10 +2045,11 @@ const file_strata_proto_rawDesc = "" +
 	"\astreams\x18\x01 \x03(\tR\astreams\"X\n" +
 	"\vBackupChunk\x12%\n" +
 	"\x04info\x18\x01 \x01(\v2\x11.strata.v1.StreamR\x04info\x12\"\n" +
-	"\x04msgs\x18\x02 \x03(\v2\x0e.strata.v1.MsgR\x04msgs\"I\n" +
+	"\x04msgs\x18\x02 \x03(\v2\x0e.strata.v1.MsgR\x04msgs\"_\n" +
 	"\vRestoreMsgs\x12\x16\n" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\"\n" +
-	"\x04msgs\x18\x02 \x03(\v2\x0e.strata.v1.MsgR\x04msgs\"'\n" +
+	"\x04msgs\x18\x02 \x03(\v2\x0e.strata.v1.MsgR\x04msgs\x12\x14\n" +
+	"\x05start\x18\x03 \x01(\x04R\x05start\"'\n" +
 	"\n" +
 	"RestoreAck\x12\x19\n" +
 	"\blast_seq\x18\x01 \x01(\x04R\alastSeq2\x8b\v\n" +

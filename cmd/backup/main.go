@@ -9,12 +9,22 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
 )
 
+// memoryLimit is the Go runtime's soft memory limit unless GOMEMLIMIT
+// says otherwise: a save or restore streams, and holds a few MiB of
+// messages, zstd's windows and the S3 parts in flight, so the collector
+// keeps the process near this instead of letting garbage double it.
+const memoryLimit = 64 << 20
+
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/stratadb/strata/client"
@@ -94,15 +95,7 @@ func restoreInto(ctx context.Context, c *client.Client, store objstore.Store, b 
 		defer close(batches)
 		readErr <- readBatches(ctx, store, b, batches)
 	}()
-	var err error
-	for batch := range batches {
-		if err == nil {
-			err = sendBatch(ctx, c, name, batch, prog)
-			if err != nil {
-				cancel() // stops the reader; drain what it sent
-			}
-		}
-	}
+	err := sendBatches(ctx, cancel, c, name, b.Manifest.FirstSeq, batches, prog)
 	if rerr := <-readErr; err == nil && rerr != nil {
 		err = rerr
 	}
@@ -115,12 +108,50 @@ func restoreInto(ctx context.Context, c *client.Client, store objstore.Store, b 
 	return info, err
 }
 
-func sendBatch(ctx context.Context, c *client.Client, name string, batch []client.Msg, prog Progress) error {
-	last, err := c.RestoreMsgs(ctx, name, batch)
+// restoreWindow is how many restore batches are in flight: the leader
+// proposes them in order as they arrive, and raft replicates them
+// together.
+const restoreWindow = 3
+
+// sendBatches sends batches, restoreWindow at a time; on the first
+// error it cancels the reader and drains what it still sends.
+func sendBatches(ctx context.Context, cancel context.CancelFunc, c *client.Client, name string, start uint64, batches <-chan []client.Msg, prog Progress) error {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	window := make(chan struct{}, restoreWindow)
+	for batch := range batches {
+		mu.Lock()
+		failed := first != nil
+		mu.Unlock()
+		if failed {
+			continue
+		}
+		window <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-window }()
+			if err := sendBatch(ctx, c, name, start, batch, prog); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	return first
+}
+
+func sendBatch(ctx context.Context, c *client.Client, name string, start uint64, batch []client.Msg, prog Progress) error {
+	last, err := c.RestoreMsgs(ctx, name, start, batch)
 	if err != nil {
 		return fmt.Errorf("restore %s at sequence %d: %w", name, batch[0].Seq, err)
 	}
-	if want := batch[len(batch)-1].Seq; last != want {
+	if want := batch[len(batch)-1].Seq; last < want {
 		return fmt.Errorf("restore %s: stream's last sequence is %d after a batch through %d", name, last, want)
 	}
 	var bytes int64

@@ -34,6 +34,7 @@ type Replica struct {
 	group    *raftgroup.Group
 	fsm      *stream.FSM
 	proposer *stream.Proposer
+	order    restoreOrder
 	logger   hclog.Logger
 }
 
@@ -84,15 +85,6 @@ func (r *Replica) Purge() (uint64, error) {
 		return 0, ErrNotLeader
 	}
 	return stream.Purge(r.group.Raft(), opTimeout)
-}
-
-// Restore stores consecutive messages from a backup, on the leader, and
-// returns the stream's last sequence.
-func (r *Replica) Restore(msgs []stream.Message) (uint64, error) {
-	if !r.IsLeader() {
-		return 0, ErrNotLeader
-	}
-	return stream.Restore(r.group.Raft(), msgs, opTimeout)
 }
 
 // StepDown hands the stream's leadership to another replica.

@@ -113,15 +113,24 @@ func (f *FSM) applyRestore(data []byte, index uint64) any {
 	return RestoreResult{LastSeq: msgs[len(msgs)-1].Seq}
 }
 
-// Restore stores msgs, consecutive messages from a backup, through raft
-// and returns the stream's last sequence.
-func Restore(r *raft.Raft, msgs []Message, timeout time.Duration) (uint64, error) {
+// ProposeRestore proposes msgs, consecutive messages from a backup,
+// without waiting: RestoreResultOf waits for the outcome. Proposals made
+// one after another are applied in that order.
+func ProposeRestore(r *raft.Raft, msgs []Message, timeout time.Duration) (raft.ApplyFuture, error) {
+	if len(msgs) == 0 {
+		return nil, fmt.Errorf("%w: no messages", ErrRestoreSequence)
+	}
 	for i := 1; i < len(msgs); i++ {
 		if msgs[i].Seq != msgs[0].Seq+uint64(i) {
-			return 0, fmt.Errorf("%w: sequence %d follows %d", ErrRestoreSequence, msgs[i].Seq, msgs[i-1].Seq)
+			return nil, fmt.Errorf("%w: sequence %d follows %d", ErrRestoreSequence, msgs[i].Seq, msgs[i-1].Seq)
 		}
 	}
-	f := r.Apply(encodeRestore(msgs), timeout)
+	return r.Apply(encodeRestore(msgs), timeout), nil
+}
+
+// RestoreResultOf waits for a restore proposal and returns the stream's
+// last sequence after it.
+func RestoreResultOf(f raft.ApplyFuture) (uint64, error) {
 	if err := f.Error(); err != nil {
 		return 0, err
 	}

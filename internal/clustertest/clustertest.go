@@ -6,6 +6,7 @@ package clustertest
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -29,7 +30,33 @@ func Build(dir string) error {
 		"strata":               mod + "cmd/node",
 		"strata-plugin-badger": mod + "plugins/badger/cmd/strata-plugin-badger",
 		"strata-plugin-file":   mod + "plugins/file/cmd/strata-plugin-file",
+		"strata-plugin-s3snap": mod + "plugins/s3snap/cmd/strata-plugin-s3snap",
 	})
+}
+
+// Main is a TestMain for a package whose tests run clusters: unless
+// -short it builds the binaries (Build) into a temporary directory, sets
+// *binDir to it, runs the tests and removes the directory. It returns the
+// exit code, for os.Exit:
+//
+//	func TestMain(m *testing.M) { os.Exit(clustertest.Main(m, &binDir)) }
+func Main(m *testing.M, binDir *string) int {
+	flag.Parse()
+	if testing.Short() {
+		return m.Run()
+	}
+	dir, err := os.MkdirTemp("", "strata-clustertest")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	if err := Build(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	*binDir = dir
+	return m.Run()
 }
 
 // Options configures a cluster.
@@ -40,6 +67,13 @@ type Options struct {
 	Servers int
 	// Extra is HCL appended to every server's config (storage, plugins).
 	Extra string
+	// ExtraFor, if set, returns more HCL for the server of that name
+	// ("n1", "n2", ...), appended after Extra: settings that differ
+	// between servers, such as each its own snapshot prefix.
+	ExtraFor func(name string) string
+	// ClusterExtra is HCL added inside every server's cluster block (a
+	// raft block, say).
+	ClusterExtra string
 	// Env is added to every server's environment.
 	Env []string
 }
@@ -114,9 +148,17 @@ cluster {
   listen = %q
   routes = [%s]
   bootstrap_expect = %d
+%s
 }
 %s
-`, s.Name, s.Client, s.HTTP, s.DataDir, s.ClusterAddr, routes, opts.Servers, opts.Extra)
+`, s.Name, s.Client, s.HTTP, s.DataDir, s.ClusterAddr, routes, opts.Servers, opts.ClusterExtra, s.extra(opts))
+}
+
+func (s *Server) extra(opts Options) string {
+	if opts.ExtraFor == nil {
+		return opts.Extra
+	}
+	return opts.Extra + "\n" + opts.ExtraFor(s.Name)
 }
 
 // Addrs returns the servers' client addresses.
@@ -150,7 +192,7 @@ func (c *Cluster) Connect(t testing.TB) *client.Client {
 // WaitHealthy waits until every server's /healthz answers 200.
 func (c *Cluster) WaitHealthy() {
 	for _, s := range c.Servers {
-		s.waitHealthy()
+		s.WaitHealthy()
 	}
 }
 
@@ -198,7 +240,9 @@ func (s *Server) Kill() {
 	}
 }
 
-func (s *Server) waitHealthy() {
+// WaitHealthy waits until the server's /healthz answers 200, failing the
+// test if it exits or is not healthy within a minute.
+func (s *Server) WaitHealthy() {
 	s.t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
@@ -219,6 +263,16 @@ func (s *Server) waitHealthy() {
 	}
 	s.dumpLog()
 	s.t.Fatalf("%s not healthy after 60s", s.Name)
+}
+
+// Log returns what the server's current (latest) run has logged so far.
+func (s *Server) Log() string {
+	s.t.Helper()
+	b, err := os.ReadFile(s.log)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return string(b)
 }
 
 func (s *Server) dumpLog() {

@@ -2,7 +2,6 @@ package file
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -20,6 +19,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
+
+	"github.com/stratadb/strata/pluginsdk"
 )
 
 const (
@@ -260,15 +261,11 @@ func (s *SnapshotStore) Open(id string) (*raft.SnapshotMeta, io.ReadCloser, erro
 	if err != nil {
 		return nil, nil, fmt.Errorf("snapshot %s: %w", id, err)
 	}
-	r := &snapshotReader{
-		id:     id,
-		logger: s.logger,
-		file:   f,
-		buf:    bufio.NewReaderSize(f, 256*1024),
-		hash:   sha256.New(),
-		want:   want,
-		size:   m.Size,
-	}
+	state := struct {
+		io.Reader
+		io.Closer
+	}{bufio.NewReaderSize(f, 256*1024), f}
+	r := pluginsdk.NewCheckedReader(state, &m.SnapshotMeta, want, s.logger)
 	meta := m.SnapshotMeta
 	return &meta, r, nil
 }
@@ -404,53 +401,3 @@ func (k *snapshotSink) Cancel() error {
 	_ = k.file.Close()
 	return os.RemoveAll(k.dir)
 }
-
-// snapshotReader streams state.bin and checks its size and SHA-256. Its
-// first error, io.EOF included, is returned again by every later Read.
-type snapshotReader struct {
-	id     string
-	logger hclog.Logger
-	file   *os.File
-	buf    *bufio.Reader
-	hash   hash.Hash
-	want   []byte
-	size   int64
-	read   int64
-	err    error
-}
-
-func (r *snapshotReader) Read(p []byte) (int, error) {
-	if r.err != nil {
-		return 0, r.err
-	}
-	n, err := r.buf.Read(p)
-	r.hash.Write(p[:n])
-	r.read += int64(n)
-	switch {
-	case r.read > r.size:
-		err = r.corrupt("more than the %d bytes recorded", r.size)
-	case err == io.EOF:
-		err = r.verify()
-	}
-	r.err = err
-	return n, err
-}
-
-// verify runs at EOF: it returns io.EOF if the data is intact.
-func (r *snapshotReader) verify() error {
-	if r.read != r.size {
-		return r.corrupt("read %d bytes, meta says %d", r.read, r.size)
-	}
-	if got := r.hash.Sum(nil); !bytes.Equal(got, r.want) {
-		return r.corrupt("SHA-256 is %x, meta says %x", got, r.want)
-	}
-	return io.EOF
-}
-
-func (r *snapshotReader) corrupt(format string, args ...any) error {
-	err := fmt.Errorf("snapshot %s: %w: %s", r.id, ErrSnapshotCorrupt, fmt.Sprintf(format, args...))
-	r.logger.Error("corrupt snapshot", "id", r.id, "error", err)
-	return err
-}
-
-func (r *snapshotReader) Close() error { return r.file.Close() }

@@ -46,8 +46,9 @@ var (
 	// ErrBadGroup is returned for a group name that cannot be stored.
 	ErrBadGroup = errors.New("s3snap plugin: invalid group name")
 	// ErrSnapshotCorrupt is wrapped by errors about a snapshot whose data
-	// or meta does not check out.
-	ErrSnapshotCorrupt = errors.New("snapshot corrupt")
+	// or meta does not check out. It is pluginsdk.ErrSnapshotCorrupt, which
+	// the snapshot reader (a pluginsdk.CheckedReader) wraps.
+	ErrSnapshotCorrupt = pluginsdk.ErrSnapshotCorrupt
 	// ErrBadSnapshotID is returned by Open for an ID that cannot be one of
 	// this store's snapshots.
 	ErrBadSnapshotID = errors.New("invalid snapshot id")

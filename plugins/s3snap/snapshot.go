@@ -1,7 +1,6 @@
 package s3snap
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -20,6 +19,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/stratadb/strata/internal/objstore"
+	"github.com/stratadb/strata/pluginsdk"
 )
 
 const (
@@ -310,7 +310,8 @@ func (s *SnapshotStore) Open(id string) (*raft.SnapshotMeta, io.ReadCloser, erro
 		body.Close()
 		return nil, nil, fmt.Errorf("snapshot %s: %w", id, err)
 	}
-	r := &snapshotReader{id: id, logger: s.logger, body: eb, dec: dec, hash: sha256.New(), want: want, size: m.Size}
+	state := &stateReader{id: id, body: eb, dec: dec}
+	r := pluginsdk.NewCheckedReader(state, &m.SnapshotMeta, want, s.logger)
 	meta := m.SnapshotMeta
 	return &meta, r, nil
 }
@@ -519,60 +520,28 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// snapshotReader decompresses a state object and checks its size and
-// SHA-256. Its first error, io.EOF included, is returned again by every
-// later Read.
-type snapshotReader struct {
-	id     string
-	logger hclog.Logger
-	body   *errReader
-	dec    *zstd.Decoder
-	hash   hash.Hash
-	want   []byte
-	size   int64
-	read   int64
-	err    error
+// stateReader decompresses a state object. An error reading the object
+// is returned naming it; an error of zstd's own (it refused the data)
+// wraps ErrSnapshotCorrupt, for the CheckedReader over it to report.
+type stateReader struct {
+	id   string
+	body *errReader
+	dec  *zstd.Decoder
 }
 
-func (r *snapshotReader) Read(p []byte) (int, error) {
-	if r.err != nil {
-		return 0, r.err
-	}
+func (r *stateReader) Read(p []byte) (int, error) {
 	n, err := r.dec.Read(p)
-	r.hash.Write(p[:n])
-	r.read += int64(n)
 	switch {
-	case r.read > r.size:
-		err = r.corrupt("more than the %d bytes recorded", r.size)
-	case err == io.EOF:
-		err = r.verify()
-	case err != nil && r.body.err != nil && r.body.err != io.EOF:
+	case err == nil || err == io.EOF:
+	case r.body.err != nil && r.body.err != io.EOF:
 		err = fmt.Errorf("snapshot %s: reading %s: %w", r.id, stateObject, r.body.err)
-	case err != nil:
-		err = r.corrupt("%v", err) // zstd refused the data
+	default:
+		err = fmt.Errorf("%w: %v", ErrSnapshotCorrupt, err)
 	}
-	r.err = err
 	return n, err
 }
 
-// verify runs at EOF: it returns io.EOF if the data is intact.
-func (r *snapshotReader) verify() error {
-	if r.read != r.size {
-		return r.corrupt("read %d bytes, meta says %d", r.read, r.size)
-	}
-	if got := r.hash.Sum(nil); !bytes.Equal(got, r.want) {
-		return r.corrupt("SHA-256 is %x, meta says %x", got, r.want)
-	}
-	return io.EOF
-}
-
-func (r *snapshotReader) corrupt(format string, args ...any) error {
-	err := fmt.Errorf("snapshot %s: %w: %s", r.id, ErrSnapshotCorrupt, fmt.Sprintf(format, args...))
-	r.logger.Error("corrupt snapshot", "id", r.id, "error", err)
-	return err
-}
-
-func (r *snapshotReader) Close() error {
+func (r *stateReader) Close() error {
 	r.dec.Close()
 	return r.body.r.Close()
 }

@@ -4,15 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,42 +19,15 @@ import (
 
 	"github.com/stratadb/strata/client"
 	"github.com/stratadb/strata/client/pb"
+	"github.com/stratadb/strata/internal/clustertest"
 	"github.com/stratadb/strata/internal/s3test"
-	"github.com/stratadb/strata/internal/testnet"
-	"github.com/stratadb/strata/pluginsdk/storetest"
 )
 
 // binDir holds strata and its plugins, as `make build` lays them out;
 // TestMain builds them unless -short.
 var binDir string
 
-func TestMain(m *testing.M) {
-	os.Exit(runTests(m))
-}
-
-func runTests(m *testing.M) int {
-	flag.Parse()
-	if !testing.Short() {
-		dir, err := os.MkdirTemp("", "strata-s3snap-test")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		const mod = "github.com/stratadb/strata/"
-		err = storetest.BuildBinaries(dir, map[string]string{
-			"strata":               mod + "cmd/node",
-			"strata-plugin-badger": mod + "plugins/badger/cmd/strata-plugin-badger",
-			"strata-plugin-s3snap": mod + "plugins/s3snap/cmd/strata-plugin-s3snap",
-		})
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		binDir = dir
-	}
-	return m.Run()
-}
+func TestMain(m *testing.M) { os.Exit(clustertest.Main(m, &binDir)) }
 
 // TestNodeRebuiltFromS3: three `strata serve` processes keep their Raft
 // snapshots on S3 (versitygw). One is killed, its data directory deleted,
@@ -86,8 +55,8 @@ func testRebuiltFromS3(t *testing.T, trailingLogs int) {
 	}
 	srv := s3test.Start(t)
 	srv.Bucket(t, "snapshots")
-	nodes := startNodes(t, srv, trailingLogs)
-	cl := connect(t, nodes)
+	c := startCluster(t, srv, trailingLogs)
+	cl := connect(t, c)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
@@ -96,192 +65,72 @@ func testRebuiltFromS3(t *testing.T, trailingLogs int) {
 	}
 	const before, during = 300, 100
 	publish(ctx, t, cl, 1, before)
-	victim := nodes[2]
+	victim := c.Servers[2]
 	waitFor(t, "snapshots of the victim's groups on S3", func() string {
-		return snapshotsOnS3(t, srv, victim.name, 100)
+		return snapshotsOnS3(t, srv, victim.Name, 100)
 	})
 
-	victim.kill()
-	if err := os.RemoveAll(victim.dataDir); err != nil {
+	victim.Kill()
+	if err := os.RemoveAll(victim.DataDir); err != nil {
 		t.Fatal(err)
 	}
 	publish(ctx, t, cl, before+1, during)
-	victim.start(t)
-	victim.waitHealthy(t)
+	victim.Start()
+	victim.WaitHealthy()
 
-	log := victim.readLog(t)
+	log := victim.Log()
 	if !strings.Contains(log, "existing_state=true") || strings.Contains(log, "bootstrapped the meta group") {
-		t.Fatalf("%s did not start from its S3 snapshots:\n%s", victim.name, log)
+		t.Fatalf("%s did not start from its S3 snapshots:\n%s", victim.Name, log)
 	}
 	total := uint64(before + during)
-	waitFor(t, victim.name+" a current replica of ORDERS", func() string {
+	waitFor(t, victim.Name+" a current replica of ORDERS", func() string {
 		info, err := cl.StreamInfo(ctx, "ORDERS")
 		if err != nil {
 			return err.Error()
 		}
-		if info.Cluster.Leader == victim.name {
+		if info.Cluster.Leader == victim.Name {
 			return ""
 		}
 		for _, p := range info.Cluster.Replicas {
-			if p.Name == victim.name && p.Current && !p.Offline {
+			if p.Name == victim.Name && p.Current && !p.Offline {
 				return ""
 			}
 		}
 		return fmt.Sprintf("cluster %+v", info.Cluster)
 	})
-	waitFor(t, victim.name+" holding every message", func() string {
+	waitFor(t, victim.Name+" holding every message", func() string {
 		return replicaState(victim, total)
 	})
 	checkState(ctx, t, cl, total)
 	checkReplica(ctx, t, victim, total)
 }
 
-// node is one `strata serve` process.
-type node struct {
-	name, client, http, cluster string
-	dataDir, config             string
-	env                         []string
-	cmd                         *exec.Cmd
-	done                        chan struct{}
-	log                         string
-	runs                        int
-}
-
-// nodeConfig is a node whose snapshots go to s3snap under its own prefix,
-// with Raft snapshots taken often (every 4 entries).
-const nodeConfig = `server_name = %q
-listen = %q
-http = %q
-data_dir = %q
-cluster {
-  name = "T"
-  listen = %q
-  routes = [%s]
-  bootstrap_expect = 3
-  raft {
+// startCluster starts three servers whose snapshots go to s3snap, each
+// under its own prefix (its name), with Raft snapshots taken often
+// (every 4 entries).
+func startCluster(t *testing.T, srv *s3test.Server, trailingLogs int) *clustertest.Cluster {
+	return clustertest.Start(t, clustertest.Options{
+		BinDir: binDir,
+		Env:    srv.Env(),
+		ClusterExtra: fmt.Sprintf(`  raft {
     snapshot_interval  = "200ms"
     snapshot_threshold = 4
     trailing_logs      = %d
-  }
-}
-storage {
+  }`, trailingLogs),
+		Extra: `storage {
   log      = "badger"
   stable   = "badger"
   snapshot = "s3snap"
-}
-plugin "s3snap" {
+}`,
+		ExtraFor: func(name string) string {
+			return fmt.Sprintf(`plugin "s3snap" {
   config {
     url    = "s3://snapshots/%s"
     retain = 2
   }
-}
-`
-
-func startNodes(t *testing.T, srv *s3test.Server, trailingLogs int) []*node {
-	dir := t.TempDir()
-	var nodes []*node
-	for i := 1; i <= 3; i++ {
-		n := &node{name: fmt.Sprintf("n%d", i), client: testnet.FreeAddr(t), http: testnet.FreeAddr(t),
-			cluster: testnet.FreeAddr(t), env: srv.Env()}
-		n.dataDir = filepath.Join(dir, n.name)
-		routes := ""
-		if i > 1 {
-			routes = fmt.Sprintf("%q", nodes[0].cluster)
-		}
-		n.config = filepath.Join(dir, n.name+".hcl")
-		src := fmt.Sprintf(nodeConfig, n.name, n.client, n.http, n.dataDir, n.cluster, routes, trailingLogs, n.name)
-		if err := os.WriteFile(n.config, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		nodes = append(nodes, n)
-	}
-	t.Cleanup(func() {
-		for _, n := range nodes {
-			n.kill()
-			if t.Failed() {
-				t.Logf("%s log:\n%s", n.name, n.tail())
-			}
-		}
+}`, name)
+		},
 	})
-	for _, n := range nodes {
-		n.start(t)
-	}
-	for _, n := range nodes {
-		n.waitHealthy(t)
-	}
-	return nodes
-}
-
-func (n *node) start(t *testing.T) {
-	t.Helper()
-	n.runs++
-	n.log = filepath.Join(filepath.Dir(n.config), fmt.Sprintf("%s.run%d.log", n.name, n.runs))
-	f, err := os.Create(n.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.cmd = exec.Command(filepath.Join(binDir, "strata"), "serve", "--config", n.config)
-	n.cmd.Env = append(os.Environ(), n.env...)
-	n.cmd.Stdout, n.cmd.Stderr = f, f
-	// Its own process group, so kill takes its plugins too; it dies with
-	// the test process.
-	n.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := n.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	n.done = make(chan struct{})
-	go func() { _ = n.cmd.Wait(); f.Close(); close(n.done) }()
-}
-
-// kill ends the node and its plugins with SIGKILL, if running.
-func (n *node) kill() {
-	if n.cmd == nil || n.cmd.Process == nil {
-		return
-	}
-	select {
-	case <-n.done:
-	default:
-		_ = syscall.Kill(-n.cmd.Process.Pid, syscall.SIGKILL)
-		<-n.done
-	}
-}
-
-func (n *node) waitHealthy(t *testing.T) {
-	t.Helper()
-	waitFor(t, n.name+" healthy", func() string {
-		select {
-		case <-n.done:
-			t.Fatalf("%s exited:\n%s", n.name, n.tail())
-		default:
-		}
-		resp, err := http.Get("http://" + n.http + "/healthz")
-		if err != nil {
-			return err.Error()
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Sprintf("/healthz %d %s", resp.StatusCode, b)
-		}
-		return ""
-	})
-}
-
-func (n *node) readLog(t *testing.T) string {
-	t.Helper()
-	b, err := os.ReadFile(n.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
-func (n *node) tail() string {
-	b, _ := os.ReadFile(n.log)
-	if len(b) > 48<<10 {
-		b = b[len(b)-48<<10:]
-	}
-	return string(b)
 }
 
 // waitFor polls cond (which returns "" when satisfied, else why not) for
@@ -301,12 +150,12 @@ func waitFor(t *testing.T, what string, cond func() string) {
 	}
 }
 
-func connect(t *testing.T, nodes []*node) *client.Client {
+// connect returns a client of every server that retries long enough to
+// ride out a server being killed.
+func connect(t *testing.T, c *clustertest.Cluster) *client.Client {
 	t.Helper()
 	opts := client.DefaultOptions()
-	for _, n := range nodes {
-		opts.Addrs = append(opts.Addrs, n.client)
-	}
+	opts.Addrs = c.Addrs()
 	opts.Timeout = 10 * time.Second
 	opts.MaxRetries = 30
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -383,8 +232,8 @@ func snapshotsOnS3(t *testing.T, srv *s3test.Server, name string, minIndex uint6
 
 // replicaState reports, "" when done, whether n's own replica of ORDERS
 // (its /jsz) holds messages 1..want.
-func replicaState(n *node, want uint64) string {
-	resp, err := http.Get("http://" + n.http + "/jsz")
+func replicaState(n *clustertest.Server, want uint64) string {
+	resp, err := http.Get("http://" + n.HTTP + "/jsz")
 	if err != nil {
 		return err.Error()
 	}
@@ -404,12 +253,12 @@ func replicaState(n *node, want uint64) string {
 		if st.Name == "ORDERS" {
 			if st.Messages != want || st.FirstSeq != 1 || st.LastSeq != want {
 				return fmt.Sprintf("%s's replica holds %d messages, %d..%d; want %d, 1..%d",
-					n.name, st.Messages, st.FirstSeq, st.LastSeq, want, want)
+					n.Name, st.Messages, st.FirstSeq, st.LastSeq, want, want)
 			}
 			return ""
 		}
 	}
-	return n.name + " has no replica of ORDERS"
+	return n.Name + " has no replica of ORDERS"
 }
 
 // checkState checks the stream holds total messages from sequence 1.
@@ -427,9 +276,9 @@ func checkState(ctx context.Context, t *testing.T, cl *client.Client, total uint
 // checkReplica reads every message from n's own replica (the Catchup call
 // a replica uses, which the answering server serves from its store) and
 // compares it with what was published.
-func checkReplica(ctx context.Context, t *testing.T, n *node, total uint64) {
+func checkReplica(ctx context.Context, t *testing.T, n *clustertest.Server, total uint64) {
 	t.Helper()
-	conn, err := grpc.NewClient(n.client, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(n.Client, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,7 +294,7 @@ func checkReplica(ctx context.Context, t *testing.T, n *node, total uint64) {
 			break
 		}
 		if err != nil {
-			t.Fatalf("reading %s's replica after sequence %d: %v", n.name, seq, err)
+			t.Fatalf("reading %s's replica after sequence %d: %v", n.Name, seq, err)
 		}
 		seq++
 		subj, data, h := message(int(seq))
@@ -453,10 +302,10 @@ func checkReplica(ctx context.Context, t *testing.T, n *node, total uint64) {
 		if m.GetSeq() != seq || m.GetSubject() != subj || string(m.GetData()) != string(data) ||
 			len(hs) != 1 || hs[0].GetKey() != h.Key || hs[0].GetValue() != h.Value {
 			t.Fatalf("%s's replica: message %d = %d %s %q %v; want %s %q %v",
-				n.name, seq, m.GetSeq(), m.GetSubject(), m.GetData(), hs, subj, data, h)
+				n.Name, seq, m.GetSeq(), m.GetSubject(), m.GetData(), hs, subj, data, h)
 		}
 	}
 	if seq != total {
-		t.Fatalf("%s's replica holds %d messages, want %d", n.name, seq, total)
+		t.Fatalf("%s's replica holds %d messages, want %d", n.Name, seq, total)
 	}
 }

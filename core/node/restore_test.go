@@ -1,0 +1,114 @@
+package node
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/stratadb/strata/client/pb"
+)
+
+// restoreMsgs returns restored messages first..last.
+func restoreMsgs(first, last uint64) []*pb.Msg {
+	var out []*pb.Msg
+	for seq := first; seq <= last; seq++ {
+		out = append(out, &pb.Msg{Seq: seq, Subject: fmt.Sprint("R.", seq%3), Data: fmt.Appendf(nil, "m%d", seq),
+			Time: 1_700_000_000_000_000_000 + int64(seq), Headers: []*pb.Header{{Key: "k", Value: fmt.Sprint(seq)}}})
+	}
+	return out
+}
+
+// TestStreamRestoreRPCs: a stream created for a restore takes no
+// publishes, takes restored batches that arrive out of order (the leader
+// proposes them in sequence order), keeps their sequences and times, and
+// after the end takes publishes and no more restored batches; a backup
+// read returns exactly what it holds.
+func TestStreamRestoreRPCs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts plugin processes")
+	}
+	specs, _ := startCluster(t)
+	c := dialAPI(t, specs[1].client)
+	ctx := callCtx(t)
+	if _, err := c.StreamRestoreBegin(ctx, &pb.StreamConfig{Name: "R", Subjects: []string{"R.*"}, Replicas: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.StreamRestoreBegin(ctx, &pb.StreamConfig{Name: "R", Subjects: []string{"R.*"}, Replicas: 3}); status.Code(err) != codes.AlreadyExists {
+		t.Fatalf("second begin: %v", err)
+	}
+	if _, err := c.Publish(ctx, &pb.PubRequest{Subject: "R.x"}); status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("publish while restoring: %v", err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	send := func(first, last uint64) {
+		_, err := c.StreamRestoreMsgs(ctx, &pb.RestoreMsgs{Stream: "R", Start: 1000, Msgs: restoreMsgs(first, last)})
+		errs <- err
+	}
+	wg.Go(func() { send(1100, 1199) }) // ahead: waits for the first batch
+	time.Sleep(200 * time.Millisecond)
+	wg.Go(func() { send(1200, 1299) })
+	send(1000, 1099)
+	wg.Wait()
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.StreamRestoreMsgs(ctx, &pb.RestoreMsgs{Stream: "R", Start: 1000, Msgs: restoreMsgs(1000, 1099)}); err != nil {
+		t.Fatalf("a retried batch: %v", err)
+	}
+	info, err := c.StreamRestoreEnd(ctx, &pb.StreamRequest{Name: "R"})
+	if err != nil || info.GetRestoring() || info.GetState().GetFirstSeq() != 1000 || info.GetState().GetLastSeq() != 1299 {
+		t.Fatalf("end: %v %v", info, err)
+	}
+	if _, err := c.StreamRestoreMsgs(ctx, &pb.RestoreMsgs{Stream: "R", Start: 1000, Msgs: restoreMsgs(1300, 1300)}); status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("restore after the end: %v", err)
+	}
+	ack, err := c.Publish(ctx, &pb.PubRequest{Subject: "R.x", Data: []byte("new")})
+	if err != nil || ack.GetSeq() != 1300 {
+		t.Fatalf("publish after the end: %v %v", ack, err)
+	}
+	checkBackupRead(t, c, "R", restoreMsgs(1000, 1299))
+}
+
+// checkBackupRead reads the stream with StreamBackup and compares the
+// first len(want) messages with want.
+func checkBackupRead(t *testing.T, c pb.StrataClient, name string, want []*pb.Msg) {
+	t.Helper()
+	bs, err := c.StreamBackup(callCtx(t), &pb.StreamRequest{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []*pb.Msg
+	first, err := bs.Recv()
+	if err != nil || first.GetInfo() == nil {
+		t.Fatalf("first chunk: %v %v", first, err)
+	}
+	got = append(got, first.GetMsgs()...)
+	for {
+		chunk, err := bs.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, chunk.GetMsgs()...)
+	}
+	if n := first.GetInfo().GetState().GetMessages(); uint64(len(got)) != n || len(got) < len(want) {
+		t.Fatalf("backup read %d messages, info says %d, want at least %d", len(got), n, len(want))
+	}
+	for i, w := range want {
+		g := got[i]
+		if g.GetSeq() != w.GetSeq() || g.GetTime() != w.GetTime() || g.GetSubject() != w.GetSubject() ||
+			string(g.GetData()) != string(w.GetData()) || len(g.GetHeaders()) != 1 || g.GetHeaders()[0].GetValue() != w.GetHeaders()[0].GetValue() {
+			t.Fatalf("message %d: got %v, want %v", i, g, w)
+		}
+	}
+}
