@@ -120,7 +120,8 @@ func clientConfig(cfg LaunchConfig, stderr io.Writer) *plugin.ClientConfig {
 		Logger:           cfg.Logger,
 		Stderr:           stderr,
 		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
-			grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize))},
+			grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize)),
+			grpc.WithInitialWindowSize(streamWindow), grpc.WithInitialConnWindowSize(connWindow)},
 	}
 	if cfg.SHA256 != "" {
 		sum, _ := hex.DecodeString(cfg.SHA256)

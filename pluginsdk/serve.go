@@ -32,8 +32,17 @@ func Serve(p Plugin) {
 	}
 }
 
+// Flow-control windows of the plugin connection, both ways: gRPC's
+// 64 KiB default makes a MiB-sized StoreLogs (a batch of publishes, a
+// restore) wait for many window updates on the way to the plugin.
+const (
+	streamWindow = 8 << 20
+	connWindow   = 16 << 20
+)
+
 func newGRPCServer(opts []grpc.ServerOption) *grpc.Server {
-	opts = append(opts, grpc.MaxRecvMsgSize(MaxMessageSize), grpc.MaxSendMsgSize(MaxMessageSize))
+	opts = append(opts, grpc.MaxRecvMsgSize(MaxMessageSize), grpc.MaxSendMsgSize(MaxMessageSize),
+		grpc.InitialWindowSize(streamWindow), grpc.InitialConnWindowSize(connWindow))
 	return grpc.NewServer(opts...)
 }
 
