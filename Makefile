@@ -4,7 +4,7 @@ BIN       := bin
 PLUGINS   := strata-plugin-badger strata-plugin-file strata-plugin-s3snap strata-plugin-bolt
 TESTFLAGS ?= -count=1 -timeout 25m
 
-.PHONY: all build test test-faults bench bench-streams proto run clean
+.PHONY: all build test test-faults bench bench-streams bench-backup proto run clean
 
 all: build
 
@@ -42,6 +42,11 @@ bench:
 # `make run` free); docs/benchmarks.md records the figures.
 bench-streams: build
 	./examples/cluster/bench.sh
+
+# Backup and restore throughput with strata-backup on a 1 GiB stream of
+# JSON-like messages, to a directory and to versitygw (docs/benchmarks.md).
+bench-backup: $(VERSITYGW)
+	STRATA_BACKUP_BENCH_MIB=1024 $(GO) test -run '^$$' -bench SaveRestore -benchtime 1x -timeout 30m ./cmd/backup/
 
 # Regenerates the plugin protocol's Go code (needs protoc, protoc-gen-go
 # and protoc-gen-go-grpc on PATH).

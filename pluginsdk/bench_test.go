@@ -48,6 +48,13 @@ func BenchmarkProtocolStoreLogs(b *testing.B) {
 	}
 }
 
+// BenchmarkProtocolStoreLargeLog: StoreLogs of one 3 MiB entry.
+func BenchmarkProtocolStoreLargeLog(b *testing.B) {
+	for name, open := range protocolPaths(b) {
+		b.Run(name, func(b *testing.B) { storebench.StoreLargeLog(b, open(b)) })
+	}
+}
+
 // BenchmarkProtocolGetLog: GetLog, sequential (served by the read-ahead)
 // and random.
 func BenchmarkProtocolGetLog(b *testing.B) {

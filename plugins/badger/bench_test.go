@@ -19,6 +19,11 @@ func BenchmarkStoreLogs(b *testing.B) {
 	storebench.StoreLogs(b, logStore(b, p, "bench"))
 }
 
+func BenchmarkStoreLargeLog(b *testing.B) {
+	p := openPlugin(b, b.TempDir(), `{"sync_writes": true}`)
+	storebench.StoreLargeLog(b, logStore(b, p, "bench"))
+}
+
 func BenchmarkGetLog(b *testing.B) {
 	p := openPlugin(b, b.TempDir(), `{"sync_writes": true}`)
 	storebench.GetLog(b, logStore(b, p, "bench"))

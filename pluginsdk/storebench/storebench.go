@@ -54,6 +54,30 @@ func StoreLogs(b *testing.B, s raft.LogStore) {
 	b.ReportMetric(float64(BatchSize*b.N)/b.Elapsed().Seconds(), "entries/s")
 }
 
+// LargeEntrySize is the size of the one entry of StoreLargeLog: a
+// restore batch or a batch of large publishes.
+const LargeEntrySize = 3 << 20
+
+// StoreLargeLog measures StoreLogs of one LargeEntrySize entry per op.
+func StoreLargeLog(b *testing.B, s raft.LogStore) {
+	next := lastIndex(b, s) + 1
+	data := payload(LargeEntrySize)
+	b.SetBytes(LargeEntrySize)
+	ops := 0
+	for b.Loop() {
+		l := &raft.Log{Index: next, Term: 1, Type: raft.LogCommand, Data: data, AppendedAt: time.Now()}
+		if err := s.StoreLogs([]*raft.Log{l}); err != nil {
+			b.Fatalf("StoreLogs(%d): %v", next, err)
+		}
+		next++
+		if ops++; ops%64 == 0 {
+			b.StopTimer()
+			compact(b, s, next-2)
+			b.StartTimer()
+		}
+	}
+}
+
 // GetLog stores GetLogEntries entries, then measures GetLog of one of them
 // per op, in two sub-benchmarks: sequential indexes, as replication reads,
 // and random ones.
