@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -16,18 +17,43 @@ import (
 // receives the stream as of that point (its State counts exactly the
 // messages that follow), then msgs receives them in order, in batches.
 // The stream keeps taking writes meanwhile, and its limits do not remove
-// messages from the view. A backup is one call, not retried: its reads
-// cannot resume on another server. The client's per-call timeout does
-// not apply; ctx bounds it.
+// messages from the view. A backup read fails over to another server
+// only until its first chunk arrived: its reads cannot resume elsewhere.
+// The client's per-call timeout does not apply; ctx bounds it.
 func (c *Client) Backup(ctx context.Context, name string, info func(*StreamInfo) error, msgs func([]Msg) error) error {
-	if err := checkName(name); err != nil {
+	return c.backup(ctx, &pb.BackupRequest{Stream: name}, func(chunk *pb.BackupChunk, first bool) error {
+		if err := deliverInfo(chunk, first, info); err != nil || len(chunk.GetMsgs()) == 0 {
+			return err
+		}
+		out := make([]Msg, len(chunk.GetMsgs()))
+		for i, m := range chunk.GetMsgs() {
+			out[i] = *msgFromPB(m)
+		}
+		return msgs(out)
+	})
+}
+
+// BackupRecords is Backup with the messages as the backup format's
+// message records (package core/backup/record), whole records in
+// sequence order, as a backup tool writes them.
+func (c *Client) BackupRecords(ctx context.Context, name string, info func(*StreamInfo) error, records func([]byte) error) error {
+	return c.backup(ctx, &pb.BackupRequest{Stream: name, Records: true}, func(chunk *pb.BackupChunk, first bool) error {
+		if err := deliverInfo(chunk, first, info); err != nil || len(chunk.GetRecords()) == 0 {
+			return err
+		}
+		return records(chunk.GetRecords())
+	})
+}
+
+// backup runs a backup read, retrying on another server while nothing
+// was delivered.
+func (c *Client) backup(ctx context.Context, req *pb.BackupRequest, deliver func(*pb.BackupChunk, bool) error) error {
+	if err := checkName(req.GetStream()); err != nil {
 		return err
 	}
 	backoff := c.opts.RetryBackoff
 	for attempt := 0; ; attempt++ {
-		started, err := c.backupOnce(ctx, name, info, msgs)
-		// Until the first chunk arrived nothing was delivered: a server
-		// that is unavailable is skipped, as calls that retry do.
+		started, err := c.backupOnce(ctx, req, deliver)
 		if err == nil || started || status.Code(err) != codes.Unavailable || attempt >= c.opts.MaxRetries {
 			return mapError(err, ErrStreamNotFound)
 		}
@@ -40,38 +66,23 @@ func (c *Client) Backup(ctx context.Context, name string, info func(*StreamInfo)
 
 // backupOnce runs a backup read on the current server; started reports
 // whether any chunk arrived. Chunks are received ahead (a few MiB) while
-// the caller handles the previous ones.
-func (c *Client) backupOnce(ctx context.Context, name string, info func(*StreamInfo) error, msgs func([]Msg) error) (started bool, err error) {
+// deliver handles the previous ones.
+func (c *Client) backupOnce(ctx context.Context, req *pb.BackupRequest, deliver func(*pb.BackupChunk, bool) error) (started bool, err error) {
 	api, idx, err := c.api()
 	if err != nil {
 		return false, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	bs, err := api.StreamBackup(ctx, &pb.StreamRequest{Name: name})
+	bs, err := api.StreamBackup(ctx, req)
 	if err != nil {
 		return false, err
 	}
 	chunks := make(chan *pb.BackupChunk, 4)
 	recvErr := make(chan error, 1)
-	go func() {
-		defer close(chunks)
-		for {
-			chunk, err := bs.Recv()
-			if err != nil {
-				recvErr <- err
-				return
-			}
-			select {
-			case chunks <- chunk:
-			case <-ctx.Done():
-				recvErr <- ctx.Err()
-				return
-			}
-		}
-	}()
+	go receiveChunks(ctx, bs, chunks, recvErr)
 	for chunk := range chunks {
-		if err = deliverChunk(chunk, !started, info, msgs); err != nil {
+		if err = deliver(chunk, !started); err != nil {
 			cancel()
 			for range chunks { // let the receiver end
 			}
@@ -88,23 +99,31 @@ func (c *Client) backupOnce(ctx context.Context, name string, info func(*StreamI
 	return started, err
 }
 
-func deliverChunk(chunk *pb.BackupChunk, first bool, info func(*StreamInfo) error, msgs func([]Msg) error) error {
-	if first {
-		if chunk.GetInfo() == nil {
-			return errors.New("client: backup: the server sent no stream info")
+func receiveChunks(ctx context.Context, bs grpc.ServerStreamingClient[pb.BackupChunk], chunks chan<- *pb.BackupChunk, errc chan<- error) {
+	defer close(chunks)
+	for {
+		chunk, err := bs.Recv()
+		if err != nil {
+			errc <- err
+			return
 		}
-		if err := info(streamFromPB(chunk.GetInfo())); err != nil {
-			return err
+		select {
+		case chunks <- chunk:
+		case <-ctx.Done():
+			errc <- ctx.Err()
+			return
 		}
 	}
-	if len(chunk.GetMsgs()) == 0 {
+}
+
+func deliverInfo(chunk *pb.BackupChunk, first bool, info func(*StreamInfo) error) error {
+	if !first {
 		return nil
 	}
-	out := make([]Msg, len(chunk.GetMsgs()))
-	for i, m := range chunk.GetMsgs() {
-		out[i] = *msgFromPB(m)
+	if chunk.GetInfo() == nil {
+		return errors.New("client: backup: the server sent no stream info")
 	}
-	return msgs(out)
+	return info(streamFromPB(chunk.GetInfo()))
 }
 
 // RestoreBegin creates a stream to restore a backup into: it takes

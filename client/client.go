@@ -95,6 +95,9 @@ func Connect(ctx context.Context, addrs ...string) (*Client, error) {
 // streamWindow is the gRPC flow-control window of one call.
 const streamWindow = 8 << 20
 
+// maxRecvMsg bounds one message the client receives.
+const maxRecvMsg = 64 << 20
+
 // ConnectOptions connects with opts to the first of opts.Addrs that
 // answers; it tries them in turn, with backoff, until ctx ends.
 func ConnectOptions(ctx context.Context, opts Options) (*Client, error) {
@@ -104,7 +107,9 @@ func ConnectOptions(ctx context.Context, opts Options) (*Client, error) {
 	dial := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()),
 		// Backups and restores stream MiB-sized messages: gRPC's 64 KiB
 		// default window would throttle them.
-		grpc.WithInitialWindowSize(streamWindow), grpc.WithInitialConnWindowSize(2 * streamWindow)}
+		grpc.WithInitialWindowSize(streamWindow), grpc.WithInitialConnWindowSize(2 * streamWindow),
+		// A backup chunk holds at least one message, whatever its size.
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxRecvMsg))}
 	if opts.User != "" || opts.Password != "" {
 		dial = append(dial, grpc.WithPerRPCCredentials(userCreds{opts.User, opts.Password}))
 	}

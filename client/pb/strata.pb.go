@@ -1742,19 +1742,77 @@ func (x *ServerPeerRemoveResponse) GetStreams() []string {
 	return nil
 }
 
+type BackupRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Stream string                 `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
+	// records asks for the messages as the backup format's message records
+	// (core/backup/record) in BackupChunk.records instead of msgs: a backup
+	// tool writes them as they are.
+	Records       bool `protobuf:"varint,2,opt,name=records,proto3" json:"records,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupRequest) Reset() {
+	*x = BackupRequest{}
+	mi := &file_strata_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupRequest) ProtoMessage() {}
+
+func (x *BackupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_strata_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupRequest.ProtoReflect.Descriptor instead.
+func (*BackupRequest) Descriptor() ([]byte, []int) {
+	return file_strata_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *BackupRequest) GetStream() string {
+	if x != nil {
+		return x.Stream
+	}
+	return ""
+}
+
+func (x *BackupRequest) GetRecords() bool {
+	if x != nil {
+		return x.Records
+	}
+	return false
+}
+
 type BackupChunk struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// info is in the first chunk only: the stream as of the backup's point
 	// in time (its state counts exactly the messages that follow).
-	Info          *Stream `protobuf:"bytes,1,opt,name=info,proto3" json:"info,omitempty"`
-	Msgs          []*Msg  `protobuf:"bytes,2,rep,name=msgs,proto3" json:"msgs,omitempty"`
+	Info *Stream `protobuf:"bytes,1,opt,name=info,proto3" json:"info,omitempty"`
+	Msgs []*Msg  `protobuf:"bytes,2,rep,name=msgs,proto3" json:"msgs,omitempty"`
+	// records holds whole message records, in sequence order, when the
+	// request asked for them.
+	Records       []byte `protobuf:"bytes,3,opt,name=records,proto3" json:"records,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *BackupChunk) Reset() {
 	*x = BackupChunk{}
-	mi := &file_strata_proto_msgTypes[26]
+	mi := &file_strata_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1766,7 +1824,7 @@ func (x *BackupChunk) String() string {
 func (*BackupChunk) ProtoMessage() {}
 
 func (x *BackupChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_strata_proto_msgTypes[26]
+	mi := &file_strata_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1779,7 +1837,7 @@ func (x *BackupChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupChunk.ProtoReflect.Descriptor instead.
 func (*BackupChunk) Descriptor() ([]byte, []int) {
-	return file_strata_proto_rawDescGZIP(), []int{26}
+	return file_strata_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *BackupChunk) GetInfo() *Stream {
@@ -1792,6 +1850,13 @@ func (x *BackupChunk) GetInfo() *Stream {
 func (x *BackupChunk) GetMsgs() []*Msg {
 	if x != nil {
 		return x.Msgs
+	}
+	return nil
+}
+
+func (x *BackupChunk) GetRecords() []byte {
+	if x != nil {
+		return x.Records
 	}
 	return nil
 }
@@ -1811,7 +1876,7 @@ type RestoreMsgs struct {
 
 func (x *RestoreMsgs) Reset() {
 	*x = RestoreMsgs{}
-	mi := &file_strata_proto_msgTypes[27]
+	mi := &file_strata_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1823,7 +1888,7 @@ func (x *RestoreMsgs) String() string {
 func (*RestoreMsgs) ProtoMessage() {}
 
 func (x *RestoreMsgs) ProtoReflect() protoreflect.Message {
-	mi := &file_strata_proto_msgTypes[27]
+	mi := &file_strata_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1836,7 +1901,7 @@ func (x *RestoreMsgs) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestoreMsgs.ProtoReflect.Descriptor instead.
 func (*RestoreMsgs) Descriptor() ([]byte, []int) {
-	return file_strata_proto_rawDescGZIP(), []int{27}
+	return file_strata_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RestoreMsgs) GetStream() string {
@@ -1869,7 +1934,7 @@ type RestoreAck struct {
 
 func (x *RestoreAck) Reset() {
 	*x = RestoreAck{}
-	mi := &file_strata_proto_msgTypes[28]
+	mi := &file_strata_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1881,7 +1946,7 @@ func (x *RestoreAck) String() string {
 func (*RestoreAck) ProtoMessage() {}
 
 func (x *RestoreAck) ProtoReflect() protoreflect.Message {
-	mi := &file_strata_proto_msgTypes[28]
+	mi := &file_strata_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1894,7 +1959,7 @@ func (x *RestoreAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestoreAck.ProtoReflect.Descriptor instead.
 func (*RestoreAck) Descriptor() ([]byte, []int) {
-	return file_strata_proto_rawDescGZIP(), []int{28}
+	return file_strata_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RestoreAck) GetLastSeq() uint64 {
@@ -2042,10 +2107,14 @@ const file_strata_proto_rawDesc = "" +
 	"\rServerRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"4\n" +
 	"\x18ServerPeerRemoveResponse\x12\x18\n" +
-	"\astreams\x18\x01 \x03(\tR\astreams\"X\n" +
+	"\astreams\x18\x01 \x03(\tR\astreams\"A\n" +
+	"\rBackupRequest\x12\x16\n" +
+	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x18\n" +
+	"\arecords\x18\x02 \x01(\bR\arecords\"r\n" +
 	"\vBackupChunk\x12%\n" +
 	"\x04info\x18\x01 \x01(\v2\x11.strata.v1.StreamR\x04info\x12\"\n" +
-	"\x04msgs\x18\x02 \x03(\v2\x0e.strata.v1.MsgR\x04msgs\"_\n" +
+	"\x04msgs\x18\x02 \x03(\v2\x0e.strata.v1.MsgR\x04msgs\x12\x18\n" +
+	"\arecords\x18\x03 \x01(\fR\arecords\"_\n" +
 	"\vRestoreMsgs\x12\x16\n" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\"\n" +
 	"\x04msgs\x18\x02 \x03(\v2\x0e.strata.v1.MsgR\x04msgs\x12\x14\n" +
@@ -2076,7 +2145,7 @@ const file_strata_proto_rawDesc = "" +
 	"\n" +
 	"LocalStats\x12\x10.strata.v1.Empty\x1a\x16.strata.v1.ServerStats\x126\n" +
 	"\aCatchup\x12\x19.strata.v1.CatchupRequest\x1a\x0e.strata.v1.Msg0\x01\x12B\n" +
-	"\fStreamBackup\x12\x18.strata.v1.StreamRequest\x1a\x16.strata.v1.BackupChunk0\x01\x12@\n" +
+	"\fStreamBackup\x12\x18.strata.v1.BackupRequest\x1a\x16.strata.v1.BackupChunk0\x01\x12@\n" +
 	"\x12StreamRestoreBegin\x12\x17.strata.v1.StreamConfig\x1a\x11.strata.v1.Stream\x12B\n" +
 	"\x11StreamRestoreMsgs\x12\x16.strata.v1.RestoreMsgs\x1a\x15.strata.v1.RestoreAck\x12?\n" +
 	"\x10StreamRestoreEnd\x12\x18.strata.v1.StreamRequest\x1a\x11.strata.v1.StreamB&Z$github.com/stratadb/strata/client/pbb\x06proto3"
@@ -2093,7 +2162,7 @@ func file_strata_proto_rawDescGZIP() []byte {
 	return file_strata_proto_rawDescData
 }
 
-var file_strata_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_strata_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_strata_proto_goTypes = []any{
 	(*Empty)(nil),                    // 0: strata.v1.Empty
 	(*Header)(nil),                   // 1: strata.v1.Header
@@ -2121,9 +2190,10 @@ var file_strata_proto_goTypes = []any{
 	(*PeerRemoveRequest)(nil),        // 23: strata.v1.PeerRemoveRequest
 	(*ServerRequest)(nil),            // 24: strata.v1.ServerRequest
 	(*ServerPeerRemoveResponse)(nil), // 25: strata.v1.ServerPeerRemoveResponse
-	(*BackupChunk)(nil),              // 26: strata.v1.BackupChunk
-	(*RestoreMsgs)(nil),              // 27: strata.v1.RestoreMsgs
-	(*RestoreAck)(nil),               // 28: strata.v1.RestoreAck
+	(*BackupRequest)(nil),            // 26: strata.v1.BackupRequest
+	(*BackupChunk)(nil),              // 27: strata.v1.BackupChunk
+	(*RestoreMsgs)(nil),              // 28: strata.v1.RestoreMsgs
+	(*RestoreAck)(nil),               // 29: strata.v1.RestoreAck
 }
 var file_strata_proto_depIdxs = []int32{
 	1,  // 0: strata.v1.PubRequest.headers:type_name -> strata.v1.Header
@@ -2159,9 +2229,9 @@ var file_strata_proto_depIdxs = []int32{
 	0,  // 30: strata.v1.Strata.ServerReport:input_type -> strata.v1.Empty
 	0,  // 31: strata.v1.Strata.LocalStats:input_type -> strata.v1.Empty
 	21, // 32: strata.v1.Strata.Catchup:input_type -> strata.v1.CatchupRequest
-	13, // 33: strata.v1.Strata.StreamBackup:input_type -> strata.v1.StreamRequest
+	26, // 33: strata.v1.Strata.StreamBackup:input_type -> strata.v1.BackupRequest
 	8,  // 34: strata.v1.Strata.StreamRestoreBegin:input_type -> strata.v1.StreamConfig
-	27, // 35: strata.v1.Strata.StreamRestoreMsgs:input_type -> strata.v1.RestoreMsgs
+	28, // 35: strata.v1.Strata.StreamRestoreMsgs:input_type -> strata.v1.RestoreMsgs
 	13, // 36: strata.v1.Strata.StreamRestoreEnd:input_type -> strata.v1.StreamRequest
 	5,  // 37: strata.v1.Strata.Publish:output_type -> strata.v1.PubAck
 	4,  // 38: strata.v1.Strata.PublishStream:output_type -> strata.v1.PubAckBatch
@@ -2181,9 +2251,9 @@ var file_strata_proto_depIdxs = []int32{
 	20, // 52: strata.v1.Strata.ServerReport:output_type -> strata.v1.ServerReportResponse
 	19, // 53: strata.v1.Strata.LocalStats:output_type -> strata.v1.ServerStats
 	7,  // 54: strata.v1.Strata.Catchup:output_type -> strata.v1.Msg
-	26, // 55: strata.v1.Strata.StreamBackup:output_type -> strata.v1.BackupChunk
+	27, // 55: strata.v1.Strata.StreamBackup:output_type -> strata.v1.BackupChunk
 	12, // 56: strata.v1.Strata.StreamRestoreBegin:output_type -> strata.v1.Stream
-	28, // 57: strata.v1.Strata.StreamRestoreMsgs:output_type -> strata.v1.RestoreAck
+	29, // 57: strata.v1.Strata.StreamRestoreMsgs:output_type -> strata.v1.RestoreAck
 	12, // 58: strata.v1.Strata.StreamRestoreEnd:output_type -> strata.v1.Stream
 	37, // [37:59] is the sub-list for method output_type
 	15, // [15:37] is the sub-list for method input_type
@@ -2203,7 +2273,7 @@ func file_strata_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_strata_proto_rawDesc), len(file_strata_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   29,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -104,7 +104,7 @@ type StrataClient interface {
 	// the stream on its leader: the first chunk holds the stream's info as
 	// of that point, the others its messages in order; limits do not remove
 	// messages from the view while it is read.
-	StreamBackup(ctx context.Context, in *StreamRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BackupChunk], error)
+	StreamBackup(ctx context.Context, in *BackupRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BackupChunk], error)
 	// StreamRestoreBegin creates a stream that takes restored messages
 	// only; an existing stream is an error (AlreadyExists).
 	StreamRestoreBegin(ctx context.Context, in *StreamConfig, opts ...grpc.CallOption) (*Stream, error)
@@ -315,13 +315,13 @@ func (c *strataClient) Catchup(ctx context.Context, in *CatchupRequest, opts ...
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Strata_CatchupClient = grpc.ServerStreamingClient[Msg]
 
-func (c *strataClient) StreamBackup(ctx context.Context, in *StreamRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BackupChunk], error) {
+func (c *strataClient) StreamBackup(ctx context.Context, in *BackupRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BackupChunk], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &Strata_ServiceDesc.Streams[2], Strata_StreamBackup_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
-	x := &grpc.GenericClientStream[StreamRequest, BackupChunk]{ClientStream: stream}
+	x := &grpc.GenericClientStream[BackupRequest, BackupChunk]{ClientStream: stream}
 	if err := x.ClientStream.SendMsg(in); err != nil {
 		return nil, err
 	}
@@ -417,7 +417,7 @@ type StrataServer interface {
 	// the stream on its leader: the first chunk holds the stream's info as
 	// of that point, the others its messages in order; limits do not remove
 	// messages from the view while it is read.
-	StreamBackup(*StreamRequest, grpc.ServerStreamingServer[BackupChunk]) error
+	StreamBackup(*BackupRequest, grpc.ServerStreamingServer[BackupChunk]) error
 	// StreamRestoreBegin creates a stream that takes restored messages
 	// only; an existing stream is an error (AlreadyExists).
 	StreamRestoreBegin(context.Context, *StreamConfig) (*Stream, error)
@@ -490,7 +490,7 @@ func (UnimplementedStrataServer) LocalStats(context.Context, *Empty) (*ServerSta
 func (UnimplementedStrataServer) Catchup(*CatchupRequest, grpc.ServerStreamingServer[Msg]) error {
 	return status.Errorf(codes.Unimplemented, "method Catchup not implemented")
 }
-func (UnimplementedStrataServer) StreamBackup(*StreamRequest, grpc.ServerStreamingServer[BackupChunk]) error {
+func (UnimplementedStrataServer) StreamBackup(*BackupRequest, grpc.ServerStreamingServer[BackupChunk]) error {
 	return status.Errorf(codes.Unimplemented, "method StreamBackup not implemented")
 }
 func (UnimplementedStrataServer) StreamRestoreBegin(context.Context, *StreamConfig) (*Stream, error) {
@@ -830,11 +830,11 @@ func _Strata_Catchup_Handler(srv interface{}, stream grpc.ServerStream) error {
 type Strata_CatchupServer = grpc.ServerStreamingServer[Msg]
 
 func _Strata_StreamBackup_Handler(srv interface{}, stream grpc.ServerStream) error {
-	m := new(StreamRequest)
+	m := new(BackupRequest)
 	if err := stream.RecvMsg(m); err != nil {
 		return err
 	}
-	return srv.(StrataServer).StreamBackup(m, &grpc.GenericServerStream[StreamRequest, BackupChunk]{ServerStream: stream})
+	return srv.(StrataServer).StreamBackup(m, &grpc.GenericServerStream[BackupRequest, BackupChunk]{ServerStream: stream})
 }
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stratadb/strata/client"
+	"github.com/stratadb/strata/core/backup/record"
 )
 
 // FormatVersion is the version of the data format this package writes.
@@ -17,17 +18,17 @@ const FormatVersion = 1
 
 const magic = "STRATABK"
 
-// Record types.
+// Record types (package record has the framing).
 const (
-	recConfig   byte = 1
-	recMessage  byte = 2
-	recConsumer byte = 3
-	recEnd      byte = 4
+	recConfig   = record.Config
+	recMessage  = record.Message
+	recConsumer = record.Consumer
+	recEnd      = record.End
 )
 
 // maxRecord bounds one record: a message is at most the stream's
 // max_msg_size (tens of MiB) plus its subject and headers.
-const maxRecord = 256 << 20
+const maxRecord = record.Max
 
 // Format errors.
 var (
@@ -56,14 +57,20 @@ func newRecordWriter(w io.Writer) (*recordWriter, error) {
 }
 
 func (rw *recordWriter) record(typ byte, payload []byte) error {
-	var head [1 + binary.MaxVarintLen64]byte
-	head[0] = typ
-	n := 1 + binary.PutUvarint(head[1:], uint64(len(payload)))
-	if _, err := rw.w.Write(head[:n]); err != nil {
+	head := record.AppendHeader(rw.buf[:0], typ, len(payload))
+	rw.buf = head
+	if _, err := rw.w.Write(head); err != nil {
 		return err
 	}
 	_, err := rw.w.Write(payload)
-	rw.bytes += int64(n + len(payload))
+	rw.bytes += int64(len(head) + len(payload))
+	return err
+}
+
+// raw writes whole records as they are (the server wrote them).
+func (rw *recordWriter) raw(records []byte) error {
+	_, err := rw.w.Write(records)
+	rw.bytes += int64(len(records))
 	return err
 }
 
@@ -76,20 +83,12 @@ func (rw *recordWriter) config(c client.StreamConfig) error {
 }
 
 func (rw *recordWriter) message(m client.Msg) error {
-	b := rw.buf[:0]
-	b = binary.AppendUvarint(b, m.Seq)
-	b = binary.AppendVarint(b, nanosOf(m.Time))
-	b = appendString(b, m.Subject)
-	b = appendString(b, m.MsgID)
-	b = binary.AppendUvarint(b, uint64(len(m.Header)))
+	var headers [][2]string
 	for _, h := range m.Header {
-		b = appendString(b, h.Key)
-		b = appendString(b, h.Value)
+		headers = append(headers, [2]string{h.Key, h.Value})
 	}
-	b = binary.AppendUvarint(b, uint64(len(m.Data)))
-	b = append(b, m.Data...)
-	rw.buf = b
-	return rw.record(recMessage, b)
+	rw.buf = record.AppendMessage(rw.buf[:0], m.Seq, nanosOf(m.Time), m.Subject, m.MsgID, headers, m.Data)
+	return rw.raw(rw.buf)
 }
 
 func (rw *recordWriter) end(msgs, last uint64) error {
@@ -99,11 +98,6 @@ func (rw *recordWriter) end(msgs, last uint64) error {
 		return err
 	}
 	return rw.w.Flush()
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
 }
 
 // recordReader reads what a recordWriter wrote.

@@ -13,6 +13,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/stratadb/strata/client"
+	"github.com/stratadb/strata/core/backup/record"
 	"github.com/stratadb/strata/internal/objstore"
 )
 
@@ -81,7 +82,7 @@ func writeData(ctx context.Context, c *client.Client, w objstore.Writer, opts Sa
 	}
 	s := &saver{prog: prog, m: Manifest{FormatVersion: FormatVersion, ToolVersion: ToolVersion, Stream: opts.Stream, Data: dataObject}}
 	if s.rw, err = newRecordWriter(enc); err == nil {
-		err = c.Backup(ctx, opts.Stream, s.info, s.msgs)
+		err = c.BackupRecords(ctx, opts.Stream, s.info, s.records)
 	}
 	if err == nil {
 		err = s.finish()
@@ -117,20 +118,30 @@ func (s *saver) info(info *client.StreamInfo) error {
 	return s.rw.config(info.Config)
 }
 
-func (s *saver) msgs(msgs []client.Msg) error {
+// records checks a chunk of message records (whole records, next
+// sequences) and writes it as it is.
+func (s *saver) records(chunk []byte) error {
+	msgs := 0
 	var bytes int64
-	for _, m := range msgs {
-		if m.Seq != s.next {
-			return fmt.Errorf("backup %s: the server sent sequence %d, expected %d", s.m.Stream, m.Seq, s.next)
+	for rest := chunk; len(rest) > 0; {
+		typ, p, next, err := record.Next(rest)
+		if err != nil || typ != record.Message {
+			return fmt.Errorf("backup %s: the server sent a bad record (type %d): %v", s.m.Stream, typ, err)
 		}
-		if err := s.rw.message(m); err != nil {
-			return err
+		seq, err := record.MessageSeq(p)
+		if err != nil || seq != s.next {
+			return fmt.Errorf("backup %s: the server sent sequence %d, expected %d", s.m.Stream, seq, s.next)
 		}
 		s.next++
 		s.count++
-		bytes += msgSize(m)
+		msgs++
+		bytes += int64(len(p))
+		rest = next
 	}
-	s.prog.Add(bytes, len(msgs))
+	if err := s.rw.raw(chunk); err != nil {
+		return err
+	}
+	s.prog.Add(bytes, msgs)
 	return nil
 }
 

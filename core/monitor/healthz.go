@@ -29,6 +29,9 @@ func (s *Server) health() Health {
 	if h.Status != "ok" {
 		return h
 	}
+	if s.cfg.Registered != nil && !s.cfg.Registered() {
+		return Health{Status: "unavailable", Error: "this server is not recorded in the meta state yet"}
+	}
 	if sh := s.streamsHealth(); sh != nil {
 		return *sh
 	}

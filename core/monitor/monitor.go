@@ -49,6 +49,10 @@ type Config struct {
 	// Collectors are more metrics to serve on /metrics (the storage
 	// host's plugin-call metrics).
 	Collectors []prometheus.Collector
+	// Registered, if set, reports whether the meta state records this
+	// server (with its addresses): until it does, the meta leader cannot
+	// place replicas on it, and the node is not healthy.
+	Registered func() bool
 	// Streams, if set, returns the node's stream replicas.
 	Streams func() []StreamReplica
 	// API, if set, returns the client API's counters.

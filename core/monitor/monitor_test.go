@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -134,5 +135,37 @@ func TestJudge(t *testing.T) {
 func TestConfigValidate(t *testing.T) {
 	if _, err := Start(Config{Addr: "127.0.0.1:0"}); err != ErrNoMeta {
 		t.Fatalf("err = %v; want ErrNoMeta", err)
+	}
+}
+
+// TestHealthzWaitsForRegistration: a node whose server the meta state
+// does not record yet is not healthy (no replica can be placed on it).
+func TestHealthzWaitsForRegistration(t *testing.T) {
+	r := newRaft(t)
+	if err := r.BootstrapCluster(raft.Configuration{Servers: []raft.Server{{ID: "n1", Address: "n1"}}}).Error(); err != nil {
+		t.Fatal(err)
+	}
+	var registered atomic.Bool
+	s, err := Start(Config{Addr: "127.0.0.1:0", ServerName: "n1", ClusterName: "C1", Meta: r,
+		Members: func() []membership.Member { return nil }, Registered: registered.Load})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Shutdown(context.Background()) })
+	base := "http://" + s.Addr().String()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		code, body := get(t, base+"/healthz")
+		if strings.Contains(body, "not recorded in the meta state") && code == http.StatusServiceUnavailable {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("healthz before registration: %d %s", code, body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	registered.Store(true)
+	if code, body := get(t, base+"/healthz"); code != http.StatusOK {
+		t.Fatalf("healthz after registration: %d %s", code, body)
 	}
 }

@@ -185,7 +185,7 @@ func (n *Node) startHTTP() error {
 		Addr: n.cfg.HTTP, ServerName: n.cfg.ServerName, ClusterName: n.cfg.Cluster.Name,
 		Members: n.members.Members, Meta: n.meta.Raft(), Logger: n.root.Named("monitor"),
 		Storage: n.host.Down, Collectors: append(n.host.Collectors(), n.advisories.Collector()),
-		Streams: n.streamReplicas, API: n.apiCounters,
+		Streams: n.streamReplicas, API: n.apiCounters, Registered: n.registered,
 	})
 	n.http = s
 	return err
@@ -241,6 +241,12 @@ func (n *Node) Meta() *raftgroup.Group { return n.meta }
 
 // MetaServers returns the servers the meta state records.
 func (n *Node) MetaServers() []meta.Server { return n.fsm.Servers() }
+
+// registered reports whether the meta state records this server.
+func (n *Node) registered() bool {
+	_, ok := n.fsm.Server(n.cfg.ServerName)
+	return ok
+}
 
 // Replicas returns the stream replicas this node holds.
 func (n *Node) Replicas() *replica.Set { return n.replicas }

@@ -81,7 +81,7 @@ func TestStreamRestoreRPCs(t *testing.T) {
 // first len(want) messages with want.
 func checkBackupRead(t *testing.T, c pb.StrataClient, name string, want []*pb.Msg) {
 	t.Helper()
-	bs, err := c.StreamBackup(callCtx(t), &pb.StreamRequest{Name: name})
+	bs, err := c.StreamBackup(callCtx(t), &pb.BackupRequest{Stream: name})
 	if err != nil {
 		t.Fatal(err)
 	}
