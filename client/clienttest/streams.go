@@ -24,6 +24,8 @@ type stream struct {
 	lastSeq uint64
 	lastT   int64
 	deleted uint64
+	// restoring is set by StreamRestoreBegin.
+	restoring bool
 }
 
 func metadataFrom(ctx context.Context) (map[string][]string, bool) {
@@ -88,6 +90,20 @@ func (s *Server) StreamCreate(_ context.Context, in *pb.StreamConfig) (*pb.Strea
 	s.streams[cfg.Name] = st
 	s.order = append(s.order, cfg.Name)
 	return s.info(cfg.Name), nil
+}
+
+// StreamRestoreBegin implements pb.StrataServer: it creates the stream
+// marked as being restored (the fake stores no restored messages).
+func (s *Server) StreamRestoreBegin(ctx context.Context, in *pb.StreamConfig) (*pb.Stream, error) {
+	info, err := s.StreamCreate(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.streams[in.GetName()].restoring = true
+	info.Restoring = true
+	return info, nil
 }
 
 // StreamUpdate implements pb.StrataServer.
@@ -191,7 +207,7 @@ func (s *Server) info(name string) *pb.Stream {
 	}
 	return &pb.Stream{
 		Config: proto.Clone(st.cfg).(*pb.StreamConfig), State: state, Cluster: ci,
-		Created: st.created, Peers: append([]string(nil), st.peers...),
+		Created: st.created, Peers: append([]string(nil), st.peers...), Restoring: st.restoring,
 	}
 }
 

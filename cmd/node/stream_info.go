@@ -72,6 +72,9 @@ func writeStreamInfo(w io.Writer, si *client.StreamInfo) {
 
 	st := si.State
 	s.section("State:")
+	if si.Restoring {
+		s.add("Restoring", "%s", "yes: a backup is being restored; publishes are refused until it ends")
+	}
 	s.add("Messages", "%s", count(st.Msgs))
 	s.add("Bytes", "%s", size(st.Bytes))
 	s.add("First Sequence", "%s", seqAt(st.FirstSeq, st.FirstTime))

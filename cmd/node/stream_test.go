@@ -52,6 +52,15 @@ func TestStreamAddAndInfo(t *testing.T) {
 	}
 }
 
+func TestStreamInfoRestoring(t *testing.T) {
+	srv := clienttest.Start(t)
+	if _, err := fakeClient(t, srv).RestoreBegin(context.Background(), client.StreamConfig{Name: "ORDERS", Subjects: []string{"ORDERS.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	wantLines(t, mustRun(t, srv, "stream", "info", "ORDERS"),
+		"Restoring: yes: a backup is being restored; publishes are refused until it ends")
+}
+
 func TestStreamInfoUnknown(t *testing.T) {
 	srv := clienttest.Start(t)
 	_, err := runCLI(t, srv, "", "stream", "info", "NOPE")
