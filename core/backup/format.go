@@ -9,6 +9,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/stratadb/strata/internal/wire"
+
 	"github.com/stratadb/strata/client"
 	"github.com/stratadb/strata/core/backup/record"
 )
@@ -151,76 +153,31 @@ func uvarintLen(x uint64) int {
 
 // decodeMessage decodes a message record; the message owns its memory.
 func decodeMessage(p []byte) (client.Msg, error) {
-	d := decoder{b: p}
-	m := client.Msg{Seq: d.uvarint()}
-	m.Time = timeOf(d.varint())
-	m.Subject, m.MsgID = d.string(), d.string()
-	if n := d.uvarint(); n > 0 && n <= uint64(len(p)) {
+	d := wire.NewReader(p, ErrCorrupt)
+	m := client.Msg{Seq: d.Uvarint()}
+	m.Time = timeOf(d.Varint())
+	m.Subject, m.MsgID = d.String(), d.String()
+	if n := d.Uvarint(); n > 0 && n <= uint64(len(p)) {
 		m.Header = make([]client.Header, n)
 		for i := range m.Header {
-			m.Header[i] = client.Header{Key: d.string(), Value: d.string()}
+			m.Header[i] = client.Header{Key: d.String(), Value: d.String()}
 		}
 	}
-	m.Data = d.bytes()
-	if d.err != nil || len(d.b) != 0 {
+	m.Data = d.Bytes()
+	if d.Err() != nil || d.Len() != 0 {
 		return client.Msg{}, fmt.Errorf("%w: bad message record", ErrCorrupt)
 	}
 	return m, nil
 }
 
 func decodeEnd(p []byte) (msgs, last uint64, err error) {
-	d := decoder{b: p}
-	msgs, last = d.uvarint(), d.uvarint()
-	if d.err != nil {
+	d := wire.NewReader(p, ErrCorrupt)
+	msgs, last = d.Uvarint(), d.Uvarint()
+	if d.Err() != nil {
 		return 0, 0, fmt.Errorf("%w: bad end record", ErrCorrupt)
 	}
 	return msgs, last, nil
 }
-
-// decoder reads uvarint-framed fields; the first error sticks.
-type decoder struct {
-	b   []byte
-	err error
-}
-
-func (d *decoder) uvarint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.err = ErrCorrupt
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) varint() int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.err = ErrCorrupt
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) bytes() []byte {
-	n := d.uvarint()
-	if d.err != nil || n > uint64(len(d.b)) {
-		d.err = ErrCorrupt
-		return nil
-	}
-	v := append([]byte(nil), d.b[:n]...)
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) string() string { return string(d.bytes()) }
 
 // timeOf is the time of Unix nanoseconds ns; 0 is the zero time.
 func timeOf(ns int64) time.Time {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/stratadb/strata/internal/wire"
 )
 
 // The stream group's Raft entries. The first byte names the operation.
@@ -66,26 +68,26 @@ func appendBytes(b, s []byte) []byte {
 
 // decodePublish decodes an opPublish entry (without its op byte).
 func decodePublish(b []byte) (int64, []Publish, error) {
-	d := decoder{b: b}
-	now := int64(d.uint64())
-	n := d.uvarint()
-	if d.err != nil || n > uint64(len(b)) {
+	d := wire.NewReader(b, errBadEntry)
+	now := int64(d.Uint64())
+	n := d.Uvarint()
+	if d.Err() != nil || n > uint64(len(b)) {
 		return 0, nil, errBadEntry
 	}
 	batch := make([]Publish, n)
 	for i := range batch {
 		p := &batch[i]
-		p.Subject, p.MsgID = d.string(), d.string()
-		if nh := d.uvarint(); nh > 0 && nh <= uint64(len(b)) {
+		p.Subject, p.MsgID = d.String(), d.String()
+		if nh := d.Uvarint(); nh > 0 && nh <= uint64(len(b)) {
 			p.Header = make([]Header, nh)
 			for j := range p.Header {
-				p.Header[j] = Header{Key: d.string(), Value: d.string()}
+				p.Header[j] = Header{Key: d.String(), Value: d.String()}
 			}
 		}
-		p.Data = d.bytes()
+		p.Data = d.Bytes()
 	}
-	if d.err != nil {
-		return 0, nil, d.err
+	if d.Err() != nil {
+		return 0, nil, d.Err()
 	}
 	return now, batch, nil
 }
@@ -101,45 +103,3 @@ func encodeConfig(c Config) ([]byte, error) {
 func encodeRemove(through uint64) []byte {
 	return binary.BigEndian.AppendUint64([]byte{opRemove}, through)
 }
-
-// decoder reads what the append functions wrote; the first error sticks.
-type decoder struct {
-	b   []byte
-	err error
-}
-
-func (d *decoder) uint64() uint64 {
-	if d.err != nil || len(d.b) < 8 {
-		d.err = errBadEntry
-		return 0
-	}
-	v := binary.BigEndian.Uint64(d.b)
-	d.b = d.b[8:]
-	return v
-}
-
-func (d *decoder) uvarint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.err = errBadEntry
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) bytes() []byte {
-	n := d.uvarint()
-	if d.err != nil || n > uint64(len(d.b)) {
-		d.err = errBadEntry
-		return nil
-	}
-	v := append([]byte(nil), d.b[:n]...)
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) string() string { return string(d.bytes()) }

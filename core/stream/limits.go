@@ -3,6 +3,8 @@ package stream
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/stratadb/strata/internal/wire"
 )
 
 // tally counts messages and bytes while a batch is applied.
@@ -98,10 +100,10 @@ func (f *FSM) ExpireThrough(now int64) uint64 {
 
 // applyRemove removes messages through seq (never past the last one).
 func (f *FSM) applyRemove(data []byte, index uint64) error {
-	d := decoder{b: data}
-	through := d.uint64()
-	if d.err != nil {
-		return fmt.Errorf("stream %s: remove entry: %w", f.cfg.Name, d.err)
+	d := wire.NewReader(data, errBadEntry)
+	through := d.Uint64()
+	if d.Err() != nil {
+		return fmt.Errorf("stream %s: remove entry: %w", f.cfg.Name, d.Err())
 	}
 	st := f.store.State()
 	f.update(Update{RemoveThrough: min(through, st.LastSeq), Applied: index})

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/stratadb/strata/internal/wire"
+
 	"github.com/hashicorp/raft"
 )
 
@@ -51,31 +53,31 @@ func encodeRestore(msgs []Message) []byte {
 
 // decodeRestore decodes an opRestore entry (without its op byte).
 func decodeRestore(b []byte) ([]Message, error) {
-	d := decoder{b: b}
-	n := d.uvarint()
-	if d.err != nil || n > uint64(len(b)) {
+	d := wire.NewReader(b, errBadEntry)
+	n := d.Uvarint()
+	if d.Err() != nil || n > uint64(len(b)) {
 		return nil, errBadEntry
 	}
 	if n == 0 {
 		return nil, nil
 	}
-	first := d.uint64()
+	first := d.Uint64()
 	msgs := make([]Message, n)
 	for i := range msgs {
 		m := &msgs[i]
 		m.Seq = first + uint64(i)
-		m.Time = int64(d.uint64())
-		m.Subject, m.MsgID = d.string(), d.string()
-		if nh := d.uvarint(); nh > 0 && nh <= uint64(len(b)) {
+		m.Time = int64(d.Uint64())
+		m.Subject, m.MsgID = d.String(), d.String()
+		if nh := d.Uvarint(); nh > 0 && nh <= uint64(len(b)) {
 			m.Header = make([]Header, nh)
 			for j := range m.Header {
-				m.Header[j] = Header{Key: d.string(), Value: d.string()}
+				m.Header[j] = Header{Key: d.String(), Value: d.String()}
 			}
 		}
-		m.Data = d.bytes()
+		m.Data = d.Bytes()
 	}
-	if d.err != nil {
-		return nil, d.err
+	if d.Err() != nil {
+		return nil, d.Err()
 	}
 	return msgs, nil
 }
