@@ -14,6 +14,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -129,6 +130,16 @@ func ConnectOptions(ctx context.Context, opts Options) (*Client, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// Prefer returns a new client with c's options whose first server is
+// addr (then c's others): for a long run of calls that one server
+// serves best, such as a restore's batches on the stream's leader, which
+// no server then forwards. The caller closes it.
+func (c *Client) Prefer(ctx context.Context, addr string) (*Client, error) {
+	opts := c.opts
+	opts.Addrs = append([]string{addr}, slices.DeleteFunc(slices.Clone(c.opts.Addrs), func(a string) bool { return a == addr })...)
+	return ConnectOptions(ctx, opts)
 }
 
 // waitReady makes the first address that connects the current one.

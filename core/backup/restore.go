@@ -53,13 +53,16 @@ func Restore(ctx context.Context, c *client.Client, store objstore.Store, b Back
 	if err := refuseExisting(ctx, c, cfg.Name); err != nil {
 		return nil, err
 	}
-	if _, err := c.RestoreBegin(ctx, cfg); err != nil {
+	created, err := c.RestoreBegin(ctx, cfg)
+	if err != nil {
 		if errors.Is(err, client.ErrStreamExists) {
 			return nil, fmt.Errorf("stream %s %w", cfg.Name, ErrStreamExists)
 		}
 		return nil, err
 	}
-	info, err := restoreInto(ctx, c, store, b, cfg.Name, progressOr(opts.Progress))
+	lc, closeLC := leaderClient(ctx, c, created.Cluster.Leader)
+	info, err := restoreInto(ctx, lc, store, b, cfg.Name, progressOr(opts.Progress))
+	closeLC()
 	if err != nil {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
@@ -69,6 +72,27 @@ func Restore(ctx context.Context, c *client.Client, store objstore.Store, b Back
 		return nil, fmt.Errorf("%w (the partly restored stream %s was deleted)", err, cfg.Name)
 	}
 	return info, nil
+}
+
+// leaderClient returns a client that talks to the stream leader's server
+// first, so that no server forwards the restore's MiB-sized batches; c
+// itself when the leader's address is unknown.
+func leaderClient(ctx context.Context, c *client.Client, leader string) (*client.Client, func()) {
+	list, err := c.Servers(ctx)
+	if err != nil || leader == "" {
+		return c, func() {}
+	}
+	for _, s := range list.Servers {
+		if s.Name != leader || s.ClientAddr == "" {
+			continue
+		}
+		lc, err := c.Prefer(ctx, s.ClientAddr)
+		if err != nil {
+			return c, func() {}
+		}
+		return lc, func() { _ = lc.Close() }
+	}
+	return c, func() {}
 }
 
 func refuseExisting(ctx context.Context, c *client.Client, name string) error {
