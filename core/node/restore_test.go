@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/stratadb/strata/client"
 	"github.com/stratadb/strata/client/pb"
 )
 
@@ -110,5 +111,76 @@ func checkBackupRead(t *testing.T, c pb.StrataClient, name string, want []*pb.Ms
 			string(g.GetData()) != string(w.GetData()) || len(g.GetHeaders()) != 1 || g.GetHeaders()[0].GetValue() != w.GetHeaders()[0].GetValue() {
 			t.Fatalf("message %d: got %v, want %v", i, g, w)
 		}
+	}
+}
+
+// TestBackupReadOutlivesLimits: a backup read that has begun keeps every
+// message of its point in time while publishes make the stream's limits
+// remove all of them (JetStream's promise for backups).
+func TestBackupReadOutlivesLimits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts plugin processes")
+	}
+	const n, size = 10_000, 4096 // 40 MiB: more than gRPC buffers in flight
+	specs, _ := startCluster(t)
+	ctx := callCtx(t)
+	c, err := client.Connect(ctx, specs[0].client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.AddStream(ctx, client.StreamConfig{Name: "L", Subjects: []string{"L.*"}, MaxMsgs: n}); err != nil {
+		t.Fatal(err)
+	}
+	publishSized(t, c, "L.old", n, size)
+	bs, err := dialAPI(t, specs[0].client).StreamBackup(ctx, &pb.BackupRequest{Stream: "L"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := bs.Recv()
+	if err != nil || first.GetInfo().GetState().GetMessages() != n {
+		t.Fatalf("first chunk: %v %v", first.GetInfo(), err)
+	}
+	publishSized(t, c, "L.new", n, size) // removes every message of the view from the stream
+	if info, err := c.StreamInfo(ctx, "L"); err != nil || info.State.FirstSeq != n+1 {
+		t.Fatalf("limits did not remove the old messages: %+v %v", info, err)
+	}
+	next := uint64(1)
+	for {
+		chunk, err := bs.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range chunk.GetMsgs() {
+			if m.GetSeq() != next || m.GetSubject() != "L.old" || len(m.GetData()) != size {
+				t.Fatalf("message %d: seq %d subject %s, %d bytes", next, m.GetSeq(), m.GetSubject(), len(m.GetData()))
+			}
+			next++
+		}
+	}
+	if next != n+1 {
+		t.Fatalf("backup read %d messages, want %d", next-1, n)
+	}
+}
+
+func publishSized(t *testing.T, c *client.Client, subj string, n, size int) {
+	t.Helper()
+	ctx := callCtx(t)
+	p, err := c.PublishAsync(ctx, 512)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	data := make([]byte, size)
+	for range n {
+		if _, err := p.Publish(subj, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
