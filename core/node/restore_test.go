@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -86,22 +87,11 @@ func checkBackupRead(t *testing.T, c pb.StrataClient, name string, want []*pb.Ms
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []*pb.Msg
 	first, err := bs.Recv()
 	if err != nil || first.GetInfo() == nil {
 		t.Fatalf("first chunk: %v %v", first, err)
 	}
-	got = append(got, first.GetMsgs()...)
-	for {
-		chunk, err := bs.Recv()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, chunk.GetMsgs()...)
-	}
+	got := append(first.GetMsgs(), recvMsgs(t, bs)...)
 	if n := first.GetInfo().GetState().GetMessages(); uint64(len(got)) != n || len(got) < len(want) {
 		t.Fatalf("backup read %d messages, info says %d, want at least %d", len(got), n, len(want))
 	}
@@ -145,24 +135,14 @@ func TestBackupReadOutlivesLimits(t *testing.T) {
 	if info, err := c.StreamInfo(ctx, "L"); err != nil || info.State.FirstSeq != n+1 {
 		t.Fatalf("limits did not remove the old messages: %+v %v", info, err)
 	}
-	next := uint64(1)
-	for {
-		chunk, err := bs.Recv()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range chunk.GetMsgs() {
-			if m.GetSeq() != next || m.GetSubject() != "L.old" || len(m.GetData()) != size {
-				t.Fatalf("message %d: seq %d subject %s, %d bytes", next, m.GetSeq(), m.GetSubject(), len(m.GetData()))
-			}
-			next++
+	got := recvMsgs(t, bs)
+	for i, m := range got {
+		if m.GetSeq() != uint64(i+1) || m.GetSubject() != "L.old" || len(m.GetData()) != size {
+			t.Fatalf("message %d: seq %d subject %s, %d bytes", i+1, m.GetSeq(), m.GetSubject(), len(m.GetData()))
 		}
 	}
-	if next != n+1 {
-		t.Fatalf("backup read %d messages, want %d", next-1, n)
+	if len(got) != n {
+		t.Fatalf("backup read %d messages, want %d", len(got), n)
 	}
 }
 
@@ -182,5 +162,22 @@ func publishSized(t *testing.T, c *client.Client, subj string, n, size int) {
 	}
 	if err := p.Flush(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// recvMsgs reads a backup read's remaining chunks and returns their
+// messages.
+func recvMsgs(t *testing.T, bs grpc.ServerStreamingClient[pb.BackupChunk]) []*pb.Msg {
+	t.Helper()
+	var out []*pb.Msg
+	for {
+		chunk, err := bs.Recv()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, chunk.GetMsgs()...)
 	}
 }

@@ -44,16 +44,35 @@ func encodePublish(now int64, batch []Publish) []byte {
 	b = binary.BigEndian.AppendUint64(b, uint64(now))
 	b = binary.AppendUvarint(b, uint64(len(batch)))
 	for _, p := range batch {
-		b = appendString(b, p.Subject)
-		b = appendString(b, p.MsgID)
-		b = binary.AppendUvarint(b, uint64(len(p.Header)))
-		for _, h := range p.Header {
-			b = appendString(b, h.Key)
-			b = appendString(b, h.Value)
-		}
-		b = appendBytes(b, p.Data)
+		b = appendPublish(b, p)
 	}
 	return b
+}
+
+// appendPublish appends a message's fields as entries carry them.
+func appendPublish(b []byte, p Publish) []byte {
+	b = appendString(b, p.Subject)
+	b = appendString(b, p.MsgID)
+	b = binary.AppendUvarint(b, uint64(len(p.Header)))
+	for _, h := range p.Header {
+		b = appendString(b, h.Key)
+		b = appendString(b, h.Value)
+	}
+	return appendBytes(b, p.Data)
+}
+
+// readPublish reads what appendPublish wrote; d's error says whether it
+// could.
+func readPublish(d *wire.Reader) Publish {
+	p := Publish{Subject: d.String(), MsgID: d.String()}
+	if nh := d.Uvarint(); nh > 0 && nh <= uint64(d.Len()) {
+		p.Header = make([]Header, nh)
+		for j := range p.Header {
+			p.Header[j] = Header{Key: d.String(), Value: d.String()}
+		}
+	}
+	p.Data = d.Bytes()
+	return p
 }
 
 func appendString(b []byte, s string) []byte {
@@ -76,15 +95,7 @@ func decodePublish(b []byte) (int64, []Publish, error) {
 	}
 	batch := make([]Publish, n)
 	for i := range batch {
-		p := &batch[i]
-		p.Subject, p.MsgID = d.String(), d.String()
-		if nh := d.Uvarint(); nh > 0 && nh <= uint64(len(b)) {
-			p.Header = make([]Header, nh)
-			for j := range p.Header {
-				p.Header[j] = Header{Key: d.String(), Value: d.String()}
-			}
-		}
-		p.Data = d.Bytes()
+		batch[i] = readPublish(d)
 	}
 	if d.Err() != nil {
 		return 0, nil, d.Err()

@@ -39,14 +39,7 @@ func encodeRestore(msgs []Message) []byte {
 	}
 	for _, m := range msgs {
 		b = binary.BigEndian.AppendUint64(b, uint64(m.Time))
-		b = appendString(b, m.Subject)
-		b = appendString(b, m.MsgID)
-		b = binary.AppendUvarint(b, uint64(len(m.Header)))
-		for _, h := range m.Header {
-			b = appendString(b, h.Key)
-			b = appendString(b, h.Value)
-		}
-		b = appendBytes(b, m.Data)
+		b = appendPublish(b, Publish{Subject: m.Subject, Header: m.Header, Data: m.Data, MsgID: m.MsgID})
 	}
 	return b
 }
@@ -67,14 +60,8 @@ func decodeRestore(b []byte) ([]Message, error) {
 		m := &msgs[i]
 		m.Seq = first + uint64(i)
 		m.Time = int64(d.Uint64())
-		m.Subject, m.MsgID = d.String(), d.String()
-		if nh := d.Uvarint(); nh > 0 && nh <= uint64(len(b)) {
-			m.Header = make([]Header, nh)
-			for j := range m.Header {
-				m.Header[j] = Header{Key: d.String(), Value: d.String()}
-			}
-		}
-		m.Data = d.Bytes()
+		p := readPublish(d)
+		m.Subject, m.Header, m.Data, m.MsgID = p.Subject, p.Header, p.Data, p.MsgID
 	}
 	if d.Err() != nil {
 		return nil, d.Err()
