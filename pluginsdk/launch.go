@@ -114,7 +114,7 @@ func clientConfig(cfg LaunchConfig, stderr io.Writer) *plugin.ClientConfig {
 	cc := &plugin.ClientConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: VersionedPlugins(nil, nil),
-		Cmd:              pluginCommand(cfg.Path, cfg.Env),
+		Cmd:              pluginCommand(cfg.Path, append([]string{hostLevelEnv(cfg.Logger.GetLevel())}, cfg.Env...)),
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
 		Logger:           cfg.Logger,

@@ -11,12 +11,13 @@ import (
 
 // Serve serves p as a storage plugin on go-plugin's gRPC transport and
 // returns when the host is gone. It is all a plugin's main calls. The
-// plugin logs JSON to stderr; the host re-emits each line at its level.
-// Stdout belongs to go-plugin's handshake: never write to it.
+// plugin logs JSON to stderr at the level the host asks for (LogLevelEnv);
+// the host re-emits each line at its level. Stdout belongs to go-plugin's
+// handshake: never write to it.
 func Serve(p Plugin) {
 	logger := hclog.New(&hclog.LoggerOptions{
 		Name:       "plugin",
-		Level:      hclog.Trace,
+		Level:      levelFromEnv(),
 		Output:     os.Stderr,
 		JSONFormat: true,
 	})
@@ -30,6 +31,29 @@ func Serve(p Plugin) {
 	if err := p.Close(); err != nil {
 		logger.Error("close plugin", "error", err)
 	}
+}
+
+// LogLevelEnv names the environment variable in which the host gives a
+// plugin its logger's level (hclog's names: trace, debug, info, warn,
+// error). A plugin that logs below the host's level would only have its
+// lines formatted, piped and dropped.
+const LogLevelEnv = "STRATA_PLUGIN_LOG_LEVEL"
+
+// levelFromEnv is the level LogLevelEnv gives, info when unset.
+func levelFromEnv() hclog.Level {
+	if l := hclog.LevelFromString(os.Getenv(LogLevelEnv)); l != hclog.NoLevel {
+		return l
+	}
+	return hclog.Info
+}
+
+// hostLevelEnv is the LogLevelEnv setting for a host logging at level.
+// Errors always pass, so a plugin that fails at start can say why.
+func hostLevelEnv(level hclog.Level) string {
+	if level == hclog.NoLevel || level > hclog.Error {
+		level = hclog.Error
+	}
+	return LogLevelEnv + "=" + level.String()
 }
 
 // Flow-control windows of the plugin connection, both ways: gRPC's

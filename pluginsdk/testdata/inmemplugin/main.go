@@ -18,7 +18,8 @@ type inmem struct {
 
 func (p *inmem) Configure(req pluginsdk.ConfigureRequest) error {
 	p.stores = map[string]*raft.InmemStore{}
-	req.Logger.Warn("configured", "data_dir", req.DataDir, "gomaxprocs", runtime.GOMAXPROCS(0))
+	req.Logger.Warn("configured", "data_dir", req.DataDir, "gomaxprocs", runtime.GOMAXPROCS(0),
+		"debug", req.Logger.IsDebug())
 	return nil
 }
 
