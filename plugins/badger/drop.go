@@ -14,7 +14,7 @@ var _ pluginsdk.GroupDroppers = (*Plugin)(nil)
 // dropBatch bounds the deletes committed together when dropping a group.
 const dropBatch = 4096
 
-// DropGroup deletes the group's log entries and stable keys. Deletes go
+// DropGroup deletes the group's log and stable keys. Deletes go
 // through the committer like every write (Badger's DropPrefix would block
 // the other groups' writes while it runs).
 func (p *Plugin) DropGroup(group string) error {
@@ -25,7 +25,7 @@ func (p *Plugin) DropGroup(group string) error {
 	}
 	delete(p.logs, group)
 	delete(p.stables, group)
-	for _, kind := range []byte{kindLog, kindStable} {
+	for _, kind := range []byte{kindBatch, kindStable, kindLog} {
 		if err := p.dropPrefix(groupPrefix(kind, group, 0)); err != nil {
 			return fmt.Errorf("drop group %q: %w", group, err)
 		}

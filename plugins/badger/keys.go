@@ -8,14 +8,16 @@ import (
 // prefix that holds the group name with its length in front, so no group's
 // prefix is a prefix of another's ("a" and "ab" stay apart):
 //
-//	l <uvarint len(group)> <group> <8-byte big-endian index>   raft log entry
+//	b <uvarint len(group)> <group> <8-byte big-endian index>   raft log batch (batch.go) from index
 //	s <uvarint len(group)> <group> <key>                       stable key
+//	l <uvarint len(group)> <group> <8-byte big-endian index>   raft log entry, before batches (migrate.go)
 //
-// Big-endian indexes sort numerically, so a group's first and last log
-// entries are one forward or reverse seek within its prefix.
+// Big-endian indexes sort numerically, so a group's batches iterate in
+// index order.
 const (
-	kindLog    byte = 'l'
+	kindBatch  byte = 'b'
 	kindStable byte = 's'
+	kindLog    byte = 'l'
 
 	indexLen = 8
 )

@@ -1,9 +1,11 @@
 package badger
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"math"
+	"slices"
+	"sort"
 	"sync"
 
 	bdb "github.com/dgraph-io/badger/v4"
@@ -12,24 +14,38 @@ import (
 
 var _ raft.LogStore = (*LogStore)(nil)
 
-// LogStore is one group's raft log. Its first and last indexes are kept in
-// memory: loaded when the store is opened and moved by every write, which
-// are serialized per group so the cache cannot fall behind the DB.
+// LogStore is one group's raft log, stored as batches (batch.go): one
+// Badger key per run of consecutive entries written together. The store
+// keeps the index range of every batch in memory (loaded when the store
+// is opened, moved by every write; writes are serialized per group), so a
+// read is one point lookup and the bounds cost nothing.
 type LogStore struct {
-	kv     *kv
-	prefix []byte
+	kv       *kv
+	prefix   []byte
+	group    string
+	maxBytes int // of one batch value: below Badger's value threshold
 
-	// writeMu serializes StoreLogs and DeleteRange, from their first read
-	// of the bounds to their update of them.
+	// writeMu serializes StoreLogs and DeleteRange.
 	writeMu sync.Mutex
 
-	mu          sync.RWMutex // guards the bounds below
-	has         bool         // whether the log holds any entry
-	first, last uint64
+	// mu guards spans. Writers that remove or move batches hold it for
+	// writing across their commit, so a reader never looks a batch up in
+	// spans that its key no longer holds.
+	mu    sync.RWMutex
+	spans []span // the stored batches, ascending and disjoint
 }
 
+// span is the index range of one stored batch.
+type span struct{ first, last uint64 }
+
 func newLogStore(kv *kv, group string) (*LogStore, error) {
-	s := &LogStore{kv: kv, prefix: groupPrefix(kindLog, group, indexLen)}
+	s := &LogStore{
+		kv: kv, group: group, prefix: groupPrefix(kindBatch, group, indexLen),
+		maxBytes: int(kv.db.Opts().ValueThreshold / 2),
+	}
+	if err := s.migrate(); err != nil {
+		return nil, err
+	}
 	if err := s.reload(); err != nil {
 		return nil, err
 	}
@@ -40,41 +56,80 @@ func newLogStore(kv *kv, group string) (*LogStore, error) {
 func (s *LogStore) FirstIndex() (uint64, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.first, nil
+	if len(s.spans) == 0 {
+		return 0, nil
+	}
+	return s.spans[0].first, nil
 }
 
 // LastIndex returns the highest index stored, 0 for an empty log.
 func (s *LogStore) LastIndex() (uint64, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.last, nil
+	if len(s.spans) == 0 {
+		return 0, nil
+	}
+	return s.spans[len(s.spans)-1].last, nil
 }
 
 // GetLog reads the entry at index into log, or returns
 // raft.ErrLogNotFound.
 func (s *LogStore) GetLog(index uint64, log *raft.Log) error {
-	var val []byte
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	sp, ok := s.find(index)
+	if !ok {
+		return raft.ErrLogNotFound
+	}
+	var enc []byte
 	err := s.kv.view(func(txn *bdb.Txn) error {
-		item, err := txn.Get(logKey(s.prefix, index))
+		item, err := txn.Get(logKey(s.prefix, sp.first))
 		if err != nil {
 			return err
 		}
-		val, err = item.ValueCopy(nil)
-		return err
+		return item.Value(func(v []byte) error {
+			b, err := parseBatch(v)
+			if err == nil {
+				enc, err = b.entry(int(index - sp.first))
+			}
+			enc = bytes.Clone(enc) // v is valid only in here
+			return err
+		})
 	})
 	if errors.Is(err, bdb.ErrKeyNotFound) {
-		return raft.ErrLogNotFound
+		err = fmt.Errorf("%w: the batch from index %d is missing", errCorrupt, sp.first)
+	}
+	if err == nil {
+		err = decodeLog(enc, log)
+	}
+	if err == nil && log.Index != index {
+		err = fmt.Errorf("%w: entry says index %d", errCorrupt, log.Index)
 	}
 	if err != nil {
-		return err
-	}
-	if err := decodeLog(val, log); err != nil {
 		return fmt.Errorf("index %d: %w", index, err)
 	}
-	if log.Index != index {
-		return fmt.Errorf("index %d: %w: entry says index %d", index, errCorrupt, log.Index)
-	}
 	return nil
+}
+
+// find returns the span that holds index; s.mu is held.
+func (s *LogStore) find(index uint64) (span, bool) {
+	i := sort.Search(len(s.spans), func(i int) bool { return s.spans[i].last >= index })
+	if i == len(s.spans) || s.spans[i].first > index {
+		return span{}, false
+	}
+	return s.spans[i], true
+}
+
+// overlapping returns the spans that hold an index in [lo, hi].
+func (s *LogStore) overlapping(lo, hi uint64) []span {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	i := sort.Search(len(s.spans), func(i int) bool { return s.spans[i].last >= lo })
+	j := i
+	for j < len(s.spans) && s.spans[j].first <= hi {
+		j++
+	}
+	return slices.Clone(s.spans[i:j])
 }
 
 // StoreLog stores one entry.
@@ -84,44 +139,90 @@ func (s *LogStore) StoreLog(log *raft.Log) error {
 
 // StoreLogs stores logs in one transaction, which concurrent writes of
 // other groups may share; with sync_writes on it is synced before
-// StoreLogs returns. A batch too big for one transaction goes through a
+// StoreLogs returns. Entries already stored at the indexes given are
+// deleted first. A batch too big for one transaction goes through a
 // WriteBatch: still synced on return, but a crash midway can keep a prefix
-// of it (entries are written in the order given).
+// of it (batches are written in index order).
 func (s *LogStore) StoreLogs(logs []*raft.Log) error {
 	if len(logs) == 0 {
 		return nil
 	}
-	enc := s.encode(logs)
-	defer enc.release()
-	lo, hi := logs[0].Index, logs[0].Index
-	for _, l := range logs[1:] {
-		lo, hi = min(lo, l.Index), max(hi, l.Index)
-	}
-
+	runs := consecutiveRuns(logs)
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	for _, r := range runs {
+		if err := s.deleteRange(r[0].Index, r[len(r)-1].Index); err != nil {
+			return err
+		}
+	}
+	enc := s.encode(runs)
+	defer enc.release()
 	if err := s.write(enc.ops); err != nil {
-		// Part of a WriteBatch may have landed; learn the bounds again.
+		// Part of a WriteBatch may have landed; learn the batches again.
 		return errors.Join(err, s.reload())
 	}
 	s.mu.Lock()
-	if !s.has || lo < s.first {
-		s.first = lo
-	}
-	if !s.has || hi > s.last {
-		s.last = hi
-	}
-	s.has = true
+	s.replaceSpans(nil, enc.spans)
 	s.mu.Unlock()
 	return nil
 }
 
-// encoded is the keys and values of one StoreLogs, laid out in one buffer.
+// consecutiveRuns splits logs into runs of consecutive indexes, in index
+// order; of entries given twice the last one counts. Raft's StoreLogs is
+// one run already, returned without copying.
+func consecutiveRuns(logs []*raft.Log) [][]*raft.Log {
+	ordered := true
+	for i := 1; i < len(logs) && ordered; i++ {
+		ordered = logs[i].Index == logs[i-1].Index+1
+	}
+	if ordered {
+		return [][]*raft.Log{logs}
+	}
+	sorted := slices.Clone(logs)
+	slices.SortStableFunc(sorted, func(a, b *raft.Log) int { return cmpIndex(a.Index, b.Index) })
+	var runs [][]*raft.Log
+	for i, l := range sorted {
+		switch {
+		case i+1 < len(sorted) && sorted[i+1].Index == l.Index:
+			continue // a later one replaces it
+		case len(runs) > 0 && runs[len(runs)-1][len(runs[len(runs)-1])-1].Index+1 == l.Index:
+			runs[len(runs)-1] = append(runs[len(runs)-1], l)
+		default:
+			runs = append(runs, []*raft.Log{l})
+		}
+	}
+	return runs
+}
+
+func cmpIndex(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// replaceSpans removes the spans old from s.spans and adds added; s.mu is
+// held for writing.
+func (s *LogStore) replaceSpans(old, added []span) {
+	if len(old) == 0 && len(added) > 0 && (len(s.spans) == 0 || added[0].first > s.spans[len(s.spans)-1].last) {
+		s.spans = append(s.spans, added...) // an append: the usual case
+		return
+	}
+	s.spans = slices.DeleteFunc(s.spans, func(sp span) bool { return slices.Contains(old, sp) })
+	s.spans = append(s.spans, added...)
+	slices.SortFunc(s.spans, func(a, b span) int { return cmpIndex(a.first, b.first) })
+}
+
+// encoded is the keys and values of one write, laid out in one buffer.
 // Badger copies them into its WAL and memtable before a commit returns, so
 // the buffers are reused through encodedPool once the write is done.
 type encoded struct {
-	buf []byte
-	ops []op
+	buf   []byte
+	ops   []op
+	spans []span
 }
 
 // maxPooled bounds the buffer kept for reuse, so one huge batch does not
@@ -130,31 +231,51 @@ const maxPooled = 4 << 20
 
 var encodedPool = sync.Pool{New: func() any { return new(encoded) }}
 
-// encode lays the keys and values of logs out in one buffer. Call release
-// when the write is done.
-func (s *LogStore) encode(logs []*raft.Log) *encoded {
+// encode lays out runs as batches of at most maxBatchEntries entries and
+// s.maxBytes bytes (an entry bigger than that alone). Call release when
+// the write is done.
+func (s *LogStore) encode(runs [][]*raft.Log) *encoded {
 	size := 0
-	for _, l := range logs {
-		size += len(s.prefix) + indexLen + encodedLen(l)
+	for _, r := range runs {
+		for _, l := range r {
+			size += encodedLen(l) + batchLen(1, 0) + len(s.prefix) + indexLen
+		}
 	}
 	e := encodedPool.Get().(*encoded)
 	if cap(e.buf) < size {
 		e.buf = make([]byte, 0, size) // never grows, so earlier slices stay valid
 	}
-	if cap(e.ops) < len(logs) {
-		e.ops = make([]op, len(logs))
+	e.buf, e.ops, e.spans = e.buf[:0], e.ops[:0], e.spans[:0]
+	for _, r := range runs {
+		for len(r) > 0 {
+			n := s.batchSize(r)
+			e.add(s.prefix, r[:n])
+			r = r[n:]
+		}
 	}
-	buf, ops := e.buf[:0], e.ops[:len(logs)]
-	for i, l := range logs {
-		n := len(buf)
-		buf = appendLogKey(buf, s.prefix, l.Index)
-		ops[i].key = buf[n:len(buf):len(buf)]
-		n = len(buf)
-		buf = appendLog(buf, l)
-		ops[i].val = buf[n:len(buf):len(buf)]
-	}
-	e.ops = ops
 	return e
+}
+
+// batchSize is how many entries from the front of logs make one batch.
+func (s *LogStore) batchSize(logs []*raft.Log) int {
+	size := 0
+	for i, l := range logs {
+		if size += encodedLen(l); i == maxBatchEntries || (i > 0 && size > s.maxBytes) {
+			return i
+		}
+	}
+	return len(logs)
+}
+
+// add appends the key and value of the batch of logs.
+func (e *encoded) add(prefix []byte, logs []*raft.Log) {
+	n := len(e.buf)
+	e.buf = appendLogKey(e.buf, prefix, logs[0].Index)
+	key := e.buf[n:len(e.buf):len(e.buf)]
+	n = len(e.buf)
+	e.buf = appendBatch(e.buf, len(logs), func(dst []byte, i int) []byte { return appendLog(dst, logs[i]) })
+	e.ops = append(e.ops, op{key: key, val: e.buf[n:len(e.buf):len(e.buf)]})
+	e.spans = append(e.spans, span{logs[0].Index, logs[len(logs)-1].Index})
 }
 
 // release returns e to the pool; its ops must no longer be referenced.
@@ -183,144 +304,15 @@ func (s *LogStore) writeBatch(ops []op) error {
 	wb := s.kv.newWriteBatch()
 	defer wb.Cancel()
 	for _, o := range ops {
-		if err := wb.Set(o.key, o.val); err != nil {
+		var err error
+		if o.del {
+			err = wb.Delete(o.key)
+		} else {
+			err = wb.Set(o.key, o.val)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return wb.Flush()
-}
-
-// DeleteRange deletes the entries with min <= index <= max.
-func (s *LogStore) DeleteRange(minIdx, maxIdx uint64) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-
-	s.mu.RLock()
-	has, first, last := s.has, s.first, s.last
-	s.mu.RUnlock()
-	if !has || minIdx > maxIdx || maxIdx < first || minIdx > last {
-		return nil
-	}
-	lo, hi := max(minIdx, first), min(maxIdx, last)
-	// Cutting the tail goes downwards and trimming the head upwards, so a
-	// crash midway leaves a log without holes.
-	if err := s.deleteKeys(lo, hi, hi == last); err != nil {
-		return errors.Join(err, s.reload())
-	}
-	return s.boundsAfterDelete(lo, hi, first, last)
-}
-
-// deleteKeys deletes the stored entries in [lo, hi], walking down when
-// descending, in as few transactions as fit.
-func (s *LogStore) deleteKeys(lo, hi uint64, descending bool) error {
-	chunk := s.kv.maxDeletes(len(s.prefix) + indexLen)
-	var ops []op
-	err := s.kv.view(func(view *bdb.Txn) error {
-		it := view.NewIterator(s.keyIteratorOptions(descending))
-		defer it.Close()
-		start := lo
-		if descending {
-			start = hi
-		}
-		for it.Seek(logKey(s.prefix, start)); it.ValidForPrefix(s.prefix); it.Next() {
-			idx := keyIndex(it.Item().Key())
-			if idx < lo || idx > hi {
-				return nil
-			}
-			ops = append(ops, op{key: logKey(s.prefix, idx), del: true})
-			if len(ops) == chunk {
-				if err := s.kv.apply(ops); err != nil {
-					return err
-				}
-				ops = ops[:0]
-			}
-		}
-		return nil
-	})
-	if err != nil || len(ops) == 0 {
-		return err
-	}
-	return s.kv.apply(ops)
-}
-
-// boundsAfterDelete moves the cached bounds past a deleted [lo, hi] that
-// lay within [first, last], seeking only from outside the deleted range so
-// its fresh tombstones are not walked.
-func (s *LogStore) boundsAfterDelete(lo, hi, first, last uint64) error {
-	newFirst, newLast := first, last
-	found := true
-	var err error
-	if lo == first {
-		newFirst, found, err = s.seek(hi, false)
-	}
-	if err == nil && found && hi == last {
-		newLast, found, err = s.seek(lo, true)
-	}
-	if err != nil {
-		return errors.Join(err, s.reload())
-	}
-	s.setBounds(found, newFirst, newLast)
-	return nil
-}
-
-// seek returns the first index after from, or with reverse the last
-// index before it.
-func (s *LogStore) seek(from uint64, reverse bool) (uint64, bool, error) {
-	if (!reverse && from == math.MaxUint64) || (reverse && from == 0) {
-		return 0, false, nil
-	}
-	if reverse {
-		return s.seekIndex(from-1, true)
-	}
-	return s.seekIndex(from+1, false)
-}
-
-// seekIndex returns the first stored index >= from, or with reverse the
-// last one <= from.
-func (s *LogStore) seekIndex(from uint64, reverse bool) (idx uint64, found bool, err error) {
-	err = s.kv.view(func(txn *bdb.Txn) error {
-		it := txn.NewIterator(s.keyIteratorOptions(reverse))
-		defer it.Close()
-		it.Seek(logKey(s.prefix, from))
-		if it.ValidForPrefix(s.prefix) {
-			idx, found = keyIndex(it.Item().Key()), true
-		}
-		return nil
-	})
-	return idx, found, err
-}
-
-// keyIteratorOptions iterates the group's log keys without their values.
-func (s *LogStore) keyIteratorOptions(reverse bool) bdb.IteratorOptions {
-	opts := bdb.DefaultIteratorOptions
-	opts.PrefetchValues = false
-	opts.Reverse = reverse
-	opts.Prefix = s.prefix
-	return opts
-}
-
-// reload reads both bounds from the DB. On error the cache is left as it
-// was.
-func (s *LogStore) reload() error {
-	first, found, err := s.seekIndex(0, false)
-	if err != nil {
-		return err
-	}
-	var last uint64
-	if found {
-		if last, found, err = s.seekIndex(math.MaxUint64, true); err != nil {
-			return err
-		}
-	}
-	s.setBounds(found, first, last)
-	return nil
-}
-
-func (s *LogStore) setBounds(has bool, first, last uint64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !has {
-		first, last = 0, 0
-	}
-	s.has, s.first, s.last = has, first, last
 }

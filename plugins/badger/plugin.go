@@ -49,12 +49,14 @@ const (
 	// numCompactors is Badger's minimum; the node shares its cores.
 	numCompactors = 2
 
-	// valueThreshold is the entry size from which Badger keeps a value in
-	// the value log rather than in the LSM tree. Small entries stay in the
-	// LSM; bigger ones (message batches) are written once to the value log
-	// instead of again by every memtable flush and compaction, and the
-	// space of deleted ones comes back through value-log GC.
-	valueThreshold = 1 << 10
+	// valueThreshold is the value size from which Badger keeps a value in
+	// the value log rather than in the LSM tree. Log batches are cut at
+	// half of it, so they stay in the LSM tree: the value log would cost a
+	// second fsync per commit. Bigger entries (a batch of large publishes,
+	// a restore) are written once to the value log instead of again by
+	// every memtable flush and compaction, and the space of deleted ones
+	// comes back through value-log GC.
+	valueThreshold = 512 << 10
 )
 
 // Plugin serves the LogStore and StableStore of every group from one

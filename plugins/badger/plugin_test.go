@@ -270,13 +270,15 @@ func TestBoundsCache(t *testing.T) {
 }
 
 // TestBigBatches drives both fallbacks: a StoreLogs too big for one
-// transaction (WriteBatch) and a DeleteRange that needs several. Entries
-// above the value threshold live in the value log and count little
-// towards a transaction; many entries do.
+// transaction (WriteBatch) and a DeleteRange of more batches than one
+// transaction may delete.
 func TestBigBatches(t *testing.T) {
 	dir := t.TempDir()
-	// A 1 MiB memtable caps a transaction at about 157 KB and ~1600 keys.
-	p := openPlugin(t, dir, `{"memtable_size_mb": 1}`)
+	// A 1 MiB memtable caps a transaction at about 157 KB and ~1600 keys;
+	// batches are cut at half of the value threshold (78 KB), so they stay
+	// in the LSM tree and count in full.
+	const config = `{"memtable_size_mb": 1, "sync_writes": false}`
+	p := openPlugin(t, dir, config)
 	s := logStore(t, p, "g")
 
 	big := make([]*raft.Log, 64)
@@ -284,19 +286,17 @@ func TestBigBatches(t *testing.T) {
 		data := bytes.Repeat([]byte{byte(i)}, 8<<10)
 		big[i] = &raft.Log{Index: uint64(i + 1), Term: 1, Data: data}
 	}
-	mustStore(t, s, big) // 512 KB
+	mustStore(t, s, big) // 512 KB: a WriteBatch
 	wantBounds(t, s, 1, 64)
 
-	// 5000 entries are more than a transaction may hold: a WriteBatch.
-	var small []*raft.Log
-	for i := uint64(65); i <= 5064; i++ {
-		small = append(small, &raft.Log{Index: i, Term: 2, Data: []byte("x")})
+	// One batch per call: 2000 keys.
+	for i := uint64(65); i <= 2064; i++ {
+		mustStore(t, s, []*raft.Log{{Index: i, Term: 2, Data: []byte("x")}})
 	}
-	if max := p.kv.db.MaxBatchCount(); int64(len(small)) <= max {
-		t.Fatalf("a transaction holds %d entries; the test needs more than that", max)
+	if max := s.kv.maxDeletes(len(s.prefix) + indexLen); max >= 1500 {
+		t.Fatalf("a transaction deletes %d keys; the test needs fewer", max)
 	}
-	mustStore(t, s, small)
-	wantBounds(t, s, 1, 5064)
+	wantBounds(t, s, 1, 2064)
 	checkSmall := func(i uint64) {
 		var l raft.Log
 		if err := s.GetLog(i, &l); err != nil || l.Term != 2 || string(l.Data) != "x" {
@@ -304,20 +304,22 @@ func TestBigBatches(t *testing.T) {
 		}
 	}
 	checkSmall(65)
-	checkSmall(5064)
+	checkSmall(2064)
 
-	mustDelete(t, s, 1, 4000) // ~4000 tombstones: several transactions
-	wantBounds(t, s, 4001, 5064)
-	mustDelete(t, s, 4500, 5064)
-	wantBounds(t, s, 4001, 4499)
+	mustDelete(t, s, 1, 1500) // ~1500 batches: several transactions
+	wantBounds(t, s, 1501, 2064)
+	mustDelete(t, s, 1800, 2064)
+	wantBounds(t, s, 1501, 1799)
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
 	}
 
-	p = openPlugin(t, dir, `{"memtable_size_mb": 1}`)
+	p = openPlugin(t, dir, config)
 	s = logStore(t, p, "g")
-	wantBounds(t, s, 4001, 4499)
-	wantMissing(t, s, 64, 4000, 4500)
+	wantBounds(t, s, 1501, 1799)
+	wantMissing(t, s, 64, 1500, 1800)
+	checkSmall(1501)
+	checkSmall(1799)
 
 	// Again for the head: 64 big entries in one call, read back after a
 	// reopen.
@@ -328,9 +330,9 @@ func TestBigBatches(t *testing.T) {
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
 	}
-	p = openPlugin(t, dir, `{"memtable_size_mb": 1}`)
+	p = openPlugin(t, dir, config)
 	s = logStore(t, p, "g")
-	wantBounds(t, s, 4001, 10064)
+	wantBounds(t, s, 1501, 10064)
 	for _, w := range big {
 		var l raft.Log
 		if err := s.GetLog(w.Index, &l); err != nil || !bytes.Equal(l.Data, w.Data) {
