@@ -1,6 +1,7 @@
 package pluginsdk
 
 import (
+	"fmt"
 	"sync"
 
 	"github.com/hashicorp/raft"
@@ -22,9 +23,9 @@ type LogStore struct {
 	group string
 
 	mu       sync.Mutex
-	ahead    []*storagepb.Log // consecutive logs read ahead
-	gen      uint64           // bumps on every write; stale reads are dropped
-	lastRead uint64           // the index of the last GetLog
+	ahead    []raft.Log // consecutive logs read ahead
+	gen      uint64     // bumps on every write; stale reads are dropped
+	lastRead uint64     // the index of the last GetLog
 }
 
 var _ raft.LogStore = (*LogStore)(nil)
@@ -72,11 +73,14 @@ func (s *LogStore) GetLog(index uint64, log *raft.Log) error {
 	if err != nil {
 		return remoteError("get log", err)
 	}
-	logs := resp.GetLogs()
-	if len(logs) == 0 || logs[0].GetIndex() != index {
+	logs, err := decodeLogs(resp.GetLogs())
+	if err != nil {
+		return fmt.Errorf("get log %d: %w", index, err)
+	}
+	if len(logs) == 0 || logs[0].Index != index {
 		return raft.ErrLogNotFound
 	}
-	logFromProto(logs[0], log)
+	*log = logs[0]
 	s.mu.Lock()
 	if s.gen == gen && len(logs) > 1 {
 		s.ahead = logs
@@ -91,11 +95,11 @@ func (s *LogStore) fromAhead(index uint64, log *raft.Log) bool {
 	if len(s.ahead) == 0 {
 		return false
 	}
-	first := s.ahead[0].GetIndex()
+	first := s.ahead[0].Index
 	if index < first || index-first >= uint64(len(s.ahead)) {
 		return false
 	}
-	logFromProto(s.ahead[index-first], log)
+	*log = s.ahead[index-first]
 	s.lastRead = index
 	return true
 }
@@ -117,13 +121,14 @@ func (s *LogStore) StoreLog(log *raft.Log) error {
 // logs are stored.
 func (s *LogStore) StoreLogs(logs []*raft.Log) error {
 	s.invalidate()
-	req := &storagepb.StoreLogsRequest{Group: s.group, Logs: make([]*storagepb.Log, len(logs))}
-	for i, l := range logs {
-		req.Logs[i] = logToProto(l)
-	}
+	buf := getBuffer(logsLen(logs))
+	defer putBuffer(buf)
+	*buf = appendLogs((*buf)[:0], logs)
 	ctx, cancel := s.c.callContext()
 	defer cancel()
-	if _, err := s.c.rpc.StoreLogs(ctx, req); err != nil {
+	// gRPC has copied the request into its own buffers when the call
+	// returns, so buf can be reused.
+	if _, err := s.c.rpc.StoreLogs(ctx, &storagepb.StoreLogsRequest{Group: s.group, Logs: *buf}); err != nil {
 		return remoteError("store logs", err)
 	}
 	return nil

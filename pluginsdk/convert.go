@@ -2,39 +2,11 @@ package pluginsdk
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/hashicorp/raft"
 
 	storagepb "github.com/stratadb/strata/pluginsdk/proto"
 )
-
-func logToProto(l *raft.Log) *storagepb.Log {
-	pl := &storagepb.Log{
-		Index:      l.Index,
-		Term:       l.Term,
-		Type:       uint32(l.Type),
-		Data:       l.Data,
-		Extensions: l.Extensions,
-	}
-	if !l.AppendedAt.IsZero() {
-		pl.AppendedAtUnixNano = l.AppendedAt.UnixNano()
-	}
-	return pl
-}
-
-func logFromProto(pl *storagepb.Log, l *raft.Log) {
-	*l = raft.Log{
-		Index:      pl.GetIndex(),
-		Term:       pl.GetTerm(),
-		Type:       raft.LogType(pl.GetType()),
-		Data:       pl.GetData(),
-		Extensions: pl.GetExtensions(),
-	}
-	if ns := pl.GetAppendedAtUnixNano(); ns != 0 {
-		l.AppendedAt = time.Unix(0, ns)
-	}
-}
 
 func metaToProto(m *raft.SnapshotMeta) *storagepb.SnapshotMeta {
 	return &storagepb.SnapshotMeta{

@@ -7,7 +7,9 @@ import (
 
 // ProtocolVersion is the version of the storage protocol this SDK speaks.
 // A host refuses a plugin that speaks none of the versions it knows.
-const ProtocolVersion = 1
+// Version 2 carries the logs of StoreLogs and GetLogs as one encoded
+// field (logcodec.go) instead of a message per log, and drops GetLog.
+const ProtocolVersion = 2
 
 // PluginName is the name of the storage plugin in go-plugin's plugin set.
 const PluginName = "storage"

@@ -23,7 +23,7 @@ func TestLaunchBadInput(t *testing.T) {
 	if err := os.WriteFile(exitsAtStart, []byte("#!/bin/sh\necho dying >&2\nexit 3\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	v2 := storetest.BuildPlugin(t, "github.com/stratadb/strata/pluginsdk/testdata/v2plugin")
+	newer := storetest.BuildPlugin(t, "github.com/stratadb/strata/pluginsdk/testdata/newerplugin")
 	cases := []struct {
 		name, path, sha string
 		want            []string
@@ -32,9 +32,9 @@ func TestLaunchBadInput(t *testing.T) {
 		{name: "missing path", path: filepath.Join(dir, "nope"), want: []string{`plugin "p"`, "no such file"}},
 		{name: "not executable", path: notExec, want: []string{`plugin "p"`, "not an executable"}},
 		{name: "directory", path: dir, want: []string{`plugin "p"`, "not an executable"}},
-		{name: "bad sha256", path: v2, sha: "xyz", want: []string{`plugin "p"`, "sha256 must be 64 hex digits"}},
+		{name: "bad sha256", path: newer, sha: "xyz", want: []string{`plugin "p"`, "sha256 must be 64 hex digits"}},
 		{name: "exits at start", path: exitsAtStart, want: []string{`plugin "p"`, "start"}},
-		{name: "incompatible protocol", path: v2, want: []string{`plugin "p"`, "incompatible"}, is: pluginsdk.ErrIncompatibleProtocol},
+		{name: "incompatible protocol", path: newer, want: []string{`plugin "p"`, "incompatible"}, is: pluginsdk.ErrIncompatibleProtocol},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

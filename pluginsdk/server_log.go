@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/hashicorp/raft"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	storagepb "github.com/stratadb/strata/pluginsdk/proto"
 )
@@ -34,33 +36,18 @@ func (s *Server) LastIndex(_ context.Context, req *storagepb.GroupRequest) (*sto
 	return &storagepb.IndexResponse{Index: idx}, nil
 }
 
-// GetLog serves raft.LogStore.GetLog. A missing index is found=false.
-func (s *Server) GetLog(_ context.Context, req *storagepb.GetLogRequest) (*storagepb.GetLogResponse, error) {
-	st, err := s.logStore(req.GetGroup())
-	if err != nil {
-		return nil, err
-	}
-	var l raft.Log
-	switch err := st.GetLog(req.GetIndex(), &l); err {
-	case nil:
-		return &storagepb.GetLogResponse{Found: true, Log: logToProto(&l)}, nil
-	case raft.ErrLogNotFound:
-		return &storagepb.GetLogResponse{}, nil
-	default:
-		return nil, storeError("get log", err)
-	}
-}
-
 // StoreLogs serves raft.LogStore.StoreLogs.
 func (s *Server) StoreLogs(_ context.Context, req *storagepb.StoreLogsRequest) (*storagepb.Empty, error) {
 	st, err := s.logStore(req.GetGroup())
 	if err != nil {
 		return nil, err
 	}
-	logs := make([]*raft.Log, len(req.GetLogs()))
-	backing := make([]raft.Log, len(req.GetLogs()))
-	for i, pl := range req.GetLogs() {
-		logFromProto(pl, &backing[i])
+	backing, err := decodeLogs(req.GetLogs())
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "store logs: %v", err)
+	}
+	logs := make([]*raft.Log, len(backing))
+	for i := range backing {
 		logs[i] = &backing[i]
 	}
 	if err := st.StoreLogs(logs); err != nil {
@@ -99,20 +86,20 @@ func (s *Server) GetLogs(_ context.Context, req *storagepb.GetLogsRequest) (*sto
 	if err != nil {
 		return nil, err
 	}
-	resp := &storagepb.GetLogsResponse{}
-	size := uint64(0)
-	for idx := req.GetFrom(); len(resp.Logs) < int(req.GetMaxCount()); idx++ {
-		var l raft.Log
-		if err := st.GetLog(idx, &l); err == raft.ErrLogNotFound {
+	var logs []*raft.Log
+	size, want := uint64(0), int(req.GetMaxCount())
+	for idx := req.GetFrom(); len(logs) < want; idx++ {
+		l := new(raft.Log)
+		if err := st.GetLog(idx, l); err == raft.ErrLogNotFound {
 			break
 		} else if err != nil {
 			return nil, storeError("get logs", err)
 		}
 		size += uint64(len(l.Data) + len(l.Extensions))
-		if len(resp.Logs) > 0 && size > req.GetMaxBytes() {
+		if len(logs) > 0 && size > req.GetMaxBytes() {
 			break
 		}
-		resp.Logs = append(resp.Logs, logToProto(&l))
+		logs = append(logs, l)
 	}
-	return resp, nil
+	return &storagepb.GetLogsResponse{Logs: appendLogs(make([]byte, 0, logsLen(logs)), logs)}, nil
 }

@@ -76,3 +76,31 @@ func (r *Reader) Bytes() []byte {
 
 // String reads a length-prefixed string.
 func (r *Reader) String() string { return string(r.Bytes()) }
+
+// Byte reads one byte.
+func (r *Reader) Byte() byte {
+	if r.err != nil || len(r.b) == 0 {
+		r.err = r.bad
+		return 0
+	}
+	v := r.b[0]
+	r.b = r.b[1:]
+	return v
+}
+
+// Field reads length-prefixed bytes without copying them: the result
+// aliases the Reader's slice, its capacity clipped so that appending to it
+// cannot overwrite what follows; nil when empty.
+func (r *Reader) Field() []byte {
+	n := r.Uvarint()
+	if r.err != nil || n > uint64(len(r.b)) {
+		r.err = r.bad
+		return nil
+	}
+	if n == 0 {
+		return nil
+	}
+	v := r.b[:n:n]
+	r.b = r.b[n:]
+	return v
+}

@@ -24,3 +24,24 @@ func TestReader(t *testing.T) {
 		t.Fatal("a length past the end must fail and stick")
 	}
 }
+
+func TestReaderField(t *testing.T) {
+	bad := errors.New("bad")
+	b := append([]byte{7}, append(binary.AppendUvarint(nil, 2), "hi"...)...)
+	b = binary.AppendUvarint(b, 0)
+	b = append(b, 9)
+	r := NewReader(b, bad)
+	if r.Byte() != 7 {
+		t.Fatal("Byte")
+	}
+	f := r.Field()
+	if string(f) != "hi" || cap(f) != 2 || &f[0] != &b[2] {
+		t.Fatalf("Field = %q (cap %d): want an alias of \"hi\" clipped to it", f, cap(f))
+	}
+	if r.Field() != nil || r.Byte() != 9 || r.Err() != nil {
+		t.Fatalf("empty field, last byte: %v", r.Err())
+	}
+	if r.Byte(); !errors.Is(r.Err(), bad) {
+		t.Fatalf("Byte past the end: %v", r.Err())
+	}
+}

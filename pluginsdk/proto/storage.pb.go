@@ -262,196 +262,6 @@ func (x *IndexResponse) GetIndex() uint64 {
 	return 0
 }
 
-type Log struct {
-	state              protoimpl.MessageState `protogen:"open.v1"`
-	Index              uint64                 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
-	Term               uint64                 `protobuf:"varint,2,opt,name=term,proto3" json:"term,omitempty"`
-	Type               uint32                 `protobuf:"varint,3,opt,name=type,proto3" json:"type,omitempty"`
-	Data               []byte                 `protobuf:"bytes,4,opt,name=data,proto3" json:"data,omitempty"`
-	Extensions         []byte                 `protobuf:"bytes,5,opt,name=extensions,proto3" json:"extensions,omitempty"`
-	AppendedAtUnixNano int64                  `protobuf:"varint,6,opt,name=appended_at_unix_nano,json=appendedAtUnixNano,proto3" json:"appended_at_unix_nano,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
-}
-
-func (x *Log) Reset() {
-	*x = Log{}
-	mi := &file_storage_proto_msgTypes[5]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *Log) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*Log) ProtoMessage() {}
-
-func (x *Log) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[5]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use Log.ProtoReflect.Descriptor instead.
-func (*Log) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{5}
-}
-
-func (x *Log) GetIndex() uint64 {
-	if x != nil {
-		return x.Index
-	}
-	return 0
-}
-
-func (x *Log) GetTerm() uint64 {
-	if x != nil {
-		return x.Term
-	}
-	return 0
-}
-
-func (x *Log) GetType() uint32 {
-	if x != nil {
-		return x.Type
-	}
-	return 0
-}
-
-func (x *Log) GetData() []byte {
-	if x != nil {
-		return x.Data
-	}
-	return nil
-}
-
-func (x *Log) GetExtensions() []byte {
-	if x != nil {
-		return x.Extensions
-	}
-	return nil
-}
-
-func (x *Log) GetAppendedAtUnixNano() int64 {
-	if x != nil {
-		return x.AppendedAtUnixNano
-	}
-	return 0
-}
-
-type GetLogRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Group         string                 `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`
-	Index         uint64                 `protobuf:"varint,2,opt,name=index,proto3" json:"index,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *GetLogRequest) Reset() {
-	*x = GetLogRequest{}
-	mi := &file_storage_proto_msgTypes[6]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *GetLogRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*GetLogRequest) ProtoMessage() {}
-
-func (x *GetLogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[6]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use GetLogRequest.ProtoReflect.Descriptor instead.
-func (*GetLogRequest) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{6}
-}
-
-func (x *GetLogRequest) GetGroup() string {
-	if x != nil {
-		return x.Group
-	}
-	return ""
-}
-
-func (x *GetLogRequest) GetIndex() uint64 {
-	if x != nil {
-		return x.Index
-	}
-	return 0
-}
-
-// found is false for an index the store does not hold: the host turns it
-// into raft.ErrLogNotFound itself.
-type GetLogResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Found         bool                   `protobuf:"varint,1,opt,name=found,proto3" json:"found,omitempty"`
-	Log           *Log                   `protobuf:"bytes,2,opt,name=log,proto3" json:"log,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *GetLogResponse) Reset() {
-	*x = GetLogResponse{}
-	mi := &file_storage_proto_msgTypes[7]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *GetLogResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*GetLogResponse) ProtoMessage() {}
-
-func (x *GetLogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[7]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use GetLogResponse.ProtoReflect.Descriptor instead.
-func (*GetLogResponse) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{7}
-}
-
-func (x *GetLogResponse) GetFound() bool {
-	if x != nil {
-		return x.Found
-	}
-	return false
-}
-
-func (x *GetLogResponse) GetLog() *Log {
-	if x != nil {
-		return x.Log
-	}
-	return nil
-}
-
 type LogStoreInfoResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// monotonic: the store refuses gaps in indexes (raft.MonotonicLogStore).
@@ -462,7 +272,7 @@ type LogStoreInfoResponse struct {
 
 func (x *LogStoreInfoResponse) Reset() {
 	*x = LogStoreInfoResponse{}
-	mi := &file_storage_proto_msgTypes[8]
+	mi := &file_storage_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -474,7 +284,7 @@ func (x *LogStoreInfoResponse) String() string {
 func (*LogStoreInfoResponse) ProtoMessage() {}
 
 func (x *LogStoreInfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[8]
+	mi := &file_storage_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -487,7 +297,7 @@ func (x *LogStoreInfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogStoreInfoResponse.ProtoReflect.Descriptor instead.
 func (*LogStoreInfoResponse) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{8}
+	return file_storage_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *LogStoreInfoResponse) GetMonotonic() bool {
@@ -509,7 +319,7 @@ type GetLogsRequest struct {
 
 func (x *GetLogsRequest) Reset() {
 	*x = GetLogsRequest{}
-	mi := &file_storage_proto_msgTypes[9]
+	mi := &file_storage_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -521,7 +331,7 @@ func (x *GetLogsRequest) String() string {
 func (*GetLogsRequest) ProtoMessage() {}
 
 func (x *GetLogsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[9]
+	mi := &file_storage_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -534,7 +344,7 @@ func (x *GetLogsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLogsRequest.ProtoReflect.Descriptor instead.
 func (*GetLogsRequest) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{9}
+	return file_storage_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetLogsRequest) GetGroup() string {
@@ -565,18 +375,18 @@ func (x *GetLogsRequest) GetMaxBytes() uint64 {
 	return 0
 }
 
-// logs start at from and stop at the first missing index; empty when from
+// logs start at from and stop at the first missing index; none when from
 // is missing.
 type GetLogsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Logs          []*Log                 `protobuf:"bytes,1,rep,name=logs,proto3" json:"logs,omitempty"`
+	Logs          []byte                 `protobuf:"bytes,1,opt,name=logs,proto3" json:"logs,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetLogsResponse) Reset() {
 	*x = GetLogsResponse{}
-	mi := &file_storage_proto_msgTypes[10]
+	mi := &file_storage_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -588,7 +398,7 @@ func (x *GetLogsResponse) String() string {
 func (*GetLogsResponse) ProtoMessage() {}
 
 func (x *GetLogsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[10]
+	mi := &file_storage_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -601,10 +411,10 @@ func (x *GetLogsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLogsResponse.ProtoReflect.Descriptor instead.
 func (*GetLogsResponse) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{10}
+	return file_storage_proto_rawDescGZIP(), []int{7}
 }
 
-func (x *GetLogsResponse) GetLogs() []*Log {
+func (x *GetLogsResponse) GetLogs() []byte {
 	if x != nil {
 		return x.Logs
 	}
@@ -614,14 +424,14 @@ func (x *GetLogsResponse) GetLogs() []*Log {
 type StoreLogsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Group         string                 `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`
-	Logs          []*Log                 `protobuf:"bytes,2,rep,name=logs,proto3" json:"logs,omitempty"`
+	Logs          []byte                 `protobuf:"bytes,2,opt,name=logs,proto3" json:"logs,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StoreLogsRequest) Reset() {
 	*x = StoreLogsRequest{}
-	mi := &file_storage_proto_msgTypes[11]
+	mi := &file_storage_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -633,7 +443,7 @@ func (x *StoreLogsRequest) String() string {
 func (*StoreLogsRequest) ProtoMessage() {}
 
 func (x *StoreLogsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[11]
+	mi := &file_storage_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -646,7 +456,7 @@ func (x *StoreLogsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoreLogsRequest.ProtoReflect.Descriptor instead.
 func (*StoreLogsRequest) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{11}
+	return file_storage_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *StoreLogsRequest) GetGroup() string {
@@ -656,7 +466,7 @@ func (x *StoreLogsRequest) GetGroup() string {
 	return ""
 }
 
-func (x *StoreLogsRequest) GetLogs() []*Log {
+func (x *StoreLogsRequest) GetLogs() []byte {
 	if x != nil {
 		return x.Logs
 	}
@@ -674,7 +484,7 @@ type DeleteRangeRequest struct {
 
 func (x *DeleteRangeRequest) Reset() {
 	*x = DeleteRangeRequest{}
-	mi := &file_storage_proto_msgTypes[12]
+	mi := &file_storage_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -686,7 +496,7 @@ func (x *DeleteRangeRequest) String() string {
 func (*DeleteRangeRequest) ProtoMessage() {}
 
 func (x *DeleteRangeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[12]
+	mi := &file_storage_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -699,7 +509,7 @@ func (x *DeleteRangeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRangeRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRangeRequest) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{12}
+	return file_storage_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *DeleteRangeRequest) GetGroup() string {
@@ -734,7 +544,7 @@ type SetRequest struct {
 
 func (x *SetRequest) Reset() {
 	*x = SetRequest{}
-	mi := &file_storage_proto_msgTypes[13]
+	mi := &file_storage_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -746,7 +556,7 @@ func (x *SetRequest) String() string {
 func (*SetRequest) ProtoMessage() {}
 
 func (x *SetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[13]
+	mi := &file_storage_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -759,7 +569,7 @@ func (x *SetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetRequest.ProtoReflect.Descriptor instead.
 func (*SetRequest) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{13}
+	return file_storage_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *SetRequest) GetGroup() string {
@@ -794,7 +604,7 @@ type SetUint64Request struct {
 
 func (x *SetUint64Request) Reset() {
 	*x = SetUint64Request{}
-	mi := &file_storage_proto_msgTypes[14]
+	mi := &file_storage_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -806,7 +616,7 @@ func (x *SetUint64Request) String() string {
 func (*SetUint64Request) ProtoMessage() {}
 
 func (x *SetUint64Request) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[14]
+	mi := &file_storage_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -819,7 +629,7 @@ func (x *SetUint64Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetUint64Request.ProtoReflect.Descriptor instead.
 func (*SetUint64Request) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{14}
+	return file_storage_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SetUint64Request) GetGroup() string {
@@ -853,7 +663,7 @@ type GetRequest struct {
 
 func (x *GetRequest) Reset() {
 	*x = GetRequest{}
-	mi := &file_storage_proto_msgTypes[15]
+	mi := &file_storage_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -865,7 +675,7 @@ func (x *GetRequest) String() string {
 func (*GetRequest) ProtoMessage() {}
 
 func (x *GetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[15]
+	mi := &file_storage_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -878,7 +688,7 @@ func (x *GetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRequest.ProtoReflect.Descriptor instead.
 func (*GetRequest) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{15}
+	return file_storage_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetRequest) GetGroup() string {
@@ -906,7 +716,7 @@ type GetResponse struct {
 
 func (x *GetResponse) Reset() {
 	*x = GetResponse{}
-	mi := &file_storage_proto_msgTypes[16]
+	mi := &file_storage_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -918,7 +728,7 @@ func (x *GetResponse) String() string {
 func (*GetResponse) ProtoMessage() {}
 
 func (x *GetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[16]
+	mi := &file_storage_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -931,7 +741,7 @@ func (x *GetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetResponse.ProtoReflect.Descriptor instead.
 func (*GetResponse) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{16}
+	return file_storage_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetResponse) GetFound() bool {
@@ -958,7 +768,7 @@ type GetUint64Response struct {
 
 func (x *GetUint64Response) Reset() {
 	*x = GetUint64Response{}
-	mi := &file_storage_proto_msgTypes[17]
+	mi := &file_storage_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -970,7 +780,7 @@ func (x *GetUint64Response) String() string {
 func (*GetUint64Response) ProtoMessage() {}
 
 func (x *GetUint64Response) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[17]
+	mi := &file_storage_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -983,7 +793,7 @@ func (x *GetUint64Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUint64Response.ProtoReflect.Descriptor instead.
 func (*GetUint64Response) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{17}
+	return file_storage_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetUint64Response) GetFound() bool {
@@ -1016,7 +826,7 @@ type SnapshotMeta struct {
 
 func (x *SnapshotMeta) Reset() {
 	*x = SnapshotMeta{}
-	mi := &file_storage_proto_msgTypes[18]
+	mi := &file_storage_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1028,7 +838,7 @@ func (x *SnapshotMeta) String() string {
 func (*SnapshotMeta) ProtoMessage() {}
 
 func (x *SnapshotMeta) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[18]
+	mi := &file_storage_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1041,7 +851,7 @@ func (x *SnapshotMeta) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotMeta.ProtoReflect.Descriptor instead.
 func (*SnapshotMeta) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{18}
+	return file_storage_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *SnapshotMeta) GetVersion() int32 {
@@ -1104,7 +914,7 @@ type SnapshotCreate struct {
 
 func (x *SnapshotCreate) Reset() {
 	*x = SnapshotCreate{}
-	mi := &file_storage_proto_msgTypes[19]
+	mi := &file_storage_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1116,7 +926,7 @@ func (x *SnapshotCreate) String() string {
 func (*SnapshotCreate) ProtoMessage() {}
 
 func (x *SnapshotCreate) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[19]
+	mi := &file_storage_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1129,7 +939,7 @@ func (x *SnapshotCreate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotCreate.ProtoReflect.Descriptor instead.
 func (*SnapshotCreate) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{19}
+	return file_storage_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SnapshotCreate) GetGroup() string {
@@ -1156,7 +966,7 @@ type SnapshotFinish struct {
 
 func (x *SnapshotFinish) Reset() {
 	*x = SnapshotFinish{}
-	mi := &file_storage_proto_msgTypes[20]
+	mi := &file_storage_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1168,7 +978,7 @@ func (x *SnapshotFinish) String() string {
 func (*SnapshotFinish) ProtoMessage() {}
 
 func (x *SnapshotFinish) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[20]
+	mi := &file_storage_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1181,7 +991,7 @@ func (x *SnapshotFinish) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotFinish.ProtoReflect.Descriptor instead.
 func (*SnapshotFinish) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{20}
+	return file_storage_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SnapshotFinish) GetCancel() bool {
@@ -1205,7 +1015,7 @@ type SnapshotWrite struct {
 
 func (x *SnapshotWrite) Reset() {
 	*x = SnapshotWrite{}
-	mi := &file_storage_proto_msgTypes[21]
+	mi := &file_storage_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1217,7 +1027,7 @@ func (x *SnapshotWrite) String() string {
 func (*SnapshotWrite) ProtoMessage() {}
 
 func (x *SnapshotWrite) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[21]
+	mi := &file_storage_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1230,7 +1040,7 @@ func (x *SnapshotWrite) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotWrite.ProtoReflect.Descriptor instead.
 func (*SnapshotWrite) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{21}
+	return file_storage_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SnapshotWrite) GetKind() isSnapshotWrite_Kind {
@@ -1301,7 +1111,7 @@ type SnapshotWriteResult struct {
 
 func (x *SnapshotWriteResult) Reset() {
 	*x = SnapshotWriteResult{}
-	mi := &file_storage_proto_msgTypes[22]
+	mi := &file_storage_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1313,7 +1123,7 @@ func (x *SnapshotWriteResult) String() string {
 func (*SnapshotWriteResult) ProtoMessage() {}
 
 func (x *SnapshotWriteResult) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[22]
+	mi := &file_storage_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1326,7 +1136,7 @@ func (x *SnapshotWriteResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotWriteResult.ProtoReflect.Descriptor instead.
 func (*SnapshotWriteResult) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{22}
+	return file_storage_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SnapshotWriteResult) GetId() string {
@@ -1352,7 +1162,7 @@ type ListSnapshotsResponse struct {
 
 func (x *ListSnapshotsResponse) Reset() {
 	*x = ListSnapshotsResponse{}
-	mi := &file_storage_proto_msgTypes[23]
+	mi := &file_storage_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1364,7 +1174,7 @@ func (x *ListSnapshotsResponse) String() string {
 func (*ListSnapshotsResponse) ProtoMessage() {}
 
 func (x *ListSnapshotsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[23]
+	mi := &file_storage_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1377,7 +1187,7 @@ func (x *ListSnapshotsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSnapshotsResponse.ProtoReflect.Descriptor instead.
 func (*ListSnapshotsResponse) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{23}
+	return file_storage_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListSnapshotsResponse) GetSnapshots() []*SnapshotMeta {
@@ -1397,7 +1207,7 @@ type OpenSnapshotRequest struct {
 
 func (x *OpenSnapshotRequest) Reset() {
 	*x = OpenSnapshotRequest{}
-	mi := &file_storage_proto_msgTypes[24]
+	mi := &file_storage_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1409,7 +1219,7 @@ func (x *OpenSnapshotRequest) String() string {
 func (*OpenSnapshotRequest) ProtoMessage() {}
 
 func (x *OpenSnapshotRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[24]
+	mi := &file_storage_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1422,7 +1232,7 @@ func (x *OpenSnapshotRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpenSnapshotRequest.ProtoReflect.Descriptor instead.
 func (*OpenSnapshotRequest) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{24}
+	return file_storage_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *OpenSnapshotRequest) GetGroup() string {
@@ -1449,7 +1259,7 @@ type SnapshotChunk struct {
 
 func (x *SnapshotChunk) Reset() {
 	*x = SnapshotChunk{}
-	mi := &file_storage_proto_msgTypes[25]
+	mi := &file_storage_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1461,7 +1271,7 @@ func (x *SnapshotChunk) String() string {
 func (*SnapshotChunk) ProtoMessage() {}
 
 func (x *SnapshotChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_storage_proto_msgTypes[25]
+	mi := &file_storage_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1474,7 +1284,7 @@ func (x *SnapshotChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnapshotChunk.ProtoReflect.Descriptor instead.
 func (*SnapshotChunk) Descriptor() ([]byte, []int) {
-	return file_storage_proto_rawDescGZIP(), []int{25}
+	return file_storage_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SnapshotChunk) GetMeta() *SnapshotMeta {
@@ -1495,7 +1305,7 @@ var File_storage_proto protoreflect.FileDescriptor
 
 const file_storage_proto_rawDesc = "" +
 	"\n" +
-	"\rstorage.proto\x12\x11strata.storage.v1\"\a\n" +
+	"\rstorage.proto\x12\x11strata.storage.v2\"\a\n" +
 	"\x05Empty\"N\n" +
 	"\x10ConfigureRequest\x12\x19\n" +
 	"\bdata_dir\x18\x01 \x01(\tR\adataDir\x12\x1f\n" +
@@ -1508,34 +1318,19 @@ const file_storage_proto_rawDesc = "" +
 	"\fGroupRequest\x12\x14\n" +
 	"\x05group\x18\x01 \x01(\tR\x05group\"%\n" +
 	"\rIndexResponse\x12\x14\n" +
-	"\x05index\x18\x01 \x01(\x04R\x05index\"\xaa\x01\n" +
-	"\x03Log\x12\x14\n" +
-	"\x05index\x18\x01 \x01(\x04R\x05index\x12\x12\n" +
-	"\x04term\x18\x02 \x01(\x04R\x04term\x12\x12\n" +
-	"\x04type\x18\x03 \x01(\rR\x04type\x12\x12\n" +
-	"\x04data\x18\x04 \x01(\fR\x04data\x12\x1e\n" +
-	"\n" +
-	"extensions\x18\x05 \x01(\fR\n" +
-	"extensions\x121\n" +
-	"\x15appended_at_unix_nano\x18\x06 \x01(\x03R\x12appendedAtUnixNano\";\n" +
-	"\rGetLogRequest\x12\x14\n" +
-	"\x05group\x18\x01 \x01(\tR\x05group\x12\x14\n" +
-	"\x05index\x18\x02 \x01(\x04R\x05index\"P\n" +
-	"\x0eGetLogResponse\x12\x14\n" +
-	"\x05found\x18\x01 \x01(\bR\x05found\x12(\n" +
-	"\x03log\x18\x02 \x01(\v2\x16.strata.storage.v1.LogR\x03log\"4\n" +
+	"\x05index\x18\x01 \x01(\x04R\x05index\"4\n" +
 	"\x14LogStoreInfoResponse\x12\x1c\n" +
 	"\tmonotonic\x18\x01 \x01(\bR\tmonotonic\"t\n" +
 	"\x0eGetLogsRequest\x12\x14\n" +
 	"\x05group\x18\x01 \x01(\tR\x05group\x12\x12\n" +
 	"\x04from\x18\x02 \x01(\x04R\x04from\x12\x1b\n" +
 	"\tmax_count\x18\x03 \x01(\rR\bmaxCount\x12\x1b\n" +
-	"\tmax_bytes\x18\x04 \x01(\x04R\bmaxBytes\"=\n" +
-	"\x0fGetLogsResponse\x12*\n" +
-	"\x04logs\x18\x01 \x03(\v2\x16.strata.storage.v1.LogR\x04logs\"T\n" +
+	"\tmax_bytes\x18\x04 \x01(\x04R\bmaxBytes\"%\n" +
+	"\x0fGetLogsResponse\x12\x12\n" +
+	"\x04logs\x18\x01 \x01(\fR\x04logs\"<\n" +
 	"\x10StoreLogsRequest\x12\x14\n" +
-	"\x05group\x18\x01 \x01(\tR\x05group\x12*\n" +
-	"\x04logs\x18\x02 \x03(\v2\x16.strata.storage.v1.LogR\x04logs\"N\n" +
+	"\x05group\x18\x01 \x01(\tR\x05group\x12\x12\n" +
+	"\x04logs\x18\x02 \x01(\fR\x04logs\"N\n" +
 	"\x12DeleteRangeRequest\x12\x14\n" +
 	"\x05group\x18\x01 \x01(\tR\x05group\x12\x10\n" +
 	"\x03min\x18\x02 \x01(\x04R\x03min\x12\x10\n" +
@@ -1569,44 +1364,42 @@ const file_storage_proto_rawDesc = "" +
 	"\x04size\x18\a \x01(\x03R\x04size\"[\n" +
 	"\x0eSnapshotCreate\x12\x14\n" +
 	"\x05group\x18\x01 \x01(\tR\x05group\x123\n" +
-	"\x04meta\x18\x02 \x01(\v2\x1f.strata.storage.v1.SnapshotMetaR\x04meta\"(\n" +
+	"\x04meta\x18\x02 \x01(\v2\x1f.strata.storage.v2.SnapshotMetaR\x04meta\"(\n" +
 	"\x0eSnapshotFinish\x12\x16\n" +
 	"\x06cancel\x18\x01 \x01(\bR\x06cancel\"\xa7\x01\n" +
 	"\rSnapshotWrite\x12;\n" +
-	"\x06create\x18\x01 \x01(\v2!.strata.storage.v1.SnapshotCreateH\x00R\x06create\x12\x14\n" +
+	"\x06create\x18\x01 \x01(\v2!.strata.storage.v2.SnapshotCreateH\x00R\x06create\x12\x14\n" +
 	"\x04data\x18\x02 \x01(\fH\x00R\x04data\x12;\n" +
-	"\x06finish\x18\x03 \x01(\v2!.strata.storage.v1.SnapshotFinishH\x00R\x06finishB\x06\n" +
+	"\x06finish\x18\x03 \x01(\v2!.strata.storage.v2.SnapshotFinishH\x00R\x06finishB\x06\n" +
 	"\x04kind\"9\n" +
 	"\x13SnapshotWriteResult\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04done\x18\x02 \x01(\bR\x04done\"V\n" +
 	"\x15ListSnapshotsResponse\x12=\n" +
-	"\tsnapshots\x18\x01 \x03(\v2\x1f.strata.storage.v1.SnapshotMetaR\tsnapshots\";\n" +
+	"\tsnapshots\x18\x01 \x03(\v2\x1f.strata.storage.v2.SnapshotMetaR\tsnapshots\";\n" +
 	"\x13OpenSnapshotRequest\x12\x14\n" +
 	"\x05group\x18\x01 \x01(\tR\x05group\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\"X\n" +
 	"\rSnapshotChunk\x123\n" +
-	"\x04meta\x18\x01 \x01(\v2\x1f.strata.storage.v1.SnapshotMetaR\x04meta\x12\x12\n" +
-	"\x04data\x18\x02 \x01(\fR\x04data2\x9d\n" +
-	"\n" +
+	"\x04meta\x18\x01 \x01(\v2\x1f.strata.storage.v2.SnapshotMetaR\x04meta\x12\x12\n" +
+	"\x04data\x18\x02 \x01(\fR\x04data2\xce\t\n" +
 	"\aStorage\x12V\n" +
-	"\tConfigure\x12#.strata.storage.v1.ConfigureRequest\x1a$.strata.storage.v1.ConfigureResponse\x12F\n" +
-	"\tDropGroup\x12\x1f.strata.storage.v1.GroupRequest\x1a\x18.strata.storage.v1.Empty\x12O\n" +
+	"\tConfigure\x12#.strata.storage.v2.ConfigureRequest\x1a$.strata.storage.v2.ConfigureResponse\x12F\n" +
+	"\tDropGroup\x12\x1f.strata.storage.v2.GroupRequest\x1a\x18.strata.storage.v2.Empty\x12O\n" +
 	"\n" +
-	"FirstIndex\x12\x1f.strata.storage.v1.GroupRequest\x1a .strata.storage.v1.IndexResponse\x12N\n" +
-	"\tLastIndex\x12\x1f.strata.storage.v1.GroupRequest\x1a .strata.storage.v1.IndexResponse\x12M\n" +
-	"\x06GetLog\x12 .strata.storage.v1.GetLogRequest\x1a!.strata.storage.v1.GetLogResponse\x12P\n" +
-	"\aGetLogs\x12!.strata.storage.v1.GetLogsRequest\x1a\".strata.storage.v1.GetLogsResponse\x12J\n" +
-	"\tStoreLogs\x12#.strata.storage.v1.StoreLogsRequest\x1a\x18.strata.storage.v1.Empty\x12N\n" +
-	"\vDeleteRange\x12%.strata.storage.v1.DeleteRangeRequest\x1a\x18.strata.storage.v1.Empty\x12X\n" +
-	"\fLogStoreInfo\x12\x1f.strata.storage.v1.GroupRequest\x1a'.strata.storage.v1.LogStoreInfoResponse\x12>\n" +
-	"\x03Set\x12\x1d.strata.storage.v1.SetRequest\x1a\x18.strata.storage.v1.Empty\x12D\n" +
-	"\x03Get\x12\x1d.strata.storage.v1.GetRequest\x1a\x1e.strata.storage.v1.GetResponse\x12J\n" +
-	"\tSetUint64\x12#.strata.storage.v1.SetUint64Request\x1a\x18.strata.storage.v1.Empty\x12P\n" +
-	"\tGetUint64\x12\x1d.strata.storage.v1.GetRequest\x1a$.strata.storage.v1.GetUint64Response\x12^\n" +
-	"\x0eCreateSnapshot\x12 .strata.storage.v1.SnapshotWrite\x1a&.strata.storage.v1.SnapshotWriteResult(\x010\x01\x12Z\n" +
-	"\rListSnapshots\x12\x1f.strata.storage.v1.GroupRequest\x1a(.strata.storage.v1.ListSnapshotsResponse\x12Z\n" +
-	"\fOpenSnapshot\x12&.strata.storage.v1.OpenSnapshotRequest\x1a .strata.storage.v1.SnapshotChunk0\x01B6Z4github.com/stratadb/strata/pluginsdk/proto;storagepbb\x06proto3"
+	"FirstIndex\x12\x1f.strata.storage.v2.GroupRequest\x1a .strata.storage.v2.IndexResponse\x12N\n" +
+	"\tLastIndex\x12\x1f.strata.storage.v2.GroupRequest\x1a .strata.storage.v2.IndexResponse\x12P\n" +
+	"\aGetLogs\x12!.strata.storage.v2.GetLogsRequest\x1a\".strata.storage.v2.GetLogsResponse\x12J\n" +
+	"\tStoreLogs\x12#.strata.storage.v2.StoreLogsRequest\x1a\x18.strata.storage.v2.Empty\x12N\n" +
+	"\vDeleteRange\x12%.strata.storage.v2.DeleteRangeRequest\x1a\x18.strata.storage.v2.Empty\x12X\n" +
+	"\fLogStoreInfo\x12\x1f.strata.storage.v2.GroupRequest\x1a'.strata.storage.v2.LogStoreInfoResponse\x12>\n" +
+	"\x03Set\x12\x1d.strata.storage.v2.SetRequest\x1a\x18.strata.storage.v2.Empty\x12D\n" +
+	"\x03Get\x12\x1d.strata.storage.v2.GetRequest\x1a\x1e.strata.storage.v2.GetResponse\x12J\n" +
+	"\tSetUint64\x12#.strata.storage.v2.SetUint64Request\x1a\x18.strata.storage.v2.Empty\x12P\n" +
+	"\tGetUint64\x12\x1d.strata.storage.v2.GetRequest\x1a$.strata.storage.v2.GetUint64Response\x12^\n" +
+	"\x0eCreateSnapshot\x12 .strata.storage.v2.SnapshotWrite\x1a&.strata.storage.v2.SnapshotWriteResult(\x010\x01\x12Z\n" +
+	"\rListSnapshots\x12\x1f.strata.storage.v2.GroupRequest\x1a(.strata.storage.v2.ListSnapshotsResponse\x12Z\n" +
+	"\fOpenSnapshot\x12&.strata.storage.v2.OpenSnapshotRequest\x1a .strata.storage.v2.SnapshotChunk0\x01B6Z4github.com/stratadb/strata/pluginsdk/proto;storagepbb\x06proto3"
 
 var (
 	file_storage_proto_rawDescOnce sync.Once
@@ -1620,81 +1413,73 @@ func file_storage_proto_rawDescGZIP() []byte {
 	return file_storage_proto_rawDescData
 }
 
-var file_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_storage_proto_goTypes = []any{
-	(*Empty)(nil),                 // 0: strata.storage.v1.Empty
-	(*ConfigureRequest)(nil),      // 1: strata.storage.v1.ConfigureRequest
-	(*ConfigureResponse)(nil),     // 2: strata.storage.v1.ConfigureResponse
-	(*GroupRequest)(nil),          // 3: strata.storage.v1.GroupRequest
-	(*IndexResponse)(nil),         // 4: strata.storage.v1.IndexResponse
-	(*Log)(nil),                   // 5: strata.storage.v1.Log
-	(*GetLogRequest)(nil),         // 6: strata.storage.v1.GetLogRequest
-	(*GetLogResponse)(nil),        // 7: strata.storage.v1.GetLogResponse
-	(*LogStoreInfoResponse)(nil),  // 8: strata.storage.v1.LogStoreInfoResponse
-	(*GetLogsRequest)(nil),        // 9: strata.storage.v1.GetLogsRequest
-	(*GetLogsResponse)(nil),       // 10: strata.storage.v1.GetLogsResponse
-	(*StoreLogsRequest)(nil),      // 11: strata.storage.v1.StoreLogsRequest
-	(*DeleteRangeRequest)(nil),    // 12: strata.storage.v1.DeleteRangeRequest
-	(*SetRequest)(nil),            // 13: strata.storage.v1.SetRequest
-	(*SetUint64Request)(nil),      // 14: strata.storage.v1.SetUint64Request
-	(*GetRequest)(nil),            // 15: strata.storage.v1.GetRequest
-	(*GetResponse)(nil),           // 16: strata.storage.v1.GetResponse
-	(*GetUint64Response)(nil),     // 17: strata.storage.v1.GetUint64Response
-	(*SnapshotMeta)(nil),          // 18: strata.storage.v1.SnapshotMeta
-	(*SnapshotCreate)(nil),        // 19: strata.storage.v1.SnapshotCreate
-	(*SnapshotFinish)(nil),        // 20: strata.storage.v1.SnapshotFinish
-	(*SnapshotWrite)(nil),         // 21: strata.storage.v1.SnapshotWrite
-	(*SnapshotWriteResult)(nil),   // 22: strata.storage.v1.SnapshotWriteResult
-	(*ListSnapshotsResponse)(nil), // 23: strata.storage.v1.ListSnapshotsResponse
-	(*OpenSnapshotRequest)(nil),   // 24: strata.storage.v1.OpenSnapshotRequest
-	(*SnapshotChunk)(nil),         // 25: strata.storage.v1.SnapshotChunk
+	(*Empty)(nil),                 // 0: strata.storage.v2.Empty
+	(*ConfigureRequest)(nil),      // 1: strata.storage.v2.ConfigureRequest
+	(*ConfigureResponse)(nil),     // 2: strata.storage.v2.ConfigureResponse
+	(*GroupRequest)(nil),          // 3: strata.storage.v2.GroupRequest
+	(*IndexResponse)(nil),         // 4: strata.storage.v2.IndexResponse
+	(*LogStoreInfoResponse)(nil),  // 5: strata.storage.v2.LogStoreInfoResponse
+	(*GetLogsRequest)(nil),        // 6: strata.storage.v2.GetLogsRequest
+	(*GetLogsResponse)(nil),       // 7: strata.storage.v2.GetLogsResponse
+	(*StoreLogsRequest)(nil),      // 8: strata.storage.v2.StoreLogsRequest
+	(*DeleteRangeRequest)(nil),    // 9: strata.storage.v2.DeleteRangeRequest
+	(*SetRequest)(nil),            // 10: strata.storage.v2.SetRequest
+	(*SetUint64Request)(nil),      // 11: strata.storage.v2.SetUint64Request
+	(*GetRequest)(nil),            // 12: strata.storage.v2.GetRequest
+	(*GetResponse)(nil),           // 13: strata.storage.v2.GetResponse
+	(*GetUint64Response)(nil),     // 14: strata.storage.v2.GetUint64Response
+	(*SnapshotMeta)(nil),          // 15: strata.storage.v2.SnapshotMeta
+	(*SnapshotCreate)(nil),        // 16: strata.storage.v2.SnapshotCreate
+	(*SnapshotFinish)(nil),        // 17: strata.storage.v2.SnapshotFinish
+	(*SnapshotWrite)(nil),         // 18: strata.storage.v2.SnapshotWrite
+	(*SnapshotWriteResult)(nil),   // 19: strata.storage.v2.SnapshotWriteResult
+	(*ListSnapshotsResponse)(nil), // 20: strata.storage.v2.ListSnapshotsResponse
+	(*OpenSnapshotRequest)(nil),   // 21: strata.storage.v2.OpenSnapshotRequest
+	(*SnapshotChunk)(nil),         // 22: strata.storage.v2.SnapshotChunk
 }
 var file_storage_proto_depIdxs = []int32{
-	5,  // 0: strata.storage.v1.GetLogResponse.log:type_name -> strata.storage.v1.Log
-	5,  // 1: strata.storage.v1.GetLogsResponse.logs:type_name -> strata.storage.v1.Log
-	5,  // 2: strata.storage.v1.StoreLogsRequest.logs:type_name -> strata.storage.v1.Log
-	18, // 3: strata.storage.v1.SnapshotCreate.meta:type_name -> strata.storage.v1.SnapshotMeta
-	19, // 4: strata.storage.v1.SnapshotWrite.create:type_name -> strata.storage.v1.SnapshotCreate
-	20, // 5: strata.storage.v1.SnapshotWrite.finish:type_name -> strata.storage.v1.SnapshotFinish
-	18, // 6: strata.storage.v1.ListSnapshotsResponse.snapshots:type_name -> strata.storage.v1.SnapshotMeta
-	18, // 7: strata.storage.v1.SnapshotChunk.meta:type_name -> strata.storage.v1.SnapshotMeta
-	1,  // 8: strata.storage.v1.Storage.Configure:input_type -> strata.storage.v1.ConfigureRequest
-	3,  // 9: strata.storage.v1.Storage.DropGroup:input_type -> strata.storage.v1.GroupRequest
-	3,  // 10: strata.storage.v1.Storage.FirstIndex:input_type -> strata.storage.v1.GroupRequest
-	3,  // 11: strata.storage.v1.Storage.LastIndex:input_type -> strata.storage.v1.GroupRequest
-	6,  // 12: strata.storage.v1.Storage.GetLog:input_type -> strata.storage.v1.GetLogRequest
-	9,  // 13: strata.storage.v1.Storage.GetLogs:input_type -> strata.storage.v1.GetLogsRequest
-	11, // 14: strata.storage.v1.Storage.StoreLogs:input_type -> strata.storage.v1.StoreLogsRequest
-	12, // 15: strata.storage.v1.Storage.DeleteRange:input_type -> strata.storage.v1.DeleteRangeRequest
-	3,  // 16: strata.storage.v1.Storage.LogStoreInfo:input_type -> strata.storage.v1.GroupRequest
-	13, // 17: strata.storage.v1.Storage.Set:input_type -> strata.storage.v1.SetRequest
-	15, // 18: strata.storage.v1.Storage.Get:input_type -> strata.storage.v1.GetRequest
-	14, // 19: strata.storage.v1.Storage.SetUint64:input_type -> strata.storage.v1.SetUint64Request
-	15, // 20: strata.storage.v1.Storage.GetUint64:input_type -> strata.storage.v1.GetRequest
-	21, // 21: strata.storage.v1.Storage.CreateSnapshot:input_type -> strata.storage.v1.SnapshotWrite
-	3,  // 22: strata.storage.v1.Storage.ListSnapshots:input_type -> strata.storage.v1.GroupRequest
-	24, // 23: strata.storage.v1.Storage.OpenSnapshot:input_type -> strata.storage.v1.OpenSnapshotRequest
-	2,  // 24: strata.storage.v1.Storage.Configure:output_type -> strata.storage.v1.ConfigureResponse
-	0,  // 25: strata.storage.v1.Storage.DropGroup:output_type -> strata.storage.v1.Empty
-	4,  // 26: strata.storage.v1.Storage.FirstIndex:output_type -> strata.storage.v1.IndexResponse
-	4,  // 27: strata.storage.v1.Storage.LastIndex:output_type -> strata.storage.v1.IndexResponse
-	7,  // 28: strata.storage.v1.Storage.GetLog:output_type -> strata.storage.v1.GetLogResponse
-	10, // 29: strata.storage.v1.Storage.GetLogs:output_type -> strata.storage.v1.GetLogsResponse
-	0,  // 30: strata.storage.v1.Storage.StoreLogs:output_type -> strata.storage.v1.Empty
-	0,  // 31: strata.storage.v1.Storage.DeleteRange:output_type -> strata.storage.v1.Empty
-	8,  // 32: strata.storage.v1.Storage.LogStoreInfo:output_type -> strata.storage.v1.LogStoreInfoResponse
-	0,  // 33: strata.storage.v1.Storage.Set:output_type -> strata.storage.v1.Empty
-	16, // 34: strata.storage.v1.Storage.Get:output_type -> strata.storage.v1.GetResponse
-	0,  // 35: strata.storage.v1.Storage.SetUint64:output_type -> strata.storage.v1.Empty
-	17, // 36: strata.storage.v1.Storage.GetUint64:output_type -> strata.storage.v1.GetUint64Response
-	22, // 37: strata.storage.v1.Storage.CreateSnapshot:output_type -> strata.storage.v1.SnapshotWriteResult
-	23, // 38: strata.storage.v1.Storage.ListSnapshots:output_type -> strata.storage.v1.ListSnapshotsResponse
-	25, // 39: strata.storage.v1.Storage.OpenSnapshot:output_type -> strata.storage.v1.SnapshotChunk
-	24, // [24:40] is the sub-list for method output_type
-	8,  // [8:24] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	15, // 0: strata.storage.v2.SnapshotCreate.meta:type_name -> strata.storage.v2.SnapshotMeta
+	16, // 1: strata.storage.v2.SnapshotWrite.create:type_name -> strata.storage.v2.SnapshotCreate
+	17, // 2: strata.storage.v2.SnapshotWrite.finish:type_name -> strata.storage.v2.SnapshotFinish
+	15, // 3: strata.storage.v2.ListSnapshotsResponse.snapshots:type_name -> strata.storage.v2.SnapshotMeta
+	15, // 4: strata.storage.v2.SnapshotChunk.meta:type_name -> strata.storage.v2.SnapshotMeta
+	1,  // 5: strata.storage.v2.Storage.Configure:input_type -> strata.storage.v2.ConfigureRequest
+	3,  // 6: strata.storage.v2.Storage.DropGroup:input_type -> strata.storage.v2.GroupRequest
+	3,  // 7: strata.storage.v2.Storage.FirstIndex:input_type -> strata.storage.v2.GroupRequest
+	3,  // 8: strata.storage.v2.Storage.LastIndex:input_type -> strata.storage.v2.GroupRequest
+	6,  // 9: strata.storage.v2.Storage.GetLogs:input_type -> strata.storage.v2.GetLogsRequest
+	8,  // 10: strata.storage.v2.Storage.StoreLogs:input_type -> strata.storage.v2.StoreLogsRequest
+	9,  // 11: strata.storage.v2.Storage.DeleteRange:input_type -> strata.storage.v2.DeleteRangeRequest
+	3,  // 12: strata.storage.v2.Storage.LogStoreInfo:input_type -> strata.storage.v2.GroupRequest
+	10, // 13: strata.storage.v2.Storage.Set:input_type -> strata.storage.v2.SetRequest
+	12, // 14: strata.storage.v2.Storage.Get:input_type -> strata.storage.v2.GetRequest
+	11, // 15: strata.storage.v2.Storage.SetUint64:input_type -> strata.storage.v2.SetUint64Request
+	12, // 16: strata.storage.v2.Storage.GetUint64:input_type -> strata.storage.v2.GetRequest
+	18, // 17: strata.storage.v2.Storage.CreateSnapshot:input_type -> strata.storage.v2.SnapshotWrite
+	3,  // 18: strata.storage.v2.Storage.ListSnapshots:input_type -> strata.storage.v2.GroupRequest
+	21, // 19: strata.storage.v2.Storage.OpenSnapshot:input_type -> strata.storage.v2.OpenSnapshotRequest
+	2,  // 20: strata.storage.v2.Storage.Configure:output_type -> strata.storage.v2.ConfigureResponse
+	0,  // 21: strata.storage.v2.Storage.DropGroup:output_type -> strata.storage.v2.Empty
+	4,  // 22: strata.storage.v2.Storage.FirstIndex:output_type -> strata.storage.v2.IndexResponse
+	4,  // 23: strata.storage.v2.Storage.LastIndex:output_type -> strata.storage.v2.IndexResponse
+	7,  // 24: strata.storage.v2.Storage.GetLogs:output_type -> strata.storage.v2.GetLogsResponse
+	0,  // 25: strata.storage.v2.Storage.StoreLogs:output_type -> strata.storage.v2.Empty
+	0,  // 26: strata.storage.v2.Storage.DeleteRange:output_type -> strata.storage.v2.Empty
+	5,  // 27: strata.storage.v2.Storage.LogStoreInfo:output_type -> strata.storage.v2.LogStoreInfoResponse
+	0,  // 28: strata.storage.v2.Storage.Set:output_type -> strata.storage.v2.Empty
+	13, // 29: strata.storage.v2.Storage.Get:output_type -> strata.storage.v2.GetResponse
+	0,  // 30: strata.storage.v2.Storage.SetUint64:output_type -> strata.storage.v2.Empty
+	14, // 31: strata.storage.v2.Storage.GetUint64:output_type -> strata.storage.v2.GetUint64Response
+	19, // 32: strata.storage.v2.Storage.CreateSnapshot:output_type -> strata.storage.v2.SnapshotWriteResult
+	20, // 33: strata.storage.v2.Storage.ListSnapshots:output_type -> strata.storage.v2.ListSnapshotsResponse
+	22, // 34: strata.storage.v2.Storage.OpenSnapshot:output_type -> strata.storage.v2.SnapshotChunk
+	20, // [20:35] is the sub-list for method output_type
+	5,  // [5:20] is the sub-list for method input_type
+	5,  // [5:5] is the sub-list for extension type_name
+	5,  // [5:5] is the sub-list for extension extendee
+	0,  // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_storage_proto_init() }
@@ -1702,7 +1487,7 @@ func file_storage_proto_init() {
 	if File_storage_proto != nil {
 		return
 	}
-	file_storage_proto_msgTypes[21].OneofWrappers = []any{
+	file_storage_proto_msgTypes[18].OneofWrappers = []any{
 		(*SnapshotWrite_Create)(nil),
 		(*SnapshotWrite_Data)(nil),
 		(*SnapshotWrite_Finish)(nil),
@@ -1713,7 +1498,7 @@ func file_storage_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_storage_proto_rawDesc), len(file_storage_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   26,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

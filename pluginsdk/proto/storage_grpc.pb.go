@@ -24,22 +24,21 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Storage_Configure_FullMethodName      = "/strata.storage.v1.Storage/Configure"
-	Storage_DropGroup_FullMethodName      = "/strata.storage.v1.Storage/DropGroup"
-	Storage_FirstIndex_FullMethodName     = "/strata.storage.v1.Storage/FirstIndex"
-	Storage_LastIndex_FullMethodName      = "/strata.storage.v1.Storage/LastIndex"
-	Storage_GetLog_FullMethodName         = "/strata.storage.v1.Storage/GetLog"
-	Storage_GetLogs_FullMethodName        = "/strata.storage.v1.Storage/GetLogs"
-	Storage_StoreLogs_FullMethodName      = "/strata.storage.v1.Storage/StoreLogs"
-	Storage_DeleteRange_FullMethodName    = "/strata.storage.v1.Storage/DeleteRange"
-	Storage_LogStoreInfo_FullMethodName   = "/strata.storage.v1.Storage/LogStoreInfo"
-	Storage_Set_FullMethodName            = "/strata.storage.v1.Storage/Set"
-	Storage_Get_FullMethodName            = "/strata.storage.v1.Storage/Get"
-	Storage_SetUint64_FullMethodName      = "/strata.storage.v1.Storage/SetUint64"
-	Storage_GetUint64_FullMethodName      = "/strata.storage.v1.Storage/GetUint64"
-	Storage_CreateSnapshot_FullMethodName = "/strata.storage.v1.Storage/CreateSnapshot"
-	Storage_ListSnapshots_FullMethodName  = "/strata.storage.v1.Storage/ListSnapshots"
-	Storage_OpenSnapshot_FullMethodName   = "/strata.storage.v1.Storage/OpenSnapshot"
+	Storage_Configure_FullMethodName      = "/strata.storage.v2.Storage/Configure"
+	Storage_DropGroup_FullMethodName      = "/strata.storage.v2.Storage/DropGroup"
+	Storage_FirstIndex_FullMethodName     = "/strata.storage.v2.Storage/FirstIndex"
+	Storage_LastIndex_FullMethodName      = "/strata.storage.v2.Storage/LastIndex"
+	Storage_GetLogs_FullMethodName        = "/strata.storage.v2.Storage/GetLogs"
+	Storage_StoreLogs_FullMethodName      = "/strata.storage.v2.Storage/StoreLogs"
+	Storage_DeleteRange_FullMethodName    = "/strata.storage.v2.Storage/DeleteRange"
+	Storage_LogStoreInfo_FullMethodName   = "/strata.storage.v2.Storage/LogStoreInfo"
+	Storage_Set_FullMethodName            = "/strata.storage.v2.Storage/Set"
+	Storage_Get_FullMethodName            = "/strata.storage.v2.Storage/Get"
+	Storage_SetUint64_FullMethodName      = "/strata.storage.v2.Storage/SetUint64"
+	Storage_GetUint64_FullMethodName      = "/strata.storage.v2.Storage/GetUint64"
+	Storage_CreateSnapshot_FullMethodName = "/strata.storage.v2.Storage/CreateSnapshot"
+	Storage_ListSnapshots_FullMethodName  = "/strata.storage.v2.Storage/ListSnapshots"
+	Storage_OpenSnapshot_FullMethodName   = "/strata.storage.v2.Storage/OpenSnapshot"
 )
 
 // StorageClient is the client API for Storage service.
@@ -55,9 +54,9 @@ type StorageClient interface {
 	// raft.LogStore
 	FirstIndex(ctx context.Context, in *GroupRequest, opts ...grpc.CallOption) (*IndexResponse, error)
 	LastIndex(ctx context.Context, in *GroupRequest, opts ...grpc.CallOption) (*IndexResponse, error)
-	GetLog(ctx context.Context, in *GetLogRequest, opts ...grpc.CallOption) (*GetLogResponse, error)
 	// GetLogs returns consecutive logs from an index, up to a count and a
-	// size: the host reads ahead with it, as raft reads logs in order.
+	// size: GetLog is a GetLogs of one, and the host reads ahead with more,
+	// as raft reads logs in order.
 	GetLogs(ctx context.Context, in *GetLogsRequest, opts ...grpc.CallOption) (*GetLogsResponse, error)
 	StoreLogs(ctx context.Context, in *StoreLogsRequest, opts ...grpc.CallOption) (*Empty, error)
 	DeleteRange(ctx context.Context, in *DeleteRangeRequest, opts ...grpc.CallOption) (*Empty, error)
@@ -120,16 +119,6 @@ func (c *storageClient) LastIndex(ctx context.Context, in *GroupRequest, opts ..
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(IndexResponse)
 	err := c.cc.Invoke(ctx, Storage_LastIndex_FullMethodName, in, out, cOpts...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func (c *storageClient) GetLog(ctx context.Context, in *GetLogRequest, opts ...grpc.CallOption) (*GetLogResponse, error) {
-	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(GetLogResponse)
-	err := c.cc.Invoke(ctx, Storage_GetLog_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -271,9 +260,9 @@ type StorageServer interface {
 	// raft.LogStore
 	FirstIndex(context.Context, *GroupRequest) (*IndexResponse, error)
 	LastIndex(context.Context, *GroupRequest) (*IndexResponse, error)
-	GetLog(context.Context, *GetLogRequest) (*GetLogResponse, error)
 	// GetLogs returns consecutive logs from an index, up to a count and a
-	// size: the host reads ahead with it, as raft reads logs in order.
+	// size: GetLog is a GetLogs of one, and the host reads ahead with more,
+	// as raft reads logs in order.
 	GetLogs(context.Context, *GetLogsRequest) (*GetLogsResponse, error)
 	StoreLogs(context.Context, *StoreLogsRequest) (*Empty, error)
 	DeleteRange(context.Context, *DeleteRangeRequest) (*Empty, error)
@@ -313,9 +302,6 @@ func (UnimplementedStorageServer) FirstIndex(context.Context, *GroupRequest) (*I
 }
 func (UnimplementedStorageServer) LastIndex(context.Context, *GroupRequest) (*IndexResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method LastIndex not implemented")
-}
-func (UnimplementedStorageServer) GetLog(context.Context, *GetLogRequest) (*GetLogResponse, error) {
-	return nil, status.Errorf(codes.Unimplemented, "method GetLog not implemented")
 }
 func (UnimplementedStorageServer) GetLogs(context.Context, *GetLogsRequest) (*GetLogsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetLogs not implemented")
@@ -439,24 +425,6 @@ func _Storage_LastIndex_Handler(srv interface{}, ctx context.Context, dec func(i
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(StorageServer).LastIndex(ctx, req.(*GroupRequest))
-	}
-	return interceptor(ctx, in, info, handler)
-}
-
-func _Storage_GetLog_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(GetLogRequest)
-	if err := dec(in); err != nil {
-		return nil, err
-	}
-	if interceptor == nil {
-		return srv.(StorageServer).GetLog(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: Storage_GetLog_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(StorageServer).GetLog(ctx, req.(*GetLogRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -645,7 +613,7 @@ type Storage_OpenSnapshotServer = grpc.ServerStreamingServer[SnapshotChunk]
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
 var Storage_ServiceDesc = grpc.ServiceDesc{
-	ServiceName: "strata.storage.v1.Storage",
+	ServiceName: "strata.storage.v2.Storage",
 	HandlerType: (*StorageServer)(nil),
 	Methods: []grpc.MethodDesc{
 		{
@@ -663,10 +631,6 @@ var Storage_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "LastIndex",
 			Handler:    _Storage_LastIndex_Handler,
-		},
-		{
-			MethodName: "GetLog",
-			Handler:    _Storage_GetLog_Handler,
 		},
 		{
 			MethodName: "GetLogs",

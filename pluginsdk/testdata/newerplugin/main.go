@@ -1,5 +1,5 @@
-// Command v2plugin is a storage plugin that speaks only protocol version
-// 2, which this SDK does not know: the host must refuse it.
+// Command newerplugin is a storage plugin that speaks only the protocol
+// version after this SDK's, which the host does not know: it must refuse it.
 package main
 
 import (
