@@ -67,3 +67,17 @@ type SnapshotStores interface {
 type GroupDroppers interface {
 	DropGroup(group string) error
 }
+
+// LogRangeReader is an optional interface of a raft.LogStore that reads
+// consecutive logs in one call, as the host's read-ahead asks for them
+// (raft reads logs in order when it replicates or applies). A store whose
+// logs sit together, such as the Badger plugin's batches, serves it for
+// much less than a GetLog each; the SDK falls back to GetLog calls for a
+// store without it.
+type LogRangeReader interface {
+	// GetLogs returns the logs from index from on, stopping before the
+	// first missing index, after max logs, or before the log that would
+	// take the Data and Extensions past maxBytes; it returns at least the
+	// log at from when the store holds it, and none otherwise.
+	GetLogs(from uint64, max int, maxBytes uint64) ([]*raft.Log, error)
+}

@@ -86,20 +86,36 @@ func (s *Server) GetLogs(_ context.Context, req *storagepb.GetLogsRequest) (*sto
 	if err != nil {
 		return nil, err
 	}
+	read := func(from uint64, max int, maxBytes uint64) ([]*raft.Log, error) {
+		return GetLogs(st, from, max, maxBytes)
+	}
+	if r, ok := st.(LogRangeReader); ok {
+		read = r.GetLogs
+	}
+	logs, err := read(req.GetFrom(), int(req.GetMaxCount()), req.GetMaxBytes())
+	if err != nil {
+		return nil, storeError("get logs", err)
+	}
+	return &storagepb.GetLogsResponse{Logs: appendLogs(make([]byte, 0, logsLen(logs)), logs)}, nil
+}
+
+// GetLogs is LogRangeReader.GetLogs through GetLog calls, for a store
+// without it.
+func GetLogs(st raft.LogStore, from uint64, max int, maxBytes uint64) ([]*raft.Log, error) {
 	var logs []*raft.Log
-	size, want := uint64(0), int(req.GetMaxCount())
-	for idx := req.GetFrom(); len(logs) < want; idx++ {
+	size := uint64(0)
+	for idx := from; len(logs) < max; idx++ {
 		l := new(raft.Log)
 		if err := st.GetLog(idx, l); err == raft.ErrLogNotFound {
 			break
 		} else if err != nil {
-			return nil, storeError("get logs", err)
+			return nil, err
 		}
 		size += uint64(len(l.Data) + len(l.Extensions))
-		if len(logs) > 0 && size > req.GetMaxBytes() {
+		if len(logs) > 0 && size > maxBytes {
 			break
 		}
 		logs = append(logs, l)
 	}
-	return &storagepb.GetLogsResponse{Logs: appendLogs(make([]byte, 0, logsLen(logs)), logs)}, nil
+	return logs, nil
 }
