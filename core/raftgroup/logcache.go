@@ -96,6 +96,18 @@ func (c *LogCache) evictOldest() {
 	c.lo++
 }
 
+func (c *LogCache) evictNewest() {
+	slot := c.hi % uint64(len(c.ring))
+	old := c.ring[slot]
+	c.bytes -= len(old.Data) + len(old.Extensions) + logOverhead
+	c.ring[slot] = nil
+	if c.lo == c.hi {
+		c.lo, c.hi = 0, 0
+		return
+	}
+	c.hi--
+}
+
 func (c *LogCache) reset() {
 	clear(c.ring)
 	c.lo, c.hi, c.bytes = 0, 0, 0
@@ -107,13 +119,36 @@ func (c *LogCache) FirstIndex() (uint64, error) { return c.store.FirstIndex() }
 // LastIndex implements raft.LogStore.
 func (c *LogCache) LastIndex() (uint64, error) { return c.store.LastIndex() }
 
-// DeleteRange implements raft.LogStore; it empties the cache, as raft's
-// LogCache does.
+// DeleteRange implements raft.LogStore. The logs deleted leave the cache
+// first; unlike raft's LogCache, which empties itself, it keeps the rest
+// when the range cuts its front (raft's compaction after a snapshot) or
+// its back (a conflicting suffix), so replication and applying go on
+// from memory.
 func (c *LogCache) DeleteRange(min, max uint64) error {
 	c.mu.Lock()
-	c.reset()
+	c.drop(min, max)
 	c.mu.Unlock()
 	return c.store.DeleteRange(min, max)
+}
+
+// drop removes [min, max] from the cache; a hole in the middle of the
+// cached range empties it.
+func (c *LogCache) drop(min, max uint64) {
+	switch {
+	case c.hi == 0 || max < c.lo || min > c.hi:
+	case min <= c.lo && max >= c.hi:
+		c.reset()
+	case min <= c.lo:
+		for c.hi != 0 && c.lo <= max {
+			c.evictOldest()
+		}
+	case max >= c.hi:
+		for c.hi != 0 && c.hi >= min {
+			c.evictNewest()
+		}
+	default:
+		c.reset()
+	}
 }
 
 // IsMonotonic implements raft.MonotonicLogStore by asking the store.

@@ -74,8 +74,8 @@ func TestLogCacheResets(t *testing.T) {
 	if err := c.StoreLogs(logsOf(3, 2, 10)); err != nil {
 		t.Fatal(err)
 	}
-	if !cached(t, c, s, 4) || cached(t, c, s, 1) {
-		t.Fatal("after DeleteRange the cache holds only what was stored since")
+	if !cached(t, c, s, 4) || !cached(t, c, s, 1) {
+		t.Fatal("after a cut of the back the cache holds what it left and what was stored since")
 	}
 	huge := logsOf(5, 1, 2<<20)
 	if err := c.StoreLogs(huge); err != nil {
@@ -93,5 +93,46 @@ func TestLogCacheForwardsMonotonic(t *testing.T) {
 	m := &raft.MockMonotonicLogStore{}
 	if !NewLogCache(m, 8, 1024).IsMonotonic() {
 		t.Fatal("a monotonic store must stay monotonic behind the cache")
+	}
+}
+
+// TestLogCacheKeepsRestOnTrim: deleting the front (compaction) or the back
+// (a conflicting suffix) of the cached range keeps the rest cached; a hole
+// in the middle empties the cache.
+func TestLogCacheKeepsRestOnTrim(t *testing.T) {
+	s := &countingStore{InmemStore: raft.NewInmemStore()}
+	c := NewLogCache(s, 8, 1<<20)
+	if err := c.StoreLogs(logsOf(1, 8, 10)); err != nil {
+		t.Fatal(err)
+	}
+	mustDeleteRange(t, c, 0, 3)
+	mustDeleteRange(t, c, 7, 100)
+	for idx := uint64(4); idx <= 6; idx++ {
+		if !cached(t, c, s, idx) {
+			t.Errorf("index %d left the cache", idx)
+		}
+	}
+	var l raft.Log
+	for _, idx := range []uint64{3, 7} {
+		if err := c.GetLog(idx, &l); err != raft.ErrLogNotFound {
+			t.Errorf("GetLog(%d) of a deleted index = %v, want ErrLogNotFound", idx, err)
+		}
+	}
+	if err := c.StoreLogs(logsOf(7, 2, 10)); err != nil {
+		t.Fatal(err)
+	}
+	if !cached(t, c, s, 4) || !cached(t, c, s, 8) {
+		t.Fatal("logs stored after a cut of the back must extend the cached range")
+	}
+	mustDeleteRange(t, c, 5, 5)
+	if cached(t, c, s, 4) || cached(t, c, s, 8) {
+		t.Fatal("a hole in the middle must empty the cache")
+	}
+}
+
+func mustDeleteRange(t *testing.T, s raft.LogStore, min, max uint64) {
+	t.Helper()
+	if err := s.DeleteRange(min, max); err != nil {
+		t.Fatalf("DeleteRange(%d, %d): %v", min, max, err)
 	}
 }
