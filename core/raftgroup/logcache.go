@@ -85,27 +85,29 @@ func (c *LogCache) add(l *raft.Log) {
 }
 
 func (c *LogCache) evictOldest() {
-	slot := c.lo % uint64(len(c.ring))
-	old := c.ring[slot]
-	c.bytes -= len(old.Data) + len(old.Extensions) + logOverhead
-	c.ring[slot] = nil
-	if c.lo == c.hi {
-		c.lo, c.hi = 0, 0
-		return
+	if c.evict(c.lo) {
+		c.lo++
 	}
-	c.lo++
 }
 
 func (c *LogCache) evictNewest() {
-	slot := c.hi % uint64(len(c.ring))
+	if c.evict(c.hi) {
+		c.hi--
+	}
+}
+
+// evict removes the cached log at idx, the oldest or the newest, and says
+// whether any remain (the caller then moves its end of the range).
+func (c *LogCache) evict(idx uint64) bool {
+	slot := idx % uint64(len(c.ring))
 	old := c.ring[slot]
 	c.bytes -= len(old.Data) + len(old.Extensions) + logOverhead
 	c.ring[slot] = nil
 	if c.lo == c.hi {
 		c.lo, c.hi = 0, 0
-		return
+		return false
 	}
-	c.hi--
+	return true
 }
 
 func (c *LogCache) reset() {
