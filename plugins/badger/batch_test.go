@@ -1,14 +1,11 @@
 package badger
 
 import (
-	"bytes"
 	"errors"
 	"sync"
 	"testing"
 
 	"github.com/hashicorp/raft"
-
-	"github.com/stratadb/strata/pluginsdk"
 )
 
 func TestBatchCorrupt(t *testing.T) {
@@ -129,38 +126,4 @@ func TestReadsDuringCompaction(t *testing.T) {
 	wg.Wait()
 	wantBounds(t, s, 899, 1000) // the last trim was to 898
 	wantEntry(t, s, "g", 899, 1)
-}
-
-// TestGetLogsMatchesGetLog: the range reader returns what GetLog calls
-// return, across batch boundaries, up to gaps, and within the limits.
-func TestGetLogsMatchesGetLog(t *testing.T) {
-	s := logStore(t, openPlugin(t, t.TempDir(), ""), "g")
-	mustStore(t, s, entries("g", 1, 10, 1))
-	mustStore(t, s, entries("g", 11, 40, 1))
-	mustStore(t, s, entries("g", 41, 41, 1))
-	mustStore(t, s, entries("g", 60, 70, 2)) // after a gap
-	mustDelete(t, s, 1, 5)                   // the first batch cut
-	for _, c := range []struct {
-		from     uint64
-		max      int
-		maxBytes uint64
-	}{
-		{1, 100, 1 << 20}, {6, 100, 1 << 20}, {6, 7, 1 << 20}, {9, 100, 50}, {9, 100, 0},
-		{30, 100, 1 << 20}, {41, 100, 1 << 20}, {42, 100, 1 << 20}, {60, 100, 1 << 20}, {70, 1, 0}, {71, 10, 100},
-	} {
-		got, err := s.GetLogs(c.from, c.max, c.maxBytes)
-		if err != nil {
-			t.Fatalf("GetLogs(%d, %d, %d): %v", c.from, c.max, c.maxBytes, err)
-		}
-		want, _ := pluginsdk.GetLogs(s, c.from, c.max, c.maxBytes)
-		if len(got) != len(want) {
-			t.Errorf("GetLogs(%d, %d, %d) = %d logs, want %d", c.from, c.max, c.maxBytes, len(got), len(want))
-			continue
-		}
-		for i := range got {
-			if got[i].Index != want[i].Index || !bytes.Equal(got[i].Data, want[i].Data) {
-				t.Errorf("GetLogs(%d, ...)[%d] = index %d %q, want %d %q", c.from, i, got[i].Index, got[i].Data, want[i].Index, want[i].Data)
-			}
-		}
-	}
 }

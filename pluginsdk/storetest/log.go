@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/stratadb/strata/pluginsdk"
 )
 
 // TestLogStore runs the raft.LogStore cases as subtests.
@@ -29,6 +31,7 @@ func TestLogStore(t *testing.T, open Opener) {
 		{"LargeEntry", testLogLargeEntry},
 		{"LargeBatch", testLogLargeBatch},
 		{"Reopen", testLogReopen},
+		{"RangeReader", testLogRangeReader},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, open) })
@@ -261,6 +264,54 @@ func testLogReopen(t *testing.T, open Opener) {
 	storeLogs(t, s, more)
 	checkIndexes(t, s, 5, 36)
 	checkLogs(t, s, more)
+}
+
+// testLogRangeReader: a store that implements pluginsdk.LogRangeReader
+// returns what GetLog calls return, across its writes, up to a gap, and
+// within the limits.
+func testLogRangeReader(t *testing.T, open Opener) {
+	s := openLog(t, open, newGroup("log-range"))
+	r, ok := s.(pluginsdk.LogRangeReader)
+	if !ok {
+		t.Skip("store reads no ranges")
+	}
+	storeLogs(t, s, makeLogs(1, 10, 1, "range"))
+	storeLogs(t, s, makeLogs(11, 30, 1, "range2"))
+	storeLogs(t, s, makeLogs(41, 1, 1, "range3"))
+	deleteRange(t, s, 1, 5)
+	gap := true
+	if m, ok := s.(raft.MonotonicLogStore); ok && m.IsMonotonic() {
+		gap = false
+	}
+	if gap {
+		storeLogs(t, s, makeLogs(60, 11, 2, "range4"))
+	}
+	for _, c := range []struct {
+		from     uint64
+		max      int
+		maxBytes uint64
+	}{
+		{1, 100, 1 << 20}, {6, 100, 1 << 20}, {6, 7, 1 << 20}, {9, 100, 100}, {9, 100, 0},
+		{30, 100, 1 << 20}, {41, 100, 1 << 20}, {42, 100, 1 << 20}, {60, 100, 1 << 20}, {70, 1, 0},
+	} {
+		got, err := r.GetLogs(c.from, c.max, c.maxBytes)
+		if err != nil {
+			t.Fatalf("GetLogs(%d, %d, %d): %v", c.from, c.max, c.maxBytes, err)
+		}
+		want, err := pluginsdk.GetLogs(s, c.from, c.max, c.maxBytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Errorf("GetLogs(%d, %d, %d) = %d logs; GetLog calls give %d", c.from, c.max, c.maxBytes, len(got), len(want))
+			continue
+		}
+		for i := range got {
+			if d := diffLog(got[i], want[i]); d != "" {
+				t.Errorf("GetLogs(%d, %d, %d)[%d]: %s", c.from, c.max, c.maxBytes, i, d)
+			}
+		}
+	}
 }
 
 // makeLogs returns n entries from index first, with every field set and
