@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
 
 	"github.com/stratadb/strata/core/raftgroup"
 	"github.com/stratadb/strata/pluginsdk/storebench"
@@ -72,6 +73,21 @@ func BenchmarkPluginStoreLogs(b *testing.B) {
 	for _, p := range []string{"badger", "file"} {
 		b.Run("plugin="+p, func(b *testing.B) {
 			storebench.StoreLogs(b, hostPerNode(b, p, "file", 0)(b, "n0", "bench").Log)
+		})
+	}
+}
+
+// BenchmarkPluginStoreLogsGroups measures StoreLogs from many groups at
+// once through each plugin binary, as a node makes them; compare with
+// BenchmarkStoreLogsGroups in ./plugins/badger and ./plugins/file.
+func BenchmarkPluginStoreLogsGroups(b *testing.B) {
+	for _, p := range []string{"badger", "file"} {
+		b.Run("plugin="+p, func(b *testing.B) {
+			stores := hostPerNode(b, p, "file", 0)
+			stores(b, "n0", "start") // starts the node's plugins, before the goroutines share it
+			storebench.StoreLogsGroups(b, func(group string) (raft.LogStore, error) {
+				return stores(b, "n0", group).Log, nil
+			})
 		})
 	}
 }

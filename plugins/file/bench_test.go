@@ -45,6 +45,12 @@ func BenchmarkStoreLogs(b *testing.B) {
 	b.Run("no_sync", func(b *testing.B) { storebench.StoreLogs(b, benchLogStore(b, `{"no_sync": true}`)) })
 }
 
+// BenchmarkStoreLogsGroups runs StoreLogs from many groups at once, as a
+// node does, fsync on.
+func BenchmarkStoreLogsGroups(b *testing.B) {
+	storebench.StoreLogsGroups(b, benchPlugin(b, `{}`).LogStore)
+}
+
 func BenchmarkGetLog(b *testing.B) {
 	storebench.GetLog(b, benchLogStore(b, `{"no_sync": true}`))
 }

@@ -10,7 +10,9 @@
 package storebench
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -51,6 +53,39 @@ func StoreLogs(b *testing.B, s raft.LogStore) {
 			b.StartTimer()
 		}
 	}
+	b.ReportMetric(float64(BatchSize*b.N)/b.Elapsed().Seconds(), "entries/s")
+}
+
+// GroupsPerCPU is how many groups StoreLogsGroups writes at once per CPU.
+const GroupsPerCPU = 4
+
+// StoreLogsGroups measures StoreLogs as a node with many Raft groups makes
+// them: GroupsPerCPU goroutines per CPU, each appending batches like
+// StoreLogs to its own group's store from open (called on the goroutine
+// that uses the store). An op is one StoreLogs call; it reports entries/s
+// over all groups. One plugin process serves every group of a node, so
+// this is the throughput a node gets from it.
+func StoreLogsGroups(b *testing.B, open func(group string) (raft.LogStore, error)) {
+	data := payload(EntrySize)
+	var groups atomic.Int64
+	b.SetParallelism(GroupsPerCPU)
+	b.SetBytes(BatchSize * EntrySize)
+	b.RunParallel(func(pb *testing.PB) {
+		group := fmt.Sprintf("bench-%d", groups.Add(1))
+		s, err := open(group)
+		if err != nil {
+			b.Errorf("open %s: %v", group, err)
+			return
+		}
+		next := uint64(1)
+		for pb.Next() {
+			if err := s.StoreLogs(batch(next, data)); err != nil {
+				b.Errorf("StoreLogs(%d..): %v", next, err)
+				return
+			}
+			next += BatchSize
+		}
+	})
 	b.ReportMetric(float64(BatchSize*b.N)/b.Elapsed().Seconds(), "entries/s")
 }
 
