@@ -12,7 +12,8 @@ STRATA=${STRATA:-bin/strata}
 
 ./examples/cluster/run.sh >/dev/null 2>&1 &
 cluster=$!
-trap 'kill -INT $cluster 2>/dev/null || true; wait $cluster 2>/dev/null || true; rm -rf data' EXIT
+# run.sh is a background job of a script, which ignores SIGINT: stop it with TERM.
+trap 'kill -TERM $cluster 2>/dev/null || true; wait $cluster 2>/dev/null || true; rm -rf data' EXIT
 for _ in $(seq 1 120); do
 	curl -fsS -o /dev/null http://127.0.0.1:8222/healthz 2>/dev/null &&
 		curl -fsS -o /dev/null http://127.0.0.1:8223/healthz 2>/dev/null &&
