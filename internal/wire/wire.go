@@ -62,17 +62,8 @@ func (r *Reader) Varint() int64 {
 	return v
 }
 
-// Bytes reads length-prefixed bytes into a new slice.
-func (r *Reader) Bytes() []byte {
-	n := r.Uvarint()
-	if r.err != nil || n > uint64(len(r.b)) {
-		r.err = r.bad
-		return nil
-	}
-	v := append([]byte(nil), r.b[:n]...)
-	r.b = r.b[n:]
-	return v
-}
+// Bytes reads length-prefixed bytes into a new slice, nil when empty.
+func (r *Reader) Bytes() []byte { return append([]byte(nil), r.Field()...) }
 
 // String reads a length-prefixed string.
 func (r *Reader) String() string { return string(r.Bytes()) }

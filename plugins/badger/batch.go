@@ -88,3 +88,15 @@ func (b batch) entry(i int) ([]byte, error) {
 	}
 	return b.entries[start:end:end], nil
 }
+
+// all returns the encodings of every entry, aliasing the value.
+func (b batch) all() ([][]byte, error) {
+	entries := make([][]byte, b.count)
+	for i := range entries {
+		var err error
+		if entries[i], err = b.entry(i); err != nil {
+			return nil, err
+		}
+	}
+	return entries, nil
+}

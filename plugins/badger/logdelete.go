@@ -104,19 +104,15 @@ func rawBatch(entries [][]byte) []byte {
 	return appendBatch(buf, len(entries), func(dst []byte, i int) []byte { return append(dst, entries[i]...) })
 }
 
-// readBatch returns copies of the encoded entries of the batch of sp.
+// readBatch returns the encoded entries of the batch of sp, in a copy of
+// its value.
 func (s *LogStore) readBatch(sp span) ([][]byte, error) {
 	var entries [][]byte
 	err := s.kv.view(func(txn *bdb.Txn) error {
-		item, err := txn.Get(logKey(s.prefix, sp.first))
-		if err != nil {
-			return err
+		b, err := s.getBatch(txn, sp.first)
+		if err == nil {
+			entries, err = b.all()
 		}
-		v, err := item.ValueCopy(nil)
-		if err != nil {
-			return err
-		}
-		entries, err = batchEntries(v)
 		return err
 	})
 	if err == nil && uint64(len(entries)) != sp.last-sp.first+1 {
@@ -128,19 +124,20 @@ func (s *LogStore) readBatch(sp span) ([][]byte, error) {
 	return entries, nil
 }
 
-// batchEntries splits a batch value into its entries, aliasing v.
-func batchEntries(v []byte) ([][]byte, error) {
-	b, err := parseBatch(v)
+// getBatch reads and parses a copy of the batch stored from index first.
+func (s *LogStore) getBatch(txn *bdb.Txn, first uint64) (batch, error) {
+	item, err := txn.Get(logKey(s.prefix, first))
+	if errors.Is(err, bdb.ErrKeyNotFound) {
+		return batch{}, fmt.Errorf("%w: the batch is missing", errCorrupt)
+	}
 	if err != nil {
-		return nil, err
+		return batch{}, err
 	}
-	entries := make([][]byte, b.count)
-	for i := range entries {
-		if entries[i], err = b.entry(i); err != nil {
-			return nil, err
-		}
+	v, err := item.ValueCopy(nil)
+	if err != nil {
+		return batch{}, err
 	}
-	return entries, nil
+	return parseBatch(v)
 }
 
 // reload reads the spans of every batch from the DB. On error the spans

@@ -1,7 +1,6 @@
 package badger
 
 import (
-	"errors"
 	"fmt"
 
 	bdb "github.com/dgraph-io/badger/v4"
@@ -20,15 +19,16 @@ func (s *LogStore) GetLogs(from uint64, max int, maxBytes uint64) ([]*raft.Log, 
 	r := rangeRead{from: from, max: max, maxBytes: maxBytes}
 	err := s.kv.view(func(txn *bdb.Txn) error {
 		for sp, ok := s.find(from); ok && !r.full(); sp, ok = s.find(sp.last + 1) {
-			if err := r.readBatch(txn, logKey(s.prefix, sp.first), sp); err != nil {
+			b, err := s.getBatch(txn, sp.first)
+			if err == nil {
+				err = r.addBatch(b, sp)
+			}
+			if err != nil {
 				return fmt.Errorf("log batch from index %d: %w", sp.first, err)
 			}
 		}
 		return nil
 	})
-	if errors.Is(err, bdb.ErrKeyNotFound) {
-		err = fmt.Errorf("%w: %w", errCorrupt, err)
-	}
 	return r.logs, err
 }
 
@@ -45,21 +45,9 @@ type rangeRead struct {
 
 func (r *rangeRead) full() bool { return r.done || len(r.logs) >= r.max }
 
-// readBatch adds the logs of the batch at key (spanning sp) from the next
-// index wanted on.
-func (r *rangeRead) readBatch(txn *bdb.Txn, key []byte, sp span) error {
-	item, err := txn.Get(key)
-	if err != nil {
-		return err
-	}
-	v, err := item.ValueCopy(nil) // the logs alias it
-	if err != nil {
-		return err
-	}
-	b, err := parseBatch(v)
-	if err != nil {
-		return err
-	}
+// addBatch adds the logs of b (spanning sp) from the next index wanted
+// on. They alias b's value.
+func (r *rangeRead) addBatch(b batch, sp span) error {
 	for i := int(r.from + uint64(len(r.logs)) - sp.first); i < b.count && !r.full(); i++ {
 		if err := r.add(b, i, sp.first+uint64(i)); err != nil {
 			return err
