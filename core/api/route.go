@@ -162,7 +162,13 @@ func (s *Server) lookupStream(ctx context.Context, name string) (meta.Stream, er
 			st, ok = s.cfg.MetaFSM.Stream(name)
 			return ok || !forwarded(ctx) && s.metaCurrent(), nil
 		})
-		if err == nil && ok {
+		if err != nil {
+			// Not knowing is not "not found": a client told so would
+			// believe the stream (or its message) is gone, as the fault
+			// tests' reader did after a whole-cluster restart.
+			return st, fmt.Errorf("stream %s: meta state not current: %w", name, err)
+		}
+		if ok {
 			return st, nil
 		}
 	}
