@@ -3,9 +3,12 @@ package storage
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -63,34 +66,48 @@ func batch(first uint64, n int) []*raft.Log {
 
 // TestPluginKilledUnderLoad kill -9s the log plugin twice while a writer
 // stores batches: the host restarts it, the writer's calls wait and go on,
-// and every batch whose StoreLogs returned nil is there afterwards.
+// and every batch whose StoreLogs returned nil is there afterwards. The test
+// drives the events it checks: each kill waits until the writer has stored
+// batches on the running plugin, and the writer goes on until both restarts
+// have been seen and a batch has been stored after the second one.
 func TestPluginKilledUnderLoad(t *testing.T) {
 	h := openHost(t, testConfig(t, "badger", "file"))
 	st := h.Stores("g1")
-	done := make(chan uint64)
+	restarts := h.metrics.restarts.WithLabelValues("badger")
+	var stored atomic.Uint64 // the last index stored
+	stop := make(chan struct{})
+	done := make(chan struct{})
 	go func() {
-		next := uint64(1)
-		for next < 20_000 {
+		defer close(done)
+		for next := uint64(1); ; next += 64 {
+			select {
+			case <-stop:
+				return
+			default:
+			}
 			if err := st.Log.StoreLogs(batch(next, 64)); err != nil {
 				t.Errorf("StoreLogs(%d): %v", next, err)
-				break
+				return
 			}
-			next += 64
+			stored.Store(next + 63)
 		}
-		done <- next - 1
 	}()
-	for range 2 {
-		time.Sleep(300 * time.Millisecond)
+	stopWriter := sync.OnceFunc(func() { close(stop); <-done })
+	defer stopWriter()
+	for kill := 1; kill <= 2; kill++ {
+		waitStored(t, &stored, stored.Load()+10*64, done)
 		pid := runningPID(t, h, "badger")
-		t.Logf("kill -9 badger plugin pid %d", pid)
+		t.Logf("kill -9 badger plugin pid %d at index %d", pid, stored.Load())
 		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
+		waitFor(t, fmt.Sprintf("restart %d of the badger plugin", kill), func() bool {
+			return counterValue(t, restarts) >= float64(kill)
+		})
 	}
-	last := <-done
-	if n := counterValue(t, h.metrics.restarts.WithLabelValues("badger")); n < 2 {
-		t.Errorf("strata_plugin_restarts_total{plugin=badger} = %v, want >= 2", n)
-	}
+	waitStored(t, &stored, stored.Load()+64, done)
+	stopWriter()
+	last := stored.Load()
 	if n := counterValue(t, h.metrics.calls.WithLabelValues("badger", "store_logs", "ok")); n < float64(last/64) {
 		t.Errorf("strata_plugin_calls_total{store_logs,ok} = %v, want >= %d", n, last/64)
 	}
@@ -103,6 +120,33 @@ func TestPluginKilledUnderLoad(t *testing.T) {
 		if err := st.Log.GetLog(i, &l); err != nil || l.Index != i {
 			t.Fatalf("GetLog(%d) = %v, %v", i, l.Index, err)
 		}
+	}
+}
+
+// waitStored waits until the writer has stored index want, failing the test
+// if the writer stopped or a minute passes first.
+func waitStored(t *testing.T, stored *atomic.Uint64, want uint64, writer <-chan struct{}) {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("the writer to store index %d", want), func() bool {
+		select {
+		case <-writer:
+			t.Fatalf("the writer stopped at index %d", stored.Load())
+		default:
+		}
+		return stored.Load() >= want
+	})
+}
+
+// waitFor polls cond until it holds, failing with what it waited for after
+// a minute: generous, since the test must not depend on the machine's speed.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after a minute waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
