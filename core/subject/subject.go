@@ -170,3 +170,27 @@ func Overlap(a, b string) bool {
 		a, b = arest, brest
 	}
 }
+
+// Within reports whether every subject that matches filter also matches
+// outer: a consumer's filter must lie within its stream's subjects. Both
+// should be valid filters; Within does not check.
+func Within(filter, outer string) bool {
+	for {
+		ft, frest, fmore := strings.Cut(filter, string(sep))
+		ot, orest, omore := strings.Cut(outer, string(sep))
+		switch {
+		case ot == fwc:
+			return true
+		case ft == fwc:
+			return false
+		case ft == pwc && ot != pwc:
+			return false
+		case ft != pwc && ot != pwc && ft != ot:
+			return false
+		}
+		if !fmore || !omore {
+			return fmore == omore
+		}
+		filter, outer = frest, orest
+	}
+}

@@ -330,3 +330,25 @@ func FuzzSubject(f *testing.F) {
 		}
 	})
 }
+
+// TestWithinExhaustive checks Within against brute force: filter lies
+// within outer when no subject matches filter but not outer.
+func TestWithinExhaustive(t *testing.T) {
+	const maxLen = 3
+	filters := validFilters(t, joinAll([]string{"a", "b", "*", ">"}, maxLen))
+	subjects := joinAll([]string{"a", "b", "c"}, maxLen+1)
+	for _, f := range filters {
+		for _, o := range filters {
+			want, witness := true, ""
+			for _, s := range subjects {
+				if Match(f, s) && !Match(o, s) {
+					want, witness = false, s
+					break
+				}
+			}
+			if got := Within(f, o); got != want {
+				t.Fatalf("Within(%q, %q) = %v, brute force says %v (witness %q)", f, o, got, want, witness)
+			}
+		}
+	}
+}
