@@ -30,6 +30,8 @@ type command struct {
 	Name   string  `json:"name,omitempty"`
 	// Streams are the streams a remove_server moves off the server.
 	Streams []Stream `json:"streams,omitempty"`
+	// Consumer is the consumer of a consumer command.
+	Consumer *Consumer `json:"consumer,omitempty"`
 }
 
 // PutServer encodes the command recording s.
@@ -63,6 +65,8 @@ func (c command) apply(st *state) error {
 		return c.applyRemoveServer(st)
 	case OpCreateStream, OpUpdateStream, OpDeleteStream:
 		return c.applyStream(st)
+	case OpCreateConsumer, OpUpdateConsumer, OpDeleteConsumer:
+		return c.applyConsumer(st)
 	default:
 		return fmt.Errorf("%w %q", ErrUnknownOp, c.Op)
 	}

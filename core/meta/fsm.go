@@ -1,6 +1,7 @@
 // Package meta owns the cluster's meta state: the replicated record, kept
 // by the meta Raft group that every server belongs to, of the servers in
-// the cluster. Later it will own streams and their placement too.
+// the cluster, the streams and their placed peers, and the consumers of
+// every stream.
 package meta
 
 import (
@@ -35,6 +36,8 @@ func (s Server) Equal(o Server) bool {
 type state struct {
 	Servers map[string]Server `json:"servers"`
 	Streams map[string]Stream `json:"streams"`
+	// Consumers are keyed by stream and consumer name ("ORDERS/NEW").
+	Consumers map[string]Consumer `json:"consumers,omitempty"`
 	// Removed are the servers removed for good (peer-remove).
 	Removed map[string]bool `json:"removed,omitempty"`
 }

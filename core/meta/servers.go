@@ -34,6 +34,7 @@ func (c command) applyRemoveServer(st *state) error {
 	}
 	for _, s := range c.Streams {
 		st.Streams[s.Config.Name] = s.clone()
+		st.followStream(s.Config.Name)
 	}
 	delete(st.Servers, c.Name)
 	if st.Removed == nil {

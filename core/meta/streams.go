@@ -109,12 +109,14 @@ func (c command) applyStream(st *state) error {
 			return err
 		}
 		st.Streams[c.Stream.Config.Name] = c.Stream.clone()
+		st.followStream(c.Stream.Config.Name)
 		return nil
 	case OpDeleteStream:
 		if _, ok := st.Streams[c.Name]; !ok {
 			return fmt.Errorf("%w: %s", ErrStreamNotFound, c.Name)
 		}
 		delete(st.Streams, c.Name)
+		st.followStream(c.Name)
 		return nil
 	}
 	return fmt.Errorf("%w %q", ErrUnknownOp, c.Op)

@@ -15,6 +15,9 @@ type Storage string
 // Discard says what a full stream does with a new message.
 type Discard string
 
+// Retention says when a stream removes a message besides its limits.
+type Retention string
+
 const (
 	// FileStorage keeps messages in the node's message database on disk.
 	FileStorage Storage = "file"
@@ -26,6 +29,10 @@ const (
 	DiscardOld Discard = "old"
 	// DiscardNew refuses the new message.
 	DiscardNew Discard = "new"
+
+	// LimitsRetention keeps messages until the limits remove them: the
+	// only retention so far (acks do not remove messages).
+	LimitsRetention Retention = "limits"
 
 	// DefaultDupeWindow is how long message ids are remembered by default.
 	DefaultDupeWindow = 2 * time.Minute
@@ -51,12 +58,14 @@ type Config struct {
 	Discard    Discard       `json:"discard"`
 	DupeWindow time.Duration `json:"dupe_window"`
 	Tags       []string      `json:"tags,omitempty"`
+	Retention  Retention     `json:"retention,omitempty"`
 }
 
 // DefaultConfig returns a config with every default filled in; Name and
 // Subjects are the caller's.
 func DefaultConfig() Config {
-	return Config{Replicas: 1, Storage: FileStorage, Discard: DiscardOld, DupeWindow: DefaultDupeWindow}
+	return Config{Replicas: 1, Storage: FileStorage, Discard: DiscardOld, DupeWindow: DefaultDupeWindow,
+		Retention: LimitsRetention}
 }
 
 // Finish fills in defaults for the fields left zero, and treats -1 limits
@@ -71,6 +80,9 @@ func (c *Config) Finish() {
 	}
 	if c.Discard == "" {
 		c.Discard = d.Discard
+	}
+	if c.Retention == "" {
+		c.Retention = d.Retention
 	}
 	if c.DupeWindow == 0 {
 		c.DupeWindow = d.DupeWindow
@@ -114,6 +126,8 @@ func (c Config) validateLimits() error {
 	switch {
 	case c.Storage != FileStorage && c.Storage != MemoryStorage:
 		return fmt.Errorf("%w: storage %q: want file or memory", ErrBadConfig, c.Storage)
+	case c.Retention != LimitsRetention:
+		return fmt.Errorf("%w: retention %q: want limits", ErrBadConfig, c.Retention)
 	case c.Discard != DiscardOld && c.Discard != DiscardNew:
 		return fmt.Errorf("%w: discard %q: want old or new", ErrBadConfig, c.Discard)
 	case c.MaxMsgs < 0:
@@ -162,5 +176,17 @@ func (c Config) CheckUpdate(next Config) error {
 	if next.Storage != c.Storage {
 		return fmt.Errorf("%w: storage cannot change (%s to %s)", ErrBadConfig, c.Storage, next.Storage)
 	}
+	if c.retention() != next.retention() {
+		return fmt.Errorf("%w: retention cannot change (%s to %s)", ErrBadConfig, c.retention(), next.retention())
+	}
 	return nil
+}
+
+// retention is the stream's retention; streams recorded before retention
+// existed keep their messages by limits.
+func (c Config) retention() Retention {
+	if c.Retention == "" {
+		return LimitsRetention
+	}
+	return c.Retention
 }
