@@ -47,6 +47,31 @@ func (l *loader) run(t *testing.T) {
 	}
 }
 
+// acknowledged returns how many publishes the loader has had acknowledged.
+func (l *loader) acknowledged() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sent
+}
+
+// waitAcknowledged waits until the loader has had n publishes acknowledged,
+// failing after a generous minute with when in the message.
+func (l *loader) waitAcknowledged(t *testing.T, n int, when string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		got := l.acknowledged()
+		if got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			l.finish()
+			t.Fatalf("%s: the loader had %d publishes acknowledged after a minute, want %d", when, got, n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func (l *loader) finish() (int, time.Duration) {
 	close(l.stop)
 	<-l.done
@@ -73,13 +98,19 @@ func TestRollingRestart(t *testing.T) {
 	}
 	a := &acked{ids: map[string]uint64{}}
 	l := startLoader(t, c, a, 0)
+	// Between two steps the loader has this many more publishes
+	// acknowledged, so load runs between the restarts whatever the
+	// machine's speed.
+	const loadPerStep = 100
+	mark := 0
 	for i, s := range servers {
-		time.Sleep(500 * time.Millisecond)
+		l.waitAcknowledged(t, mark+loadPerStep, "before restarting "+s.name)
 		s.stop(t)
 		s.start(t, i+2)
 		waitFormed(t, servers)
+		mark = l.acknowledged()
 	}
-	time.Sleep(500 * time.Millisecond)
+	l.waitAcknowledged(t, mark+loadPerStep, "after the last restart")
 	sent, longest := l.finish()
 	t.Logf("%d publishes acknowledged during the rolling restart; the longest a publish kept failing: %s", sent, longest)
 	checkAll(t, c, a)

@@ -5,7 +5,6 @@ import (
 	"io"
 	"sync"
 	"testing"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -34,7 +33,7 @@ func TestStreamRestoreRPCs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts plugin processes")
 	}
-	specs, _ := startCluster(t)
+	specs, nodes := startCluster(t)
 	c := dialAPI(t, specs[1].client)
 	ctx := callCtx(t)
 	if _, err := c.StreamRestoreBegin(ctx, &pb.StreamConfig{Name: "R", Subjects: []string{"R.*"}, Replicas: 3}); err != nil {
@@ -52,8 +51,15 @@ func TestStreamRestoreRPCs(t *testing.T) {
 		_, err := c.StreamRestoreMsgs(ctx, &pb.RestoreMsgs{Stream: "R", Start: 1000, Msgs: restoreMsgs(first, last)})
 		errs <- err
 	}
+	// The batch ahead must reach the stream's leader before the first
+	// batch is sent, or the batches would not arrive out of order: wait
+	// for the leader's API to count its call.
+	leader := streamLeaderNode(t, nodes, "R")
+	before := leader.API().Requests()
 	wg.Go(func() { send(1100, 1199) }) // ahead: waits for the first batch
-	time.Sleep(200 * time.Millisecond)
+	waitFor(t, "the batch ahead to reach the stream leader "+leader.cfg.ServerName, func() bool {
+		return leader.API().Requests() > before
+	})
 	wg.Go(func() { send(1200, 1299) })
 	send(1000, 1099)
 	wg.Wait()
@@ -77,6 +83,22 @@ func TestStreamRestoreRPCs(t *testing.T) {
 		t.Fatalf("publish after the end: %v %v", ack, err)
 	}
 	checkBackupRead(t, c, "R", restoreMsgs(1000, 1299))
+}
+
+// streamLeaderNode returns the node whose replica leads the named stream.
+func streamLeaderNode(t *testing.T, nodes []*Node, name string) *Node {
+	t.Helper()
+	var found *Node
+	waitFor(t, "a leader for "+name, func() bool {
+		for _, n := range nodes {
+			if r, ok := n.Replicas().Get(name); ok && r.IsLeader() {
+				found = n
+				return true
+			}
+		}
+		return false
+	})
+	return found
 }
 
 // checkBackupRead reads the stream with StreamBackup and compares the

@@ -225,7 +225,15 @@ func TestMuxClose(t *testing.T) {
 	}
 	defer pending.Close()
 	blocked := acceptAsync(sa)
-	time.Sleep(50 * time.Millisecond) // let the mux take the pending conn
+	// The mux must hold the conn as pending (waiting for its header) when
+	// it closes: a conn still in the listener's backlog would be reset by
+	// the listener's close, and the check below would pass without the
+	// mux closing it.
+	for deadline := time.Now().Add(testIOTimeout); pendingConns(server) == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the mux did not take the pending conn within %s", testIOTimeout)
+		}
+	}
 
 	if err := server.Close(); err != nil {
 		t.Fatal(err)
@@ -244,6 +252,14 @@ func TestMuxClose(t *testing.T) {
 	if err := server.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
+}
+
+// pendingConns returns how many accepted conns m holds waiting for their
+// header.
+func pendingConns(m *Mux) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.pending)
 }
 
 type fakeListener struct {

@@ -12,6 +12,8 @@ const (
 	entriesPerGroup = 100_000
 	applyBatch      = 2_000
 	killAfter       = 30_000 // acked entries of the first group before the kill
+	downFor         = 2 * time.Second
+	ackedWhileDown  = 2 * applyBatch // acked entries of the first group while the node is down
 	loadDeadline    = 4 * time.Minute
 )
 
@@ -58,7 +60,9 @@ func TestKillNodeLosesNoAckedEntry(t *testing.T) {
 }
 
 // killAndRestart kill -9s node i once the first group has killAfter acked
-// entries, and restarts it on the same data directory.
+// entries, and restarts it on the same data directory once it has been
+// down for downFor and the first group has acked ackedWhileDown more
+// entries without it (entries the restarted node must catch up on).
 func killAndRestart(t *testing.T, c *cluster, i int, progress *atomic.Int64) {
 	deadline := time.Now().Add(loadDeadline)
 	for progress.Load() < killAfter {
@@ -67,9 +71,18 @@ func killAndRestart(t *testing.T, c *cluster, i int, progress *atomic.Int64) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	killedAt := progress.Load()
 	c.kill9(i)
-	time.Sleep(2 * time.Second)
-	t.Logf("restarting node %s", c.specs[i].ID)
+	time.Sleep(downFor) // the length of the outage
+	deadline = time.Now().Add(loadDeadline)
+	for progress.Load() < killedAt+ackedWhileDown {
+		if time.Now().After(deadline) {
+			t.Fatalf("node %s down: the first group acked %d entries in %s, want %d", c.specs[i].ID,
+				progress.Load()-killedAt, loadDeadline, ackedWhileDown)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("restarting node %s (%d entries of the first group acked while it was down)", c.specs[i].ID, progress.Load()-killedAt)
 	c.start(i)
 }
 
