@@ -1,7 +1,7 @@
 // Package client is the Go client of a Strata cluster, for application
 // developers: publish messages (one at a time or with many acks
-// outstanding), read them back by sequence, and administer streams and
-// inspect servers. It speaks the gRPC API in client/pb to any server of
+// outstanding), read them back by sequence or through consumers (Fetch,
+// Consume), and administer streams and consumers and inspect servers. It speaks the gRPC API in client/pb to any server of
 // the cluster; the servers forward each call to the leader that serves it.
 //
 // Calls that are safe to repeat are retried when a server answers

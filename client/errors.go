@@ -18,6 +18,11 @@ var (
 	ErrMsgNotFound = errors.New("message not found")
 	// ErrStreamExists: a stream with that name already exists.
 	ErrStreamExists = errors.New("stream already exists")
+	// ErrConsumerNotFound: the stream has no consumer with that name.
+	ErrConsumerNotFound = errors.New("consumer not found")
+	// ErrConsumerExists: a consumer with that name but another config
+	// already exists (the same config again is accepted).
+	ErrConsumerExists = errors.New("consumer already exists")
 	// ErrNoStreamForSubject: no stream's subjects match the published subject.
 	ErrNoStreamForSubject = errors.New("no stream matches subject")
 	// ErrInvalid: the server or the client rejected the input.
@@ -82,6 +87,9 @@ func statusError(code codes.Code, msg string, notFound error) error {
 		kind = notFoundKind(msg, notFound)
 	case codes.AlreadyExists:
 		kind = ErrStreamExists
+		if strings.Contains(strings.ToLower(msg), "consumer already exists") {
+			kind = ErrConsumerExists
+		}
 	case codes.InvalidArgument, codes.OutOfRange:
 		kind = ErrInvalid
 	case codes.FailedPrecondition, codes.ResourceExhausted, codes.Aborted:
@@ -102,6 +110,8 @@ func statusError(code codes.Code, msg string, notFound error) error {
 func notFoundKind(msg string, def error) error {
 	m := strings.ToLower(msg)
 	switch {
+	case strings.Contains(m, "consumer not found"):
+		return ErrConsumerNotFound
 	case strings.Contains(m, "message not found"):
 		return ErrMsgNotFound
 	case strings.Contains(m, "stream not found"):

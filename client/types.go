@@ -24,6 +24,11 @@ type StreamConfig struct {
 	// Tags narrow placement to servers carrying every one of them.
 	Tags       []string `json:"placement_tags,omitempty"`
 	MaxMsgSize int32    `json:"max_msg_size,omitempty"`
+	// Retention is "limits" (the default: messages stay until the limits
+	// remove them), "workqueue" (a message goes once a consumer acked it)
+	// or "interest" (once every consumer that wants it acked it). It
+	// cannot change.
+	Retention string `json:"retention,omitempty"`
 }
 
 // StreamState is what a stream holds.
@@ -71,6 +76,8 @@ type StreamInfo struct {
 	// Restoring is true while a backup is restored into the stream: it
 	// takes no publishes until the restore ends.
 	Restoring bool `json:"restoring,omitempty"`
+	// Consumers counts the stream's consumers.
+	Consumers uint64 `json:"consumers"`
 }
 
 // Header is one message header; a key may repeat.
@@ -104,7 +111,7 @@ func (c StreamConfig) toPB() *pb.StreamConfig {
 		Name: c.Name, Subjects: c.Subjects, Replicas: int32(c.Replicas), Storage: c.Storage,
 		MaxMsgs: c.MaxMsgs, MaxBytes: c.MaxBytes, MaxAgeNs: int64(c.MaxAge),
 		Discard: c.Discard, DupeWindowNs: int64(c.DupeWindow), Tags: c.Tags,
-		MaxMsgSize: c.MaxMsgSize,
+		MaxMsgSize: c.MaxMsgSize, Retention: c.Retention,
 	}
 }
 
@@ -114,7 +121,7 @@ func configFromPB(c *pb.StreamConfig) StreamConfig {
 		Storage: c.GetStorage(), MaxMsgs: c.GetMaxMsgs(), MaxBytes: c.GetMaxBytes(),
 		MaxAge: time.Duration(c.GetMaxAgeNs()), Discard: c.GetDiscard(),
 		DupeWindow: time.Duration(c.GetDupeWindowNs()), Tags: c.GetTags(),
-		MaxMsgSize: c.GetMaxMsgSize(),
+		MaxMsgSize: c.GetMaxMsgSize(), Retention: c.GetRetention(),
 	}
 }
 
@@ -145,7 +152,7 @@ func streamFromPB(s *pb.Stream) *StreamInfo {
 	return &StreamInfo{
 		Config: configFromPB(s.GetConfig()), State: stateFromPB(s.GetState()),
 		Cluster: clusterFromPB(s.GetCluster()), Created: unixTime(s.GetCreated()),
-		Peers: s.GetPeers(), Restoring: s.GetRestoring(),
+		Peers: s.GetPeers(), Restoring: s.GetRestoring(), Consumers: s.GetConsumers(),
 	}
 }
 

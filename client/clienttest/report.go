@@ -22,7 +22,7 @@ func (s *Server) ServerList(context.Context, *pb.Empty) (*pb.ServerListResponse,
 }
 
 // ServerReport implements pb.StrataServer: each server's statistics count
-// the replicas it holds; API requests count every call the fake served.
+// the stream and consumer replicas it holds; API requests count every call the fake served.
 func (s *Server) ServerReport(context.Context, *pb.Empty) (*pb.ServerReportResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -65,5 +65,10 @@ func (s *Server) addStats(st *pb.ServerStats, name string) {
 	}
 	if str.peers[0] == st.Name {
 		st.Leaders++
+	}
+	for _, c := range str.consumers {
+		if slices.Contains(c.peers, st.Name) {
+			st.Consumers++
+		}
 	}
 }

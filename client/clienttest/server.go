@@ -21,7 +21,7 @@ var _ pb.StrataServer = (*Server)(nil)
 
 // Server is a fake Strata cluster: one process answering for the servers
 // it lists. Streams are placed on the first Replicas servers, the first of
-// them leading.
+// them leading; a stream's consumers on the first of the stream's peers.
 type Server struct {
 	pb.UnimplementedStrataServer
 
@@ -44,6 +44,11 @@ type Server struct {
 	brk      chan struct{} // closed by BreakStreams
 	brkErr   error
 	metadata []map[string][]string
+
+	ephemerals int                // ephemeral consumers named so far
+	stalls     int                // ConsumerFetch requests still to stall
+	fetches    []*pb.FetchRequest // ConsumerFetch requests received
+	acks       []*pb.Ack          // acks ConsumerAck received
 }
 
 // Start serves a fake three-server cluster "C1" (n1, n2, n3, meta leader

@@ -26,6 +26,8 @@ type stream struct {
 	deleted uint64
 	// restoring is set by StreamRestoreBegin.
 	restoring bool
+	consumers map[string]*consumer
+	corder    []string // consumer names in creation order
 }
 
 func metadataFrom(ctx context.Context) (map[string][]string, bool) {
@@ -48,6 +50,8 @@ func (s *Server) check(cfg *pb.StreamConfig) error {
 		return status.Errorf(codes.InvalidArgument, "storage must be file or memory, not %q", cfg.Storage)
 	case cfg.Discard != "old" && cfg.Discard != "new":
 		return status.Errorf(codes.InvalidArgument, "discard must be old or new, not %q", cfg.Discard)
+	case cfg.Retention != "limits" && cfg.Retention != "workqueue" && cfg.Retention != "interest":
+		return status.Errorf(codes.InvalidArgument, "invalid stream config: retention %q: want limits, workqueue or interest", cfg.Retention)
 	}
 	return nil
 }
@@ -66,6 +70,9 @@ func withDefaults(in *pb.StreamConfig) *pb.StreamConfig {
 	if cfg.Discard == "" {
 		cfg.Discard = "old"
 	}
+	if cfg.Retention == "" {
+		cfg.Retention = "limits"
+	}
 	if cfg.DupeWindowNs == 0 {
 		cfg.DupeWindowNs = int64(2 * time.Minute)
 	}
@@ -83,7 +90,8 @@ func (s *Server) StreamCreate(_ context.Context, in *pb.StreamConfig) (*pb.Strea
 	if _, ok := s.streams[cfg.Name]; ok {
 		return nil, status.Errorf(codes.AlreadyExists, "stream name already in use: %s", cfg.Name)
 	}
-	st := &stream{cfg: cfg, created: time.Now().UnixNano(), ids: make(map[string]uint64)}
+	st := &stream{cfg: cfg, created: time.Now().UnixNano(), ids: make(map[string]uint64),
+		consumers: make(map[string]*consumer)}
 	for _, srv := range s.servers[:cfg.Replicas] {
 		st.peers = append(st.peers, srv.Name)
 	}
@@ -117,6 +125,9 @@ func (s *Server) StreamUpdate(_ context.Context, in *pb.StreamConfig) (*pb.Strea
 	}
 	if err := s.check(cfg); err != nil {
 		return nil, err
+	}
+	if cfg.Retention != st.cfg.Retention {
+		return nil, status.Errorf(codes.InvalidArgument, "invalid stream config: retention cannot change (%s to %s)", st.cfg.Retention, cfg.Retention)
 	}
 	st.cfg = cfg
 	st.peers = st.peers[:0]
@@ -208,6 +219,7 @@ func (s *Server) info(name string) *pb.Stream {
 	return &pb.Stream{
 		Config: proto.Clone(st.cfg).(*pb.StreamConfig), State: state, Cluster: ci,
 		Created: st.created, Peers: append([]string(nil), st.peers...), Restoring: st.restoring,
+		Consumers: uint64(len(st.consumers)),
 	}
 }
 

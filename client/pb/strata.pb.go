@@ -535,8 +535,10 @@ type StreamConfig struct {
 	// default of two minutes.
 	DupeWindowNs int64 `protobuf:"varint,9,opt,name=dupe_window_ns,json=dupeWindowNs,proto3" json:"dupe_window_ns,omitempty"`
 	// tags narrow placement to servers that carry every one of them.
-	Tags          []string `protobuf:"bytes,10,rep,name=tags,proto3" json:"tags,omitempty"`
-	MaxMsgSize    int32    `protobuf:"varint,11,opt,name=max_msg_size,json=maxMsgSize,proto3" json:"max_msg_size,omitempty"`
+	Tags       []string `protobuf:"bytes,10,rep,name=tags,proto3" json:"tags,omitempty"`
+	MaxMsgSize int32    `protobuf:"varint,11,opt,name=max_msg_size,json=maxMsgSize,proto3" json:"max_msg_size,omitempty"`
+	// retention: limits (default), workqueue or interest. It cannot change.
+	Retention     string `protobuf:"bytes,12,opt,name=retention,proto3" json:"retention,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -646,6 +648,13 @@ func (x *StreamConfig) GetMaxMsgSize() int32 {
 		return x.MaxMsgSize
 	}
 	return 0
+}
+
+func (x *StreamConfig) GetRetention() string {
+	if x != nil {
+		return x.Retention
+	}
+	return ""
 }
 
 type StreamState struct {
@@ -906,7 +915,9 @@ type Stream struct {
 	// peers are the servers placed to hold the stream.
 	Peers []string `protobuf:"bytes,5,rep,name=peers,proto3" json:"peers,omitempty"`
 	// restoring is true while a backup is restored into the stream.
-	Restoring     bool `protobuf:"varint,6,opt,name=restoring,proto3" json:"restoring,omitempty"`
+	Restoring bool `protobuf:"varint,6,opt,name=restoring,proto3" json:"restoring,omitempty"`
+	// consumers counts the stream's consumers.
+	Consumers     uint64 `protobuf:"varint,7,opt,name=consumers,proto3" json:"consumers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -981,6 +992,13 @@ func (x *Stream) GetRestoring() bool {
 		return x.Restoring
 	}
 	return false
+}
+
+func (x *Stream) GetConsumers() uint64 {
+	if x != nil {
+		return x.Consumers
+	}
+	return 0
 }
 
 type StreamRequest struct {
@@ -1969,6 +1987,968 @@ func (x *RestoreAck) GetLastSeq() uint64 {
 	return 0
 }
 
+type ConsumerConfig struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// durable names a durable consumer; empty makes an ephemeral one, named
+	// by the server and removed after inactive_threshold_ns without pulls.
+	Durable     string `protobuf:"bytes,1,opt,name=durable,proto3" json:"durable,omitempty"`
+	Description string `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	// deliver_policy: all (default), last, new, by_start_sequence,
+	// by_start_time, last_per_subject.
+	DeliverPolicy string `protobuf:"bytes,3,opt,name=deliver_policy,json=deliverPolicy,proto3" json:"deliver_policy,omitempty"`
+	OptStartSeq   uint64 `protobuf:"varint,4,opt,name=opt_start_seq,json=optStartSeq,proto3" json:"opt_start_seq,omitempty"`
+	OptStartTime  int64  `protobuf:"varint,5,opt,name=opt_start_time,json=optStartTime,proto3" json:"opt_start_time,omitempty"`
+	// ack_policy: explicit (default), all, none.
+	AckPolicy string `protobuf:"bytes,6,opt,name=ack_policy,json=ackPolicy,proto3" json:"ack_policy,omitempty"`
+	AckWaitNs int64  `protobuf:"varint,7,opt,name=ack_wait_ns,json=ackWaitNs,proto3" json:"ack_wait_ns,omitempty"`
+	// max_deliver: 0 (or -1) is unlimited.
+	MaxDeliver          int64    `protobuf:"varint,8,opt,name=max_deliver,json=maxDeliver,proto3" json:"max_deliver,omitempty"`
+	BackoffNs           []int64  `protobuf:"varint,9,rep,packed,name=backoff_ns,json=backoffNs,proto3" json:"backoff_ns,omitempty"`
+	MaxAckPending       int64    `protobuf:"varint,10,opt,name=max_ack_pending,json=maxAckPending,proto3" json:"max_ack_pending,omitempty"`
+	FilterSubjects      []string `protobuf:"bytes,11,rep,name=filter_subjects,json=filterSubjects,proto3" json:"filter_subjects,omitempty"`
+	MaxWaiting          int64    `protobuf:"varint,12,opt,name=max_waiting,json=maxWaiting,proto3" json:"max_waiting,omitempty"`
+	HeadersOnly         bool     `protobuf:"varint,13,opt,name=headers_only,json=headersOnly,proto3" json:"headers_only,omitempty"`
+	Replicas            int32    `protobuf:"varint,14,opt,name=replicas,proto3" json:"replicas,omitempty"`
+	InactiveThresholdNs int64    `protobuf:"varint,15,opt,name=inactive_threshold_ns,json=inactiveThresholdNs,proto3" json:"inactive_threshold_ns,omitempty"`
+	Name                string   `protobuf:"bytes,16,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *ConsumerConfig) Reset() {
+	*x = ConsumerConfig{}
+	mi := &file_strata_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConsumerConfig) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConsumerConfig) ProtoMessage() {}
+
+func (x *ConsumerConfig) ProtoReflect() protoreflect.Message {
+	mi := &file_strata_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConsumerConfig.ProtoReflect.Descriptor instead.
+func (*ConsumerConfig) Descriptor() ([]byte, []int) {
+	return file_strata_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ConsumerConfig) GetDurable() string {
+	if x != nil {
+		return x.Durable
+	}
+	return ""
+}
+
+func (x *ConsumerConfig) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *ConsumerConfig) GetDeliverPolicy() string {
+	if x != nil {
+		return x.DeliverPolicy
+	}
+	return ""
+}
+
+func (x *ConsumerConfig) GetOptStartSeq() uint64 {
+	if x != nil {
+		return x.OptStartSeq
+	}
+	return 0
+}
+
+func (x *ConsumerConfig) GetOptStartTime() int64 {
+	if x != nil {
+		return x.OptStartTime
+	}
+	return 0
+}
+
+func (x *ConsumerConfig) GetAckPolicy() string {
+	if x != nil {
+		return x.AckPolicy
+	}
+	return ""
+}
+
+func (x *ConsumerConfig) GetAckWaitNs() int64 {
+	if x != nil {
+		return x.AckWaitNs
+	}
+	return 0
+}
+
+func (x *ConsumerConfig) GetMaxDeliver() int64 {
+	if x != nil {
+		return x.MaxDeliver
+	}
+	return 0
+}
+
+func (x *ConsumerConfig) GetBackoffNs() []int64 {
+	if x != nil {
+		return x.BackoffNs
+	}
+	return nil
+}
+
+func (x *ConsumerConfig) GetMaxAckPending() int64 {
+	if x != nil {
+		return x.MaxAckPending
+	}
+	return 0
+}
+
+func (x *ConsumerConfig) GetFilterSubjects() []string {
+	if x != nil {
+		return x.FilterSubjects
+	}
+	return nil
+}
+
+func (x *ConsumerConfig) GetMaxWaiting() int64 {
+	if x != nil {
+		return x.MaxWaiting
+	}
+	return 0
+}
+
+func (x *ConsumerConfig) GetHeadersOnly() bool {
+	if x != nil {
+		return x.HeadersOnly
+	}
+	return false
+}
+
+func (x *ConsumerConfig) GetReplicas() int32 {
+	if x != nil {
+		return x.Replicas
+	}
+	return 0
+}
+
+func (x *ConsumerConfig) GetInactiveThresholdNs() int64 {
+	if x != nil {
+		return x.InactiveThresholdNs
+	}
+	return 0
+}
+
+func (x *ConsumerConfig) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type ConsumerCreateRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Stream        string                 `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
+	Config        *ConsumerConfig        `protobuf:"bytes,2,opt,name=config,proto3" json:"config,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConsumerCreateRequest) Reset() {
+	*x = ConsumerCreateRequest{}
+	mi := &file_strata_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConsumerCreateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConsumerCreateRequest) ProtoMessage() {}
+
+func (x *ConsumerCreateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_strata_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConsumerCreateRequest.ProtoReflect.Descriptor instead.
+func (*ConsumerCreateRequest) Descriptor() ([]byte, []int) {
+	return file_strata_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *ConsumerCreateRequest) GetStream() string {
+	if x != nil {
+		return x.Stream
+	}
+	return ""
+}
+
+func (x *ConsumerCreateRequest) GetConfig() *ConsumerConfig {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+type ConsumerRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Stream        string                 `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConsumerRequest) Reset() {
+	*x = ConsumerRequest{}
+	mi := &file_strata_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConsumerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConsumerRequest) ProtoMessage() {}
+
+func (x *ConsumerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_strata_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConsumerRequest.ProtoReflect.Descriptor instead.
+func (*ConsumerRequest) Descriptor() ([]byte, []int) {
+	return file_strata_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ConsumerRequest) GetStream() string {
+	if x != nil {
+		return x.Stream
+	}
+	return ""
+}
+
+func (x *ConsumerRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type SequencePair struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ConsumerSeq   uint64                 `protobuf:"varint,1,opt,name=consumer_seq,json=consumerSeq,proto3" json:"consumer_seq,omitempty"`
+	StreamSeq     uint64                 `protobuf:"varint,2,opt,name=stream_seq,json=streamSeq,proto3" json:"stream_seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SequencePair) Reset() {
+	*x = SequencePair{}
+	mi := &file_strata_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SequencePair) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SequencePair) ProtoMessage() {}
+
+func (x *SequencePair) ProtoReflect() protoreflect.Message {
+	mi := &file_strata_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SequencePair.ProtoReflect.Descriptor instead.
+func (*SequencePair) Descriptor() ([]byte, []int) {
+	return file_strata_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *SequencePair) GetConsumerSeq() uint64 {
+	if x != nil {
+		return x.ConsumerSeq
+	}
+	return 0
+}
+
+func (x *SequencePair) GetStreamSeq() uint64 {
+	if x != nil {
+		return x.StreamSeq
+	}
+	return 0
+}
+
+type ConsumerState struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Delivered *SequencePair          `protobuf:"bytes,1,opt,name=delivered,proto3" json:"delivered,omitempty"`
+	AckFloor  *SequencePair          `protobuf:"bytes,2,opt,name=ack_floor,json=ackFloor,proto3" json:"ack_floor,omitempty"`
+	// ack_pending: delivered, awaiting an ack.
+	AckPending uint64 `protobuf:"varint,3,opt,name=ack_pending,json=ackPending,proto3" json:"ack_pending,omitempty"`
+	// redelivered: pending messages delivered more than once.
+	Redelivered uint64 `protobuf:"varint,4,opt,name=redelivered,proto3" json:"redelivered,omitempty"`
+	// unprocessed: matching messages not delivered yet.
+	Unprocessed uint64 `protobuf:"varint,5,opt,name=unprocessed,proto3" json:"unprocessed,omitempty"`
+	// waiting: pull requests waiting on the leader now.
+	Waiting       uint64 `protobuf:"varint,6,opt,name=waiting,proto3" json:"waiting,omitempty"`
+	AcksIgnored   uint64 `protobuf:"varint,7,opt,name=acks_ignored,json=acksIgnored,proto3" json:"acks_ignored,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConsumerState) Reset() {
+	*x = ConsumerState{}
+	mi := &file_strata_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConsumerState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConsumerState) ProtoMessage() {}
+
+func (x *ConsumerState) ProtoReflect() protoreflect.Message {
+	mi := &file_strata_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConsumerState.ProtoReflect.Descriptor instead.
+func (*ConsumerState) Descriptor() ([]byte, []int) {
+	return file_strata_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *ConsumerState) GetDelivered() *SequencePair {
+	if x != nil {
+		return x.Delivered
+	}
+	return nil
+}
+
+func (x *ConsumerState) GetAckFloor() *SequencePair {
+	if x != nil {
+		return x.AckFloor
+	}
+	return nil
+}
+
+func (x *ConsumerState) GetAckPending() uint64 {
+	if x != nil {
+		return x.AckPending
+	}
+	return 0
+}
+
+func (x *ConsumerState) GetRedelivered() uint64 {
+	if x != nil {
+		return x.Redelivered
+	}
+	return 0
+}
+
+func (x *ConsumerState) GetUnprocessed() uint64 {
+	if x != nil {
+		return x.Unprocessed
+	}
+	return 0
+}
+
+func (x *ConsumerState) GetWaiting() uint64 {
+	if x != nil {
+		return x.Waiting
+	}
+	return 0
+}
+
+func (x *ConsumerState) GetAcksIgnored() uint64 {
+	if x != nil {
+		return x.AcksIgnored
+	}
+	return 0
+}
+
+type Consumer struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Stream        string                 `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
+	Config        *ConsumerConfig        `protobuf:"bytes,2,opt,name=config,proto3" json:"config,omitempty"`
+	State         *ConsumerState         `protobuf:"bytes,3,opt,name=state,proto3" json:"state,omitempty"`
+	Cluster       *ClusterInfo           `protobuf:"bytes,4,opt,name=cluster,proto3" json:"cluster,omitempty"`
+	Created       int64                  `protobuf:"varint,5,opt,name=created,proto3" json:"created,omitempty"`
+	Peers         []string               `protobuf:"bytes,6,rep,name=peers,proto3" json:"peers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Consumer) Reset() {
+	*x = Consumer{}
+	mi := &file_strata_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Consumer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Consumer) ProtoMessage() {}
+
+func (x *Consumer) ProtoReflect() protoreflect.Message {
+	mi := &file_strata_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Consumer.ProtoReflect.Descriptor instead.
+func (*Consumer) Descriptor() ([]byte, []int) {
+	return file_strata_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *Consumer) GetStream() string {
+	if x != nil {
+		return x.Stream
+	}
+	return ""
+}
+
+func (x *Consumer) GetConfig() *ConsumerConfig {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+func (x *Consumer) GetState() *ConsumerState {
+	if x != nil {
+		return x.State
+	}
+	return nil
+}
+
+func (x *Consumer) GetCluster() *ClusterInfo {
+	if x != nil {
+		return x.Cluster
+	}
+	return nil
+}
+
+func (x *Consumer) GetCreated() int64 {
+	if x != nil {
+		return x.Created
+	}
+	return 0
+}
+
+func (x *Consumer) GetPeers() []string {
+	if x != nil {
+		return x.Peers
+	}
+	return nil
+}
+
+type ConsumerListResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Consumers     []*Consumer            `protobuf:"bytes,1,rep,name=consumers,proto3" json:"consumers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConsumerListResponse) Reset() {
+	*x = ConsumerListResponse{}
+	mi := &file_strata_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConsumerListResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConsumerListResponse) ProtoMessage() {}
+
+func (x *ConsumerListResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_strata_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConsumerListResponse.ProtoReflect.Descriptor instead.
+func (*ConsumerListResponse) Descriptor() ([]byte, []int) {
+	return file_strata_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *ConsumerListResponse) GetConsumers() []*Consumer {
+	if x != nil {
+		return x.Consumers
+	}
+	return nil
+}
+
+type FetchRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Stream   string                 `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
+	Consumer string                 `protobuf:"bytes,2,opt,name=consumer,proto3" json:"consumer,omitempty"`
+	// batch: messages at most (default 1).
+	Batch    int32 `protobuf:"varint,3,opt,name=batch,proto3" json:"batch,omitempty"`
+	MaxBytes int64 `protobuf:"varint,4,opt,name=max_bytes,json=maxBytes,proto3" json:"max_bytes,omitempty"`
+	// expires_ns: how long to wait for messages (default 30s).
+	ExpiresNs int64 `protobuf:"varint,5,opt,name=expires_ns,json=expiresNs,proto3" json:"expires_ns,omitempty"`
+	// no_wait: answer at once with what is there.
+	NoWait bool `protobuf:"varint,6,opt,name=no_wait,json=noWait,proto3" json:"no_wait,omitempty"`
+	// heartbeat_ns: while waiting, send an empty batch this often.
+	HeartbeatNs   int64 `protobuf:"varint,7,opt,name=heartbeat_ns,json=heartbeatNs,proto3" json:"heartbeat_ns,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FetchRequest) Reset() {
+	*x = FetchRequest{}
+	mi := &file_strata_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FetchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FetchRequest) ProtoMessage() {}
+
+func (x *FetchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_strata_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FetchRequest.ProtoReflect.Descriptor instead.
+func (*FetchRequest) Descriptor() ([]byte, []int) {
+	return file_strata_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *FetchRequest) GetStream() string {
+	if x != nil {
+		return x.Stream
+	}
+	return ""
+}
+
+func (x *FetchRequest) GetConsumer() string {
+	if x != nil {
+		return x.Consumer
+	}
+	return ""
+}
+
+func (x *FetchRequest) GetBatch() int32 {
+	if x != nil {
+		return x.Batch
+	}
+	return 0
+}
+
+func (x *FetchRequest) GetMaxBytes() int64 {
+	if x != nil {
+		return x.MaxBytes
+	}
+	return 0
+}
+
+func (x *FetchRequest) GetExpiresNs() int64 {
+	if x != nil {
+		return x.ExpiresNs
+	}
+	return 0
+}
+
+func (x *FetchRequest) GetNoWait() bool {
+	if x != nil {
+		return x.NoWait
+	}
+	return false
+}
+
+func (x *FetchRequest) GetHeartbeatNs() int64 {
+	if x != nil {
+		return x.HeartbeatNs
+	}
+	return 0
+}
+
+type ConsumerMsg struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Msg         *Msg                   `protobuf:"bytes,1,opt,name=msg,proto3" json:"msg,omitempty"`
+	ConsumerSeq uint64                 `protobuf:"varint,2,opt,name=consumer_seq,json=consumerSeq,proto3" json:"consumer_seq,omitempty"`
+	// delivered: which delivery of the message this is (1 for the first).
+	Delivered uint64 `protobuf:"varint,3,opt,name=delivered,proto3" json:"delivered,omitempty"`
+	// pending: messages left for the consumer after this one.
+	Pending       uint64 `protobuf:"varint,4,opt,name=pending,proto3" json:"pending,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConsumerMsg) Reset() {
+	*x = ConsumerMsg{}
+	mi := &file_strata_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConsumerMsg) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConsumerMsg) ProtoMessage() {}
+
+func (x *ConsumerMsg) ProtoReflect() protoreflect.Message {
+	mi := &file_strata_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConsumerMsg.ProtoReflect.Descriptor instead.
+func (*ConsumerMsg) Descriptor() ([]byte, []int) {
+	return file_strata_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *ConsumerMsg) GetMsg() *Msg {
+	if x != nil {
+		return x.Msg
+	}
+	return nil
+}
+
+func (x *ConsumerMsg) GetConsumerSeq() uint64 {
+	if x != nil {
+		return x.ConsumerSeq
+	}
+	return 0
+}
+
+func (x *ConsumerMsg) GetDelivered() uint64 {
+	if x != nil {
+		return x.Delivered
+	}
+	return 0
+}
+
+func (x *ConsumerMsg) GetPending() uint64 {
+	if x != nil {
+		return x.Pending
+	}
+	return 0
+}
+
+type FetchBatch struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Msgs  []*ConsumerMsg         `protobuf:"bytes,1,rep,name=msgs,proto3" json:"msgs,omitempty"`
+	// heartbeat: an empty batch sent while the request waits.
+	Heartbeat bool `protobuf:"varint,2,opt,name=heartbeat,proto3" json:"heartbeat,omitempty"`
+	// done ends the request: reason says why (batch full, expired, no
+	// messages).
+	Done          bool   `protobuf:"varint,3,opt,name=done,proto3" json:"done,omitempty"`
+	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FetchBatch) Reset() {
+	*x = FetchBatch{}
+	mi := &file_strata_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FetchBatch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FetchBatch) ProtoMessage() {}
+
+func (x *FetchBatch) ProtoReflect() protoreflect.Message {
+	mi := &file_strata_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FetchBatch.ProtoReflect.Descriptor instead.
+func (*FetchBatch) Descriptor() ([]byte, []int) {
+	return file_strata_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *FetchBatch) GetMsgs() []*ConsumerMsg {
+	if x != nil {
+		return x.Msgs
+	}
+	return nil
+}
+
+func (x *FetchBatch) GetHeartbeat() bool {
+	if x != nil {
+		return x.Heartbeat
+	}
+	return false
+}
+
+func (x *FetchBatch) GetDone() bool {
+	if x != nil {
+		return x.Done
+	}
+	return false
+}
+
+func (x *FetchBatch) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type Ack struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	StreamSeq uint64                 `protobuf:"varint,1,opt,name=stream_seq,json=streamSeq,proto3" json:"stream_seq,omitempty"`
+	// kind: ack (default), nak, progress, term.
+	Kind string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	// delay_ns: for a nak, how long until redelivery.
+	DelayNs       int64 `protobuf:"varint,3,opt,name=delay_ns,json=delayNs,proto3" json:"delay_ns,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Ack) Reset() {
+	*x = Ack{}
+	mi := &file_strata_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Ack) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Ack) ProtoMessage() {}
+
+func (x *Ack) ProtoReflect() protoreflect.Message {
+	mi := &file_strata_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Ack.ProtoReflect.Descriptor instead.
+func (*Ack) Descriptor() ([]byte, []int) {
+	return file_strata_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *Ack) GetStreamSeq() uint64 {
+	if x != nil {
+		return x.StreamSeq
+	}
+	return 0
+}
+
+func (x *Ack) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Ack) GetDelayNs() int64 {
+	if x != nil {
+		return x.DelayNs
+	}
+	return 0
+}
+
+type AckRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Stream        string                 `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
+	Consumer      string                 `protobuf:"bytes,2,opt,name=consumer,proto3" json:"consumer,omitempty"`
+	Acks          []*Ack                 `protobuf:"bytes,3,rep,name=acks,proto3" json:"acks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AckRequest) Reset() {
+	*x = AckRequest{}
+	mi := &file_strata_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AckRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AckRequest) ProtoMessage() {}
+
+func (x *AckRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_strata_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AckRequest.ProtoReflect.Descriptor instead.
+func (*AckRequest) Descriptor() ([]byte, []int) {
+	return file_strata_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *AckRequest) GetStream() string {
+	if x != nil {
+		return x.Stream
+	}
+	return ""
+}
+
+func (x *AckRequest) GetConsumer() string {
+	if x != nil {
+		return x.Consumer
+	}
+	return ""
+}
+
+func (x *AckRequest) GetAcks() []*Ack {
+	if x != nil {
+		return x.Acks
+	}
+	return nil
+}
+
+type AckResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Applied uint64                 `protobuf:"varint,1,opt,name=applied,proto3" json:"applied,omitempty"`
+	// ignored: acks of messages that were not pending (counted, no effect).
+	Ignored       uint64 `protobuf:"varint,2,opt,name=ignored,proto3" json:"ignored,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AckResponse) Reset() {
+	*x = AckResponse{}
+	mi := &file_strata_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AckResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AckResponse) ProtoMessage() {}
+
+func (x *AckResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_strata_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AckResponse.ProtoReflect.Descriptor instead.
+func (*AckResponse) Descriptor() ([]byte, []int) {
+	return file_strata_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *AckResponse) GetApplied() uint64 {
+	if x != nil {
+		return x.Applied
+	}
+	return 0
+}
+
+func (x *AckResponse) GetIgnored() uint64 {
+	if x != nil {
+		return x.Ignored
+	}
+	return 0
+}
+
 var File_strata_proto protoreflect.FileDescriptor
 
 const file_strata_proto_rawDesc = "" +
@@ -2007,7 +2987,7 @@ const file_strata_proto_rawDesc = "" +
 	"\x04data\x18\x03 \x01(\fR\x04data\x12+\n" +
 	"\aheaders\x18\x04 \x03(\v2\x11.strata.v1.HeaderR\aheaders\x12\x12\n" +
 	"\x04time\x18\x05 \x01(\x03R\x04time\x12\x15\n" +
-	"\x06msg_id\x18\x06 \x01(\tR\x05msgId\"\xc0\x02\n" +
+	"\x06msg_id\x18\x06 \x01(\tR\x05msgId\"\xde\x02\n" +
 	"\fStreamConfig\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bsubjects\x18\x02 \x03(\tR\bsubjects\x12\x1a\n" +
@@ -2022,7 +3002,8 @@ const file_strata_proto_rawDesc = "" +
 	"\x04tags\x18\n" +
 	" \x03(\tR\x04tags\x12 \n" +
 	"\fmax_msg_size\x18\v \x01(\x05R\n" +
-	"maxMsgSize\"\xcd\x01\n" +
+	"maxMsgSize\x12\x1c\n" +
+	"\tretention\x18\f \x01(\tR\tretention\"\xcd\x01\n" +
 	"\vStreamState\x12\x1a\n" +
 	"\bmessages\x18\x01 \x01(\x04R\bmessages\x12\x14\n" +
 	"\x05bytes\x18\x02 \x01(\x04R\x05bytes\x12\x1b\n" +
@@ -2044,14 +3025,15 @@ const file_strata_proto_rawDesc = "" +
 	"\breplicas\x18\x03 \x03(\v2\x13.strata.v1.PeerInfoR\breplicas\x12\x1b\n" +
 	"\traft_term\x18\x04 \x01(\x04R\braftTerm\x12\x1d\n" +
 	"\n" +
-	"raft_index\x18\x05 \x01(\x04R\traftIndex\"\xe7\x01\n" +
+	"raft_index\x18\x05 \x01(\x04R\traftIndex\"\x85\x02\n" +
 	"\x06Stream\x12/\n" +
 	"\x06config\x18\x01 \x01(\v2\x17.strata.v1.StreamConfigR\x06config\x12,\n" +
 	"\x05state\x18\x02 \x01(\v2\x16.strata.v1.StreamStateR\x05state\x120\n" +
 	"\acluster\x18\x03 \x01(\v2\x16.strata.v1.ClusterInfoR\acluster\x12\x18\n" +
 	"\acreated\x18\x04 \x01(\x03R\acreated\x12\x14\n" +
 	"\x05peers\x18\x05 \x03(\tR\x05peers\x12\x1c\n" +
-	"\trestoring\x18\x06 \x01(\bR\trestoring\"#\n" +
+	"\trestoring\x18\x06 \x01(\bR\trestoring\x12\x1c\n" +
+	"\tconsumers\x18\a \x01(\x04R\tconsumers\"#\n" +
 	"\rStreamRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"\x13\n" +
 	"\x11StreamListRequest\"A\n" +
@@ -2121,7 +3103,90 @@ const file_strata_proto_rawDesc = "" +
 	"\x05start\x18\x03 \x01(\x04R\x05start\"'\n" +
 	"\n" +
 	"RestoreAck\x12\x19\n" +
-	"\blast_seq\x18\x01 \x01(\x04R\alastSeq2\x8b\v\n" +
+	"\blast_seq\x18\x01 \x01(\x04R\alastSeq\"\xb5\x04\n" +
+	"\x0eConsumerConfig\x12\x18\n" +
+	"\adurable\x18\x01 \x01(\tR\adurable\x12 \n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\x12%\n" +
+	"\x0edeliver_policy\x18\x03 \x01(\tR\rdeliverPolicy\x12\"\n" +
+	"\ropt_start_seq\x18\x04 \x01(\x04R\voptStartSeq\x12$\n" +
+	"\x0eopt_start_time\x18\x05 \x01(\x03R\foptStartTime\x12\x1d\n" +
+	"\n" +
+	"ack_policy\x18\x06 \x01(\tR\tackPolicy\x12\x1e\n" +
+	"\vack_wait_ns\x18\a \x01(\x03R\tackWaitNs\x12\x1f\n" +
+	"\vmax_deliver\x18\b \x01(\x03R\n" +
+	"maxDeliver\x12\x1d\n" +
+	"\n" +
+	"backoff_ns\x18\t \x03(\x03R\tbackoffNs\x12&\n" +
+	"\x0fmax_ack_pending\x18\n" +
+	" \x01(\x03R\rmaxAckPending\x12'\n" +
+	"\x0ffilter_subjects\x18\v \x03(\tR\x0efilterSubjects\x12\x1f\n" +
+	"\vmax_waiting\x18\f \x01(\x03R\n" +
+	"maxWaiting\x12!\n" +
+	"\fheaders_only\x18\r \x01(\bR\vheadersOnly\x12\x1a\n" +
+	"\breplicas\x18\x0e \x01(\x05R\breplicas\x122\n" +
+	"\x15inactive_threshold_ns\x18\x0f \x01(\x03R\x13inactiveThresholdNs\x12\x12\n" +
+	"\x04name\x18\x10 \x01(\tR\x04name\"b\n" +
+	"\x15ConsumerCreateRequest\x12\x16\n" +
+	"\x06stream\x18\x01 \x01(\tR\x06stream\x121\n" +
+	"\x06config\x18\x02 \x01(\v2\x19.strata.v1.ConsumerConfigR\x06config\"=\n" +
+	"\x0fConsumerRequest\x12\x16\n" +
+	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"P\n" +
+	"\fSequencePair\x12!\n" +
+	"\fconsumer_seq\x18\x01 \x01(\x04R\vconsumerSeq\x12\x1d\n" +
+	"\n" +
+	"stream_seq\x18\x02 \x01(\x04R\tstreamSeq\"\x9e\x02\n" +
+	"\rConsumerState\x125\n" +
+	"\tdelivered\x18\x01 \x01(\v2\x17.strata.v1.SequencePairR\tdelivered\x124\n" +
+	"\tack_floor\x18\x02 \x01(\v2\x17.strata.v1.SequencePairR\backFloor\x12\x1f\n" +
+	"\vack_pending\x18\x03 \x01(\x04R\n" +
+	"ackPending\x12 \n" +
+	"\vredelivered\x18\x04 \x01(\x04R\vredelivered\x12 \n" +
+	"\vunprocessed\x18\x05 \x01(\x04R\vunprocessed\x12\x18\n" +
+	"\awaiting\x18\x06 \x01(\x04R\awaiting\x12!\n" +
+	"\facks_ignored\x18\a \x01(\x04R\vacksIgnored\"\xe7\x01\n" +
+	"\bConsumer\x12\x16\n" +
+	"\x06stream\x18\x01 \x01(\tR\x06stream\x121\n" +
+	"\x06config\x18\x02 \x01(\v2\x19.strata.v1.ConsumerConfigR\x06config\x12.\n" +
+	"\x05state\x18\x03 \x01(\v2\x18.strata.v1.ConsumerStateR\x05state\x120\n" +
+	"\acluster\x18\x04 \x01(\v2\x16.strata.v1.ClusterInfoR\acluster\x12\x18\n" +
+	"\acreated\x18\x05 \x01(\x03R\acreated\x12\x14\n" +
+	"\x05peers\x18\x06 \x03(\tR\x05peers\"I\n" +
+	"\x14ConsumerListResponse\x121\n" +
+	"\tconsumers\x18\x01 \x03(\v2\x13.strata.v1.ConsumerR\tconsumers\"\xd0\x01\n" +
+	"\fFetchRequest\x12\x16\n" +
+	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x1a\n" +
+	"\bconsumer\x18\x02 \x01(\tR\bconsumer\x12\x14\n" +
+	"\x05batch\x18\x03 \x01(\x05R\x05batch\x12\x1b\n" +
+	"\tmax_bytes\x18\x04 \x01(\x03R\bmaxBytes\x12\x1d\n" +
+	"\n" +
+	"expires_ns\x18\x05 \x01(\x03R\texpiresNs\x12\x17\n" +
+	"\ano_wait\x18\x06 \x01(\bR\x06noWait\x12!\n" +
+	"\fheartbeat_ns\x18\a \x01(\x03R\vheartbeatNs\"\x8a\x01\n" +
+	"\vConsumerMsg\x12 \n" +
+	"\x03msg\x18\x01 \x01(\v2\x0e.strata.v1.MsgR\x03msg\x12!\n" +
+	"\fconsumer_seq\x18\x02 \x01(\x04R\vconsumerSeq\x12\x1c\n" +
+	"\tdelivered\x18\x03 \x01(\x04R\tdelivered\x12\x18\n" +
+	"\apending\x18\x04 \x01(\x04R\apending\"\x82\x01\n" +
+	"\n" +
+	"FetchBatch\x12*\n" +
+	"\x04msgs\x18\x01 \x03(\v2\x16.strata.v1.ConsumerMsgR\x04msgs\x12\x1c\n" +
+	"\theartbeat\x18\x02 \x01(\bR\theartbeat\x12\x12\n" +
+	"\x04done\x18\x03 \x01(\bR\x04done\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"S\n" +
+	"\x03Ack\x12\x1d\n" +
+	"\n" +
+	"stream_seq\x18\x01 \x01(\x04R\tstreamSeq\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x19\n" +
+	"\bdelay_ns\x18\x03 \x01(\x03R\adelayNs\"d\n" +
+	"\n" +
+	"AckRequest\x12\x16\n" +
+	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x1a\n" +
+	"\bconsumer\x18\x02 \x01(\tR\bconsumer\x12\"\n" +
+	"\x04acks\x18\x03 \x03(\v2\x0e.strata.v1.AckR\x04acks\"A\n" +
+	"\vAckResponse\x12\x18\n" +
+	"\aapplied\x18\x01 \x01(\x04R\aapplied\x12\x18\n" +
+	"\aignored\x18\x02 \x01(\x04R\aignored2\xb7\x0f\n" +
 	"\x06Strata\x123\n" +
 	"\aPublish\x12\x15.strata.v1.PubRequest\x1a\x11.strata.v1.PubAck\x12@\n" +
 	"\rPublishStream\x12\x13.strata.v1.PubBatch\x1a\x16.strata.v1.PubAckBatch(\x010\x01\x122\n" +
@@ -2148,7 +3213,15 @@ const file_strata_proto_rawDesc = "" +
 	"\fStreamBackup\x12\x18.strata.v1.BackupRequest\x1a\x16.strata.v1.BackupChunk0\x01\x12@\n" +
 	"\x12StreamRestoreBegin\x12\x17.strata.v1.StreamConfig\x1a\x11.strata.v1.Stream\x12B\n" +
 	"\x11StreamRestoreMsgs\x12\x16.strata.v1.RestoreMsgs\x1a\x15.strata.v1.RestoreAck\x12?\n" +
-	"\x10StreamRestoreEnd\x12\x18.strata.v1.StreamRequest\x1a\x11.strata.v1.StreamB&Z$github.com/stratadb/strata/client/pbb\x06proto3"
+	"\x10StreamRestoreEnd\x12\x18.strata.v1.StreamRequest\x1a\x11.strata.v1.Stream\x12G\n" +
+	"\x0eConsumerCreate\x12 .strata.v1.ConsumerCreateRequest\x1a\x13.strata.v1.Consumer\x12G\n" +
+	"\x0eConsumerUpdate\x12 .strata.v1.ConsumerCreateRequest\x1a\x13.strata.v1.Consumer\x12?\n" +
+	"\fConsumerInfo\x12\x1a.strata.v1.ConsumerRequest\x1a\x13.strata.v1.Consumer\x12I\n" +
+	"\fConsumerList\x12\x18.strata.v1.StreamRequest\x1a\x1f.strata.v1.ConsumerListResponse\x12>\n" +
+	"\x0eConsumerDelete\x12\x1a.strata.v1.ConsumerRequest\x1a\x10.strata.v1.Empty\x12K\n" +
+	"\x10ConsumerStepDown\x12\x1a.strata.v1.ConsumerRequest\x1a\x1b.strata.v1.StepDownResponse\x12A\n" +
+	"\rConsumerFetch\x12\x17.strata.v1.FetchRequest\x1a\x15.strata.v1.FetchBatch0\x01\x12<\n" +
+	"\vConsumerAck\x12\x15.strata.v1.AckRequest\x1a\x16.strata.v1.AckResponseB&Z$github.com/stratadb/strata/client/pbb\x06proto3"
 
 var (
 	file_strata_proto_rawDescOnce sync.Once
@@ -2162,7 +3235,7 @@ func file_strata_proto_rawDescGZIP() []byte {
 	return file_strata_proto_rawDescData
 }
 
-var file_strata_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_strata_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
 var file_strata_proto_goTypes = []any{
 	(*Empty)(nil),                    // 0: strata.v1.Empty
 	(*Header)(nil),                   // 1: strata.v1.Header
@@ -2194,6 +3267,19 @@ var file_strata_proto_goTypes = []any{
 	(*BackupChunk)(nil),              // 27: strata.v1.BackupChunk
 	(*RestoreMsgs)(nil),              // 28: strata.v1.RestoreMsgs
 	(*RestoreAck)(nil),               // 29: strata.v1.RestoreAck
+	(*ConsumerConfig)(nil),           // 30: strata.v1.ConsumerConfig
+	(*ConsumerCreateRequest)(nil),    // 31: strata.v1.ConsumerCreateRequest
+	(*ConsumerRequest)(nil),          // 32: strata.v1.ConsumerRequest
+	(*SequencePair)(nil),             // 33: strata.v1.SequencePair
+	(*ConsumerState)(nil),            // 34: strata.v1.ConsumerState
+	(*Consumer)(nil),                 // 35: strata.v1.Consumer
+	(*ConsumerListResponse)(nil),     // 36: strata.v1.ConsumerListResponse
+	(*FetchRequest)(nil),             // 37: strata.v1.FetchRequest
+	(*ConsumerMsg)(nil),              // 38: strata.v1.ConsumerMsg
+	(*FetchBatch)(nil),               // 39: strata.v1.FetchBatch
+	(*Ack)(nil),                      // 40: strata.v1.Ack
+	(*AckRequest)(nil),               // 41: strata.v1.AckRequest
+	(*AckResponse)(nil),              // 42: strata.v1.AckResponse
 }
 var file_strata_proto_depIdxs = []int32{
 	1,  // 0: strata.v1.PubRequest.headers:type_name -> strata.v1.Header
@@ -2211,55 +3297,81 @@ var file_strata_proto_depIdxs = []int32{
 	12, // 12: strata.v1.BackupChunk.info:type_name -> strata.v1.Stream
 	7,  // 13: strata.v1.BackupChunk.msgs:type_name -> strata.v1.Msg
 	7,  // 14: strata.v1.RestoreMsgs.msgs:type_name -> strata.v1.Msg
-	2,  // 15: strata.v1.Strata.Publish:input_type -> strata.v1.PubRequest
-	3,  // 16: strata.v1.Strata.PublishStream:input_type -> strata.v1.PubBatch
-	6,  // 17: strata.v1.Strata.GetMsg:input_type -> strata.v1.GetMsgRequest
-	8,  // 18: strata.v1.Strata.StreamCreate:input_type -> strata.v1.StreamConfig
-	8,  // 19: strata.v1.Strata.StreamUpdate:input_type -> strata.v1.StreamConfig
-	13, // 20: strata.v1.Strata.StreamInfo:input_type -> strata.v1.StreamRequest
-	14, // 21: strata.v1.Strata.StreamList:input_type -> strata.v1.StreamListRequest
-	13, // 22: strata.v1.Strata.StreamDelete:input_type -> strata.v1.StreamRequest
-	13, // 23: strata.v1.Strata.StreamPurge:input_type -> strata.v1.StreamRequest
-	13, // 24: strata.v1.Strata.StreamStepDown:input_type -> strata.v1.StreamRequest
-	23, // 25: strata.v1.Strata.StreamPeerRemove:input_type -> strata.v1.PeerRemoveRequest
-	0,  // 26: strata.v1.Strata.MetaStepDown:input_type -> strata.v1.Empty
-	24, // 27: strata.v1.Strata.ServerPeerRemove:input_type -> strata.v1.ServerRequest
-	24, // 28: strata.v1.Strata.ServerLameDuck:input_type -> strata.v1.ServerRequest
-	0,  // 29: strata.v1.Strata.ServerList:input_type -> strata.v1.Empty
-	0,  // 30: strata.v1.Strata.ServerReport:input_type -> strata.v1.Empty
-	0,  // 31: strata.v1.Strata.LocalStats:input_type -> strata.v1.Empty
-	21, // 32: strata.v1.Strata.Catchup:input_type -> strata.v1.CatchupRequest
-	26, // 33: strata.v1.Strata.StreamBackup:input_type -> strata.v1.BackupRequest
-	8,  // 34: strata.v1.Strata.StreamRestoreBegin:input_type -> strata.v1.StreamConfig
-	28, // 35: strata.v1.Strata.StreamRestoreMsgs:input_type -> strata.v1.RestoreMsgs
-	13, // 36: strata.v1.Strata.StreamRestoreEnd:input_type -> strata.v1.StreamRequest
-	5,  // 37: strata.v1.Strata.Publish:output_type -> strata.v1.PubAck
-	4,  // 38: strata.v1.Strata.PublishStream:output_type -> strata.v1.PubAckBatch
-	7,  // 39: strata.v1.Strata.GetMsg:output_type -> strata.v1.Msg
-	12, // 40: strata.v1.Strata.StreamCreate:output_type -> strata.v1.Stream
-	12, // 41: strata.v1.Strata.StreamUpdate:output_type -> strata.v1.Stream
-	12, // 42: strata.v1.Strata.StreamInfo:output_type -> strata.v1.Stream
-	15, // 43: strata.v1.Strata.StreamList:output_type -> strata.v1.StreamListResponse
-	0,  // 44: strata.v1.Strata.StreamDelete:output_type -> strata.v1.Empty
-	16, // 45: strata.v1.Strata.StreamPurge:output_type -> strata.v1.PurgeResponse
-	22, // 46: strata.v1.Strata.StreamStepDown:output_type -> strata.v1.StepDownResponse
-	12, // 47: strata.v1.Strata.StreamPeerRemove:output_type -> strata.v1.Stream
-	22, // 48: strata.v1.Strata.MetaStepDown:output_type -> strata.v1.StepDownResponse
-	25, // 49: strata.v1.Strata.ServerPeerRemove:output_type -> strata.v1.ServerPeerRemoveResponse
-	0,  // 50: strata.v1.Strata.ServerLameDuck:output_type -> strata.v1.Empty
-	18, // 51: strata.v1.Strata.ServerList:output_type -> strata.v1.ServerListResponse
-	20, // 52: strata.v1.Strata.ServerReport:output_type -> strata.v1.ServerReportResponse
-	19, // 53: strata.v1.Strata.LocalStats:output_type -> strata.v1.ServerStats
-	7,  // 54: strata.v1.Strata.Catchup:output_type -> strata.v1.Msg
-	27, // 55: strata.v1.Strata.StreamBackup:output_type -> strata.v1.BackupChunk
-	12, // 56: strata.v1.Strata.StreamRestoreBegin:output_type -> strata.v1.Stream
-	29, // 57: strata.v1.Strata.StreamRestoreMsgs:output_type -> strata.v1.RestoreAck
-	12, // 58: strata.v1.Strata.StreamRestoreEnd:output_type -> strata.v1.Stream
-	37, // [37:59] is the sub-list for method output_type
-	15, // [15:37] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	30, // 15: strata.v1.ConsumerCreateRequest.config:type_name -> strata.v1.ConsumerConfig
+	33, // 16: strata.v1.ConsumerState.delivered:type_name -> strata.v1.SequencePair
+	33, // 17: strata.v1.ConsumerState.ack_floor:type_name -> strata.v1.SequencePair
+	30, // 18: strata.v1.Consumer.config:type_name -> strata.v1.ConsumerConfig
+	34, // 19: strata.v1.Consumer.state:type_name -> strata.v1.ConsumerState
+	11, // 20: strata.v1.Consumer.cluster:type_name -> strata.v1.ClusterInfo
+	35, // 21: strata.v1.ConsumerListResponse.consumers:type_name -> strata.v1.Consumer
+	7,  // 22: strata.v1.ConsumerMsg.msg:type_name -> strata.v1.Msg
+	38, // 23: strata.v1.FetchBatch.msgs:type_name -> strata.v1.ConsumerMsg
+	40, // 24: strata.v1.AckRequest.acks:type_name -> strata.v1.Ack
+	2,  // 25: strata.v1.Strata.Publish:input_type -> strata.v1.PubRequest
+	3,  // 26: strata.v1.Strata.PublishStream:input_type -> strata.v1.PubBatch
+	6,  // 27: strata.v1.Strata.GetMsg:input_type -> strata.v1.GetMsgRequest
+	8,  // 28: strata.v1.Strata.StreamCreate:input_type -> strata.v1.StreamConfig
+	8,  // 29: strata.v1.Strata.StreamUpdate:input_type -> strata.v1.StreamConfig
+	13, // 30: strata.v1.Strata.StreamInfo:input_type -> strata.v1.StreamRequest
+	14, // 31: strata.v1.Strata.StreamList:input_type -> strata.v1.StreamListRequest
+	13, // 32: strata.v1.Strata.StreamDelete:input_type -> strata.v1.StreamRequest
+	13, // 33: strata.v1.Strata.StreamPurge:input_type -> strata.v1.StreamRequest
+	13, // 34: strata.v1.Strata.StreamStepDown:input_type -> strata.v1.StreamRequest
+	23, // 35: strata.v1.Strata.StreamPeerRemove:input_type -> strata.v1.PeerRemoveRequest
+	0,  // 36: strata.v1.Strata.MetaStepDown:input_type -> strata.v1.Empty
+	24, // 37: strata.v1.Strata.ServerPeerRemove:input_type -> strata.v1.ServerRequest
+	24, // 38: strata.v1.Strata.ServerLameDuck:input_type -> strata.v1.ServerRequest
+	0,  // 39: strata.v1.Strata.ServerList:input_type -> strata.v1.Empty
+	0,  // 40: strata.v1.Strata.ServerReport:input_type -> strata.v1.Empty
+	0,  // 41: strata.v1.Strata.LocalStats:input_type -> strata.v1.Empty
+	21, // 42: strata.v1.Strata.Catchup:input_type -> strata.v1.CatchupRequest
+	26, // 43: strata.v1.Strata.StreamBackup:input_type -> strata.v1.BackupRequest
+	8,  // 44: strata.v1.Strata.StreamRestoreBegin:input_type -> strata.v1.StreamConfig
+	28, // 45: strata.v1.Strata.StreamRestoreMsgs:input_type -> strata.v1.RestoreMsgs
+	13, // 46: strata.v1.Strata.StreamRestoreEnd:input_type -> strata.v1.StreamRequest
+	31, // 47: strata.v1.Strata.ConsumerCreate:input_type -> strata.v1.ConsumerCreateRequest
+	31, // 48: strata.v1.Strata.ConsumerUpdate:input_type -> strata.v1.ConsumerCreateRequest
+	32, // 49: strata.v1.Strata.ConsumerInfo:input_type -> strata.v1.ConsumerRequest
+	13, // 50: strata.v1.Strata.ConsumerList:input_type -> strata.v1.StreamRequest
+	32, // 51: strata.v1.Strata.ConsumerDelete:input_type -> strata.v1.ConsumerRequest
+	32, // 52: strata.v1.Strata.ConsumerStepDown:input_type -> strata.v1.ConsumerRequest
+	37, // 53: strata.v1.Strata.ConsumerFetch:input_type -> strata.v1.FetchRequest
+	41, // 54: strata.v1.Strata.ConsumerAck:input_type -> strata.v1.AckRequest
+	5,  // 55: strata.v1.Strata.Publish:output_type -> strata.v1.PubAck
+	4,  // 56: strata.v1.Strata.PublishStream:output_type -> strata.v1.PubAckBatch
+	7,  // 57: strata.v1.Strata.GetMsg:output_type -> strata.v1.Msg
+	12, // 58: strata.v1.Strata.StreamCreate:output_type -> strata.v1.Stream
+	12, // 59: strata.v1.Strata.StreamUpdate:output_type -> strata.v1.Stream
+	12, // 60: strata.v1.Strata.StreamInfo:output_type -> strata.v1.Stream
+	15, // 61: strata.v1.Strata.StreamList:output_type -> strata.v1.StreamListResponse
+	0,  // 62: strata.v1.Strata.StreamDelete:output_type -> strata.v1.Empty
+	16, // 63: strata.v1.Strata.StreamPurge:output_type -> strata.v1.PurgeResponse
+	22, // 64: strata.v1.Strata.StreamStepDown:output_type -> strata.v1.StepDownResponse
+	12, // 65: strata.v1.Strata.StreamPeerRemove:output_type -> strata.v1.Stream
+	22, // 66: strata.v1.Strata.MetaStepDown:output_type -> strata.v1.StepDownResponse
+	25, // 67: strata.v1.Strata.ServerPeerRemove:output_type -> strata.v1.ServerPeerRemoveResponse
+	0,  // 68: strata.v1.Strata.ServerLameDuck:output_type -> strata.v1.Empty
+	18, // 69: strata.v1.Strata.ServerList:output_type -> strata.v1.ServerListResponse
+	20, // 70: strata.v1.Strata.ServerReport:output_type -> strata.v1.ServerReportResponse
+	19, // 71: strata.v1.Strata.LocalStats:output_type -> strata.v1.ServerStats
+	7,  // 72: strata.v1.Strata.Catchup:output_type -> strata.v1.Msg
+	27, // 73: strata.v1.Strata.StreamBackup:output_type -> strata.v1.BackupChunk
+	12, // 74: strata.v1.Strata.StreamRestoreBegin:output_type -> strata.v1.Stream
+	29, // 75: strata.v1.Strata.StreamRestoreMsgs:output_type -> strata.v1.RestoreAck
+	12, // 76: strata.v1.Strata.StreamRestoreEnd:output_type -> strata.v1.Stream
+	35, // 77: strata.v1.Strata.ConsumerCreate:output_type -> strata.v1.Consumer
+	35, // 78: strata.v1.Strata.ConsumerUpdate:output_type -> strata.v1.Consumer
+	35, // 79: strata.v1.Strata.ConsumerInfo:output_type -> strata.v1.Consumer
+	36, // 80: strata.v1.Strata.ConsumerList:output_type -> strata.v1.ConsumerListResponse
+	0,  // 81: strata.v1.Strata.ConsumerDelete:output_type -> strata.v1.Empty
+	22, // 82: strata.v1.Strata.ConsumerStepDown:output_type -> strata.v1.StepDownResponse
+	39, // 83: strata.v1.Strata.ConsumerFetch:output_type -> strata.v1.FetchBatch
+	42, // 84: strata.v1.Strata.ConsumerAck:output_type -> strata.v1.AckResponse
+	55, // [55:85] is the sub-list for method output_type
+	25, // [25:55] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_strata_proto_init() }
@@ -2273,7 +3385,7 @@ func file_strata_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_strata_proto_rawDesc), len(file_strata_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   30,
+			NumMessages:   43,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

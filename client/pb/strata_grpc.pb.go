@@ -49,6 +49,14 @@ const (
 	Strata_StreamRestoreBegin_FullMethodName = "/strata.v1.Strata/StreamRestoreBegin"
 	Strata_StreamRestoreMsgs_FullMethodName  = "/strata.v1.Strata/StreamRestoreMsgs"
 	Strata_StreamRestoreEnd_FullMethodName   = "/strata.v1.Strata/StreamRestoreEnd"
+	Strata_ConsumerCreate_FullMethodName     = "/strata.v1.Strata/ConsumerCreate"
+	Strata_ConsumerUpdate_FullMethodName     = "/strata.v1.Strata/ConsumerUpdate"
+	Strata_ConsumerInfo_FullMethodName       = "/strata.v1.Strata/ConsumerInfo"
+	Strata_ConsumerList_FullMethodName       = "/strata.v1.Strata/ConsumerList"
+	Strata_ConsumerDelete_FullMethodName     = "/strata.v1.Strata/ConsumerDelete"
+	Strata_ConsumerStepDown_FullMethodName   = "/strata.v1.Strata/ConsumerStepDown"
+	Strata_ConsumerFetch_FullMethodName      = "/strata.v1.Strata/ConsumerFetch"
+	Strata_ConsumerAck_FullMethodName        = "/strata.v1.Strata/ConsumerAck"
 )
 
 // StrataClient is the client API for Strata service.
@@ -113,6 +121,26 @@ type StrataClient interface {
 	StreamRestoreMsgs(ctx context.Context, in *RestoreMsgs, opts ...grpc.CallOption) (*RestoreAck, error)
 	// StreamRestoreEnd opens the restored stream to publishes.
 	StreamRestoreEnd(ctx context.Context, in *StreamRequest, opts ...grpc.CallOption) (*Stream, error)
+	// Consumers. Each durable consumer is its own Raft group on its
+	// stream's peers. Create, update and delete go to the meta leader;
+	// info, step-down, fetch and acks to the consumer's leader.
+	// ConsumerCreate creates a consumer; the same config again is accepted
+	// unchanged, another config under the same name is AlreadyExists.
+	ConsumerCreate(ctx context.Context, in *ConsumerCreateRequest, opts ...grpc.CallOption) (*Consumer, error)
+	// ConsumerUpdate changes a consumer's mutable fields in place.
+	ConsumerUpdate(ctx context.Context, in *ConsumerCreateRequest, opts ...grpc.CallOption) (*Consumer, error)
+	ConsumerInfo(ctx context.Context, in *ConsumerRequest, opts ...grpc.CallOption) (*Consumer, error)
+	ConsumerList(ctx context.Context, in *StreamRequest, opts ...grpc.CallOption) (*ConsumerListResponse, error)
+	ConsumerDelete(ctx context.Context, in *ConsumerRequest, opts ...grpc.CallOption) (*Empty, error)
+	ConsumerStepDown(ctx context.Context, in *ConsumerRequest, opts ...grpc.CallOption) (*StepDownResponse, error)
+	// ConsumerFetch is a pull: the server sends batches of messages as they
+	// are delivered (each batch committed by the consumer's group before it
+	// is sent), heartbeats while it waits, and ends the stream when the
+	// request is full or expired (a final FetchBatch with done set and the
+	// reason).
+	ConsumerFetch(ctx context.Context, in *FetchRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[FetchBatch], error)
+	// ConsumerAck takes a batch of acks (ack, nak, in progress, term).
+	ConsumerAck(ctx context.Context, in *AckRequest, opts ...grpc.CallOption) (*AckResponse, error)
 }
 
 type strataClient struct {
@@ -364,6 +392,95 @@ func (c *strataClient) StreamRestoreEnd(ctx context.Context, in *StreamRequest, 
 	return out, nil
 }
 
+func (c *strataClient) ConsumerCreate(ctx context.Context, in *ConsumerCreateRequest, opts ...grpc.CallOption) (*Consumer, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Consumer)
+	err := c.cc.Invoke(ctx, Strata_ConsumerCreate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *strataClient) ConsumerUpdate(ctx context.Context, in *ConsumerCreateRequest, opts ...grpc.CallOption) (*Consumer, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Consumer)
+	err := c.cc.Invoke(ctx, Strata_ConsumerUpdate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *strataClient) ConsumerInfo(ctx context.Context, in *ConsumerRequest, opts ...grpc.CallOption) (*Consumer, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Consumer)
+	err := c.cc.Invoke(ctx, Strata_ConsumerInfo_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *strataClient) ConsumerList(ctx context.Context, in *StreamRequest, opts ...grpc.CallOption) (*ConsumerListResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ConsumerListResponse)
+	err := c.cc.Invoke(ctx, Strata_ConsumerList_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *strataClient) ConsumerDelete(ctx context.Context, in *ConsumerRequest, opts ...grpc.CallOption) (*Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Empty)
+	err := c.cc.Invoke(ctx, Strata_ConsumerDelete_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *strataClient) ConsumerStepDown(ctx context.Context, in *ConsumerRequest, opts ...grpc.CallOption) (*StepDownResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StepDownResponse)
+	err := c.cc.Invoke(ctx, Strata_ConsumerStepDown_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *strataClient) ConsumerFetch(ctx context.Context, in *FetchRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[FetchBatch], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Strata_ServiceDesc.Streams[3], Strata_ConsumerFetch_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[FetchRequest, FetchBatch]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Strata_ConsumerFetchClient = grpc.ServerStreamingClient[FetchBatch]
+
+func (c *strataClient) ConsumerAck(ctx context.Context, in *AckRequest, opts ...grpc.CallOption) (*AckResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AckResponse)
+	err := c.cc.Invoke(ctx, Strata_ConsumerAck_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // StrataServer is the server API for Strata service.
 // All implementations must embed UnimplementedStrataServer
 // for forward compatibility.
@@ -426,6 +543,26 @@ type StrataServer interface {
 	StreamRestoreMsgs(context.Context, *RestoreMsgs) (*RestoreAck, error)
 	// StreamRestoreEnd opens the restored stream to publishes.
 	StreamRestoreEnd(context.Context, *StreamRequest) (*Stream, error)
+	// Consumers. Each durable consumer is its own Raft group on its
+	// stream's peers. Create, update and delete go to the meta leader;
+	// info, step-down, fetch and acks to the consumer's leader.
+	// ConsumerCreate creates a consumer; the same config again is accepted
+	// unchanged, another config under the same name is AlreadyExists.
+	ConsumerCreate(context.Context, *ConsumerCreateRequest) (*Consumer, error)
+	// ConsumerUpdate changes a consumer's mutable fields in place.
+	ConsumerUpdate(context.Context, *ConsumerCreateRequest) (*Consumer, error)
+	ConsumerInfo(context.Context, *ConsumerRequest) (*Consumer, error)
+	ConsumerList(context.Context, *StreamRequest) (*ConsumerListResponse, error)
+	ConsumerDelete(context.Context, *ConsumerRequest) (*Empty, error)
+	ConsumerStepDown(context.Context, *ConsumerRequest) (*StepDownResponse, error)
+	// ConsumerFetch is a pull: the server sends batches of messages as they
+	// are delivered (each batch committed by the consumer's group before it
+	// is sent), heartbeats while it waits, and ends the stream when the
+	// request is full or expired (a final FetchBatch with done set and the
+	// reason).
+	ConsumerFetch(*FetchRequest, grpc.ServerStreamingServer[FetchBatch]) error
+	// ConsumerAck takes a batch of acks (ack, nak, in progress, term).
+	ConsumerAck(context.Context, *AckRequest) (*AckResponse, error)
 	mustEmbedUnimplementedStrataServer()
 }
 
@@ -501,6 +638,30 @@ func (UnimplementedStrataServer) StreamRestoreMsgs(context.Context, *RestoreMsgs
 }
 func (UnimplementedStrataServer) StreamRestoreEnd(context.Context, *StreamRequest) (*Stream, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method StreamRestoreEnd not implemented")
+}
+func (UnimplementedStrataServer) ConsumerCreate(context.Context, *ConsumerCreateRequest) (*Consumer, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ConsumerCreate not implemented")
+}
+func (UnimplementedStrataServer) ConsumerUpdate(context.Context, *ConsumerCreateRequest) (*Consumer, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ConsumerUpdate not implemented")
+}
+func (UnimplementedStrataServer) ConsumerInfo(context.Context, *ConsumerRequest) (*Consumer, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ConsumerInfo not implemented")
+}
+func (UnimplementedStrataServer) ConsumerList(context.Context, *StreamRequest) (*ConsumerListResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ConsumerList not implemented")
+}
+func (UnimplementedStrataServer) ConsumerDelete(context.Context, *ConsumerRequest) (*Empty, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ConsumerDelete not implemented")
+}
+func (UnimplementedStrataServer) ConsumerStepDown(context.Context, *ConsumerRequest) (*StepDownResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ConsumerStepDown not implemented")
+}
+func (UnimplementedStrataServer) ConsumerFetch(*FetchRequest, grpc.ServerStreamingServer[FetchBatch]) error {
+	return status.Errorf(codes.Unimplemented, "method ConsumerFetch not implemented")
+}
+func (UnimplementedStrataServer) ConsumerAck(context.Context, *AckRequest) (*AckResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ConsumerAck not implemented")
 }
 func (UnimplementedStrataServer) mustEmbedUnimplementedStrataServer() {}
 func (UnimplementedStrataServer) testEmbeddedByValue()                {}
@@ -894,6 +1055,143 @@ func _Strata_StreamRestoreEnd_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Strata_ConsumerCreate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConsumerCreateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StrataServer).ConsumerCreate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Strata_ConsumerCreate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StrataServer).ConsumerCreate(ctx, req.(*ConsumerCreateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Strata_ConsumerUpdate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConsumerCreateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StrataServer).ConsumerUpdate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Strata_ConsumerUpdate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StrataServer).ConsumerUpdate(ctx, req.(*ConsumerCreateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Strata_ConsumerInfo_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConsumerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StrataServer).ConsumerInfo(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Strata_ConsumerInfo_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StrataServer).ConsumerInfo(ctx, req.(*ConsumerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Strata_ConsumerList_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StreamRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StrataServer).ConsumerList(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Strata_ConsumerList_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StrataServer).ConsumerList(ctx, req.(*StreamRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Strata_ConsumerDelete_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConsumerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StrataServer).ConsumerDelete(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Strata_ConsumerDelete_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StrataServer).ConsumerDelete(ctx, req.(*ConsumerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Strata_ConsumerStepDown_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConsumerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StrataServer).ConsumerStepDown(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Strata_ConsumerStepDown_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StrataServer).ConsumerStepDown(ctx, req.(*ConsumerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Strata_ConsumerFetch_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(FetchRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(StrataServer).ConsumerFetch(m, &grpc.GenericServerStream[FetchRequest, FetchBatch]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Strata_ConsumerFetchServer = grpc.ServerStreamingServer[FetchBatch]
+
+func _Strata_ConsumerAck_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AckRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StrataServer).ConsumerAck(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Strata_ConsumerAck_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StrataServer).ConsumerAck(ctx, req.(*AckRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Strata_ServiceDesc is the grpc.ServiceDesc for Strata service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -977,6 +1275,34 @@ var Strata_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "StreamRestoreEnd",
 			Handler:    _Strata_StreamRestoreEnd_Handler,
 		},
+		{
+			MethodName: "ConsumerCreate",
+			Handler:    _Strata_ConsumerCreate_Handler,
+		},
+		{
+			MethodName: "ConsumerUpdate",
+			Handler:    _Strata_ConsumerUpdate_Handler,
+		},
+		{
+			MethodName: "ConsumerInfo",
+			Handler:    _Strata_ConsumerInfo_Handler,
+		},
+		{
+			MethodName: "ConsumerList",
+			Handler:    _Strata_ConsumerList_Handler,
+		},
+		{
+			MethodName: "ConsumerDelete",
+			Handler:    _Strata_ConsumerDelete_Handler,
+		},
+		{
+			MethodName: "ConsumerStepDown",
+			Handler:    _Strata_ConsumerStepDown_Handler,
+		},
+		{
+			MethodName: "ConsumerAck",
+			Handler:    _Strata_ConsumerAck_Handler,
+		},
 	},
 	Streams: []grpc.StreamDesc{
 		{
@@ -993,6 +1319,11 @@ var Strata_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "StreamBackup",
 			Handler:       _Strata_StreamBackup_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "ConsumerFetch",
+			Handler:       _Strata_ConsumerFetch_Handler,
 			ServerStreams: true,
 		},
 	},

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -102,6 +104,23 @@ func (o *connOptions) run(cmd *cobra.Command, fn func(ctx context.Context, c *cl
 	ctx, cancel := o.context(cmd)
 	defer cancel()
 	c, err := o.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return fn(ctx, c)
+}
+
+// runLong connects within --timeout and calls fn with the client and a
+// context that ends on Ctrl-C (SIGINT or SIGTERM) rather than at
+// --timeout: for the commands that wait for messages. Each request is
+// still bounded by --timeout.
+func (o *connOptions) runLong(cmd *cobra.Command, fn func(ctx context.Context, c *client.Client) error) error {
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cctx, cancel := o.withTimeout(ctx)
+	c, err := o.connect(cctx)
+	cancel()
 	if err != nil {
 		return err
 	}

@@ -72,3 +72,31 @@ func (d *duration) Set(s string) error {
 }
 
 func (*duration) Type() string { return "duration" }
+
+// durationList is a flag holding durations, comma separated or repeated:
+// "1s,5s,30s". Each must be more than 0.
+type durationList []time.Duration
+
+func (l *durationList) String() string {
+	parts := make([]string, len(*l))
+	for i, d := range *l {
+		parts[i] = d.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+func (l *durationList) Set(s string) error {
+	for _, part := range strings.Split(s, ",") {
+		var d duration
+		if err := d.Set(part); err != nil {
+			return err
+		}
+		if d <= 0 {
+			return fmt.Errorf("invalid duration %q: want more than 0", strings.TrimSpace(part))
+		}
+		*l = append(*l, time.Duration(d))
+	}
+	return nil
+}
+
+func (*durationList) Type() string { return "durations" }

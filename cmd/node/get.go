@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -45,19 +46,25 @@ func (o *getOptions) run(cmd *cobra.Command, stream string) error {
 		if o.json {
 			return printJSON(w, m)
 		}
-		fmt.Fprintf(w, "Item: %s#%d received %s on Subject %s\n\n",
-			stream, m.Seq, m.Time.UTC().Format("2006-01-02 15:04:05 -0700 MST"), m.Subject)
-		if len(m.Header) > 0 || m.MsgID != "" {
-			fmt.Fprintln(w, "Headers:")
-			if m.MsgID != "" {
-				fmt.Fprintf(w, "  Msg-Id: %s\n", m.MsgID)
-			}
-			for _, h := range m.Header {
-				fmt.Fprintf(w, "  %s: %s\n", h.Key, h.Value)
-			}
-			fmt.Fprintln(w)
-		}
-		fmt.Fprintf(w, "%s\n", m.Data)
+		writeMsg(w, stream, m)
 		return nil
 	})
+}
+
+// writeMsg writes a message like `nats stream get`: a headline, the
+// headers, a blank line and the payload.
+func writeMsg(w io.Writer, stream string, m *client.Msg) {
+	fmt.Fprintf(w, "Item: %s#%d received %s on Subject %s\n\n",
+		stream, m.Seq, m.Time.UTC().Format("2006-01-02 15:04:05 -0700 MST"), m.Subject)
+	if len(m.Header) > 0 || m.MsgID != "" {
+		fmt.Fprintln(w, "Headers:")
+		if m.MsgID != "" {
+			fmt.Fprintf(w, "  Msg-Id: %s\n", m.MsgID)
+		}
+		for _, h := range m.Header {
+			fmt.Fprintf(w, "  %s: %s\n", h.Key, h.Value)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "%s\n", m.Data)
 }

@@ -1,5 +1,5 @@
 // Command strata is the Strata server and its admin and client tool:
-// `strata serve` runs a node; `strata stream|pub|get|server|bench` talk to a
+// `strata serve` runs a node; `strata stream|consumer|pub|get|server|bench` talk to a
 // cluster through package client (-s/--server or STRATA_URL).
 package main
 
@@ -27,7 +27,7 @@ func newRootCmd() *cobra.Command {
 	}
 	conn := &connOptions{}
 	conn.addFlags(root.PersistentFlags())
-	root.AddCommand(newServeCmd(), newRecoverCmd(), newStreamCmd(conn), newPubCmd(conn), newGetCmd(conn),
-		newServerCmd(conn), newBenchCmd(conn))
+	root.AddCommand(newServeCmd(), newRecoverCmd(), newStreamCmd(conn), newConsumerCmd(conn), newPubCmd(conn),
+		newGetCmd(conn), newServerCmd(conn), newBenchCmd(conn))
 	return root
 }

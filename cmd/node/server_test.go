@@ -34,6 +34,8 @@ func TestServerReport(t *testing.T) {
 	mustRun(t, srv, "stream", "add", "ORDERS", "--replicas", "3")
 	mustRun(t, srv, "stream", "add", "ONE", "--storage", "memory")
 	mustRun(t, srv, "pub", "ORDERS", "x")
+	mustRun(t, srv, "consumer", "add", "ORDERS", "ALL3")
+	mustRun(t, srv, "consumer", "add", "ORDERS", "ONE", "--replicas", "1")
 	srv.SetMeta(&pb.ClusterInfo{Name: "C1", Leader: "n2", Replicas: []*pb.PeerInfo{
 		{Name: "n1", Current: true, ActiveNs: int64(250 * time.Millisecond)},
 		{Name: "n3", Offline: true, ActiveNs: int64(90 * time.Second), Lag: 7},
@@ -46,10 +48,10 @@ func TestServerReport(t *testing.T) {
 	if row := tableRow(out, "n2*"); len(row) != 10 || row[1] != "C1" || row[2] != "1" || row[4] != "1" {
 		t.Fatalf("leader row %q in:\n%s", row, out)
 	}
-	if row := tableRow(out, "n1"); len(row) != 10 || row[2] != "2" || row[6] != "0 B" {
+	if row := tableRow(out, "n1"); len(row) != 10 || row[2] != "2" || row[3] != "2" || row[6] != "0 B" {
 		t.Fatalf("n1 row %q in:\n%s", row, out)
 	}
-	if row := tableRow(out, ""); len(row) != 10 || row[2] != "4" || row[4] != "3" {
+	if row := tableRow(out, ""); len(row) != 10 || row[2] != "4" || row[3] != "4" || row[4] != "3" {
 		t.Fatalf("totals row %q in:\n%s", row, out)
 	}
 

@@ -17,7 +17,7 @@ func newStreamCmd(conn *connOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "stream",
 		Aliases: []string{"str"},
-		Short:   "Create, inspect and remove streams",
+		Short:   "Create, inspect and remove streams; view and follow their messages",
 		Args:    cobra.NoArgs,
 	}
 	cmd.AddCommand(
@@ -27,6 +27,8 @@ func newStreamCmd(conn *connOptions) *cobra.Command {
 		(&streamLsOptions{conn: conn}).command(),
 		newStreamRmCmd(conn), newStreamPurgeCmd(conn),
 		(&streamReportOptions{conn: conn}).command(),
+		(&streamViewOptions{conn: conn}).command(),
+		(&streamSubOptions{conn: conn}).command(),
 		newStreamClusterCmd(conn),
 	)
 	return cmd
@@ -44,6 +46,7 @@ type configFlags struct {
 	dupeWindow duration
 	tags       []string
 	maxMsgSize byteSize
+	retention  string
 }
 
 func (c *configFlags) bind(f *pflag.FlagSet) {
@@ -57,12 +60,14 @@ func (c *configFlags) bind(f *pflag.FlagSet) {
 	f.Var(&c.dupeWindow, "dupe-window", "how long message ids are remembered (0: 2m)")
 	f.StringSliceVar(&c.tags, "tag", nil, "placement tag the servers must carry, e.g. az:a (repeatable)")
 	f.Var(&c.maxMsgSize, "max-msg-size", "largest message accepted (0: unlimited)")
+	f.StringVar(&c.retention, "retention", "limits",
+		"when messages go besides the limits: limits (never), workqueue (once a consumer acked them) or interest (once every consumer that wants them did); cannot change")
 }
 
 // changed reports whether any configuration flag was given.
 func (c *configFlags) changed(f *pflag.FlagSet) bool {
 	for _, name := range []string{"subjects", "replicas", "storage", "max-msgs", "max-bytes",
-		"max-age", "discard", "dupe-window", "tag", "max-msg-size"} {
+		"max-age", "discard", "dupe-window", "tag", "max-msg-size", "retention"} {
 		if f.Changed(name) {
 			return true
 		}
@@ -94,6 +99,14 @@ func (c *configFlags) apply(cfg *client.StreamConfig, f *pflag.FlagSet, all bool
 			return fmt.Errorf("invalid --discard %q: want old or new", c.discard)
 		}
 		cfg.Discard = c.discard
+	}
+	if set("retention") {
+		switch c.retention {
+		case "limits", "workqueue", "interest":
+		default:
+			return fmt.Errorf("invalid --retention %q: want limits, workqueue or interest", c.retention)
+		}
+		cfg.Retention = c.retention
 	}
 	if set("max-msgs") {
 		if c.maxMsgs < -1 {

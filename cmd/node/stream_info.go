@@ -53,6 +53,7 @@ func writeStreamInfo(w io.Writer, si *client.StreamInfo) {
 	s.add("Subjects", "%s", strings.Join(cfg.Subjects, ", "))
 	s.add("Replicas", "%d", cfg.Replicas)
 	s.add("Storage", "%s", title(cfg.Storage, "file"))
+	s.add("Retention", "%s", title(cfg.Retention, "limits"))
 	s.add("Maximum Messages", "%s", limit(cfg.MaxMsgs, false))
 	s.add("Maximum Bytes", "%s", limit(cfg.MaxBytes, true))
 	s.add("Maximum Age", "%s", ageLimit(cfg.MaxAge))
@@ -63,12 +64,7 @@ func writeStreamInfo(w io.Writer, si *client.StreamInfo) {
 		s.add("Placement Tags", "%s", strings.Join(cfg.Tags, ", "))
 	}
 
-	s.section("Cluster Information:")
-	s.add("Name", "%s", si.Cluster.Name)
-	s.add("Leader", "%s", orDash(si.Cluster.Leader))
-	for _, p := range sortedPeers(si.Cluster.Replicas) {
-		s.add("Replica", "%s", replicaState(p))
-	}
+	s.cluster(si.Cluster)
 
 	st := si.State
 	s.section("State:")
@@ -80,8 +76,19 @@ func writeStreamInfo(w io.Writer, si *client.StreamInfo) {
 	s.add("First Sequence", "%s", seqAt(st.FirstSeq, st.FirstTime))
 	s.add("Last Sequence", "%s", seqAt(st.LastSeq, st.LastTime))
 	s.add("Deleted Messages", "%s", count(st.Deleted))
-	s.add("Active Consumers", "0")
+	s.add("Active Consumers", "%s", count(si.Consumers))
 	s.write(w)
+}
+
+// cluster adds the Cluster Information section of a Raft group: a
+// stream's or a consumer's.
+func (s *sections) cluster(ci client.ClusterInfo) {
+	s.section("Cluster Information:")
+	s.add("Name", "%s", ci.Name)
+	s.add("Leader", "%s", orDash(ci.Leader))
+	for _, p := range sortedPeers(ci.Replicas) {
+		s.add("Replica", "%s", replicaState(p))
+	}
 }
 
 // replicaState is a follower's line: "n3, outdated, seen 2.11s ago, 3

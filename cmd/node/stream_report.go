@@ -54,7 +54,7 @@ func (o *streamReportOptions) run(cmd *cobra.Command) error {
 		rows := make([]streamReportRow, 0, len(streams))
 		for _, s := range streams {
 			rows = append(rows, streamReportRow{
-				Stream: s.Config.Name, Messages: s.State.Msgs, Bytes: s.State.Bytes,
+				Stream: s.Config.Name, Consumers: int(s.Consumers), Messages: s.State.Msgs, Bytes: s.State.Bytes,
 				Storage: title(s.Config.Storage, "file"), Deleted: s.State.Deleted,
 				Replicas: s.Config.Replicas, Cluster: s.Cluster, Peers: s.Peers,
 			})

@@ -21,7 +21,7 @@ func TestStreamAddAndInfo(t *testing.T) {
 	wantLines(t, out, "Stream ORDERS was created", "Configuration:", "Subjects: ORDERS.>, ORDERS2.*",
 		"Replicas: 3", "Storage: Memory", "Maximum Messages: 1,000", "Maximum Bytes: 512 MiB",
 		"Maximum Age: 30d", "Maximum Message Size: 1.0 KiB", "Discard Policy: New",
-		"Duplicate Window: 5m0s", "Placement Tags: az:a", "Cluster Information:", "Name: C1",
+		"Duplicate Window: 5m0s", "Placement Tags: az:a", "Retention: Limits", "Cluster Information:", "Name: C1",
 		"Leader: n1", "Replica: n2, current, seen 0.07s ago", "Replica: n3, current, seen 0.07s ago",
 		"State:", "Messages: 0", "Active Consumers: 0")
 
@@ -35,9 +35,11 @@ func TestStreamAddAndInfo(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	mustRun(t, srv, "consumer", "add", "ORDERS", "C1")
+	mustRun(t, srv, "consumer", "add", "ORDERS", "C2")
 	out = mustRun(t, srv, "stream", "info", "ORDERS")
 	wantLines(t, out, "Replica: n3, outdated, seen 2.11s ago, 3 operations behind",
-		"Replica: n2, outdated, OFFLINE, not seen", "Messages: 2")
+		"Replica: n2, outdated, OFFLINE, not seen", "Messages: 2", "Active Consumers: 2")
 	if !strings.Contains(out, "Last Sequence: 2 @ ") {
 		t.Errorf("no last sequence with time:\n%s", out)
 	}
@@ -47,7 +49,7 @@ func TestStreamAddAndInfo(t *testing.T) {
 		t.Fatal(err)
 	}
 	if si.Config.MaxAge != 30*24*time.Hour || si.Config.MaxBytes != 512<<20 || si.State.Msgs != 2 ||
-		si.Config.MaxMsgSize != 1024 || si.Config.Discard != "new" {
+		si.Config.MaxMsgSize != 1024 || si.Config.Discard != "new" || si.Consumers != 2 || si.Config.Retention != "limits" {
 		t.Fatalf("json info %+v", si)
 	}
 }
@@ -124,6 +126,8 @@ func TestStreamLsAndReport(t *testing.T) {
 	mustRun(t, srv, "stream", "add", "ORDERS", "--subjects", "ORDERS.>", "--replicas", "3")
 	mustRun(t, srv, "stream", "add", "LOGS", "--storage", "memory")
 	mustRun(t, srv, "pub", "ORDERS.new", "hello")
+	mustRun(t, srv, "consumer", "add", "ORDERS", "C1")
+	mustRun(t, srv, "consumer", "add", "ORDERS", "C2")
 
 	out := mustRun(t, srv, "stream", "ls")
 	if row := tableRow(out, "ORDERS"); len(row) != 5 || row[1] != "ORDERS.>" || row[2] != "1" {
@@ -141,10 +145,10 @@ func TestStreamLsAndReport(t *testing.T) {
 	if row := tableRow(out, "Stream"); strings.Join(row, "|") != "Stream|Consumers|Messages|Bytes|Storage|Lost|Deleted|Cluster" {
 		t.Fatalf("report header %q in:\n%s", row, out)
 	}
-	if row := tableRow(out, "ORDERS"); len(row) != 8 || row[2] != "1" || row[4] != "File" || row[7] != "n1, n2*, n3!" {
+	if row := tableRow(out, "ORDERS"); len(row) != 8 || row[1] != "2" || row[2] != "1" || row[4] != "File" || row[7] != "n1, n2*, n3!" {
 		t.Fatalf("report row %q in:\n%s", row, out)
 	}
-	if row := tableRow(out, "LOGS"); len(row) != 8 || row[4] != "Memory" || row[7] != "n1*" {
+	if row := tableRow(out, "LOGS"); len(row) != 8 || row[1] != "0" || row[4] != "Memory" || row[7] != "n1*" {
 		t.Fatalf("report row %q in:\n%s", row, out)
 	}
 
@@ -156,7 +160,31 @@ func TestStreamLsAndReport(t *testing.T) {
 	if err := json.Unmarshal([]byte(mustRun(t, srv, "stream", "report", "--json")), &rows); err != nil || len(rows) != 2 {
 		t.Fatalf("report --json: %v, %+v", err, rows)
 	}
-	if rows[1].Stream != "ORDERS" || rows[1].Cluster.Leader != "n2" || rows[1].Messages != 1 {
+	if rows[1].Stream != "ORDERS" || rows[1].Cluster.Leader != "n2" || rows[1].Messages != 1 || rows[1].Consumers != 2 {
 		t.Fatalf("report --json row %+v", rows[1])
 	}
+}
+
+func TestStreamRetention(t *testing.T) {
+	srv := clienttest.Start(t)
+	for _, r := range []string{"limits", "workqueue", "interest"} {
+		out := mustRun(t, srv, "stream", "add", "S"+r, "--retention", r)
+		wantLines(t, out, "Retention: "+strings.ToUpper(r[:1])+r[1:])
+	}
+	var si client.StreamInfo
+	if err := json.Unmarshal([]byte(mustRun(t, srv, "stream", "info", "Sworkqueue", "--json")), &si); err != nil || si.Config.Retention != "workqueue" {
+		t.Fatalf("json: %+v, %v", si.Config, err)
+	}
+	// Edit keeps the retention unless given; the server refuses a change.
+	wantLines(t, mustRun(t, srv, "stream", "edit", "Sworkqueue", "--max-msgs", "5"), "Retention: Workqueue")
+	if _, err := runCLI(t, srv, "", "stream", "edit", "Sworkqueue", "--retention", "limits"); !errors.Is(err, client.ErrInvalid) ||
+		!strings.Contains(err.Error(), "retention cannot change") {
+		t.Fatalf("retention change: err = %v", err)
+	}
+
+	// A work queue drops what a consumer acked.
+	mustRun(t, srv, "pub", "Sworkqueue", "job", "--count", "3")
+	mustRun(t, srv, "consumer", "add", "Sworkqueue", "W")
+	mustRun(t, srv, "consumer", "next", "Sworkqueue", "W", "--count", "2")
+	wantLines(t, mustRun(t, srv, "stream", "info", "Sworkqueue"), "Messages: 1", "Deleted Messages: 2")
 }

@@ -13,6 +13,7 @@ func configFromPB(c *pb.StreamConfig) stream.Config {
 		Storage: stream.Storage(c.GetStorage()), MaxMsgs: c.GetMaxMsgs(), MaxBytes: c.GetMaxBytes(),
 		MaxAge: time.Duration(c.GetMaxAgeNs()), MaxMsgSize: c.GetMaxMsgSize(),
 		Discard: stream.Discard(c.GetDiscard()), DupeWindow: time.Duration(c.GetDupeWindowNs()), Tags: c.GetTags(),
+		Retention: stream.Retention(c.GetRetention()),
 	}
 }
 
@@ -21,6 +22,7 @@ func configToPB(c stream.Config) *pb.StreamConfig {
 		Name: c.Name, Subjects: c.Subjects, Replicas: int32(c.Replicas), Storage: string(c.Storage),
 		MaxMsgs: c.MaxMsgs, MaxBytes: c.MaxBytes, MaxAgeNs: int64(c.MaxAge), MaxMsgSize: c.MaxMsgSize,
 		Discard: string(c.Discard), DupeWindowNs: int64(c.DupeWindow), Tags: c.Tags,
+		Retention: string(c.Retention),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/stratadb/strata/core/consumer"
 	"github.com/stratadb/strata/core/meta"
 	"github.com/stratadb/strata/core/placement"
 	"github.com/stratadb/strata/core/replica"
@@ -50,14 +51,14 @@ func toStatusValue(err error) *status.Status {
 func codeOf(err error) codes.Code {
 	switch {
 	case errors.Is(err, meta.ErrStreamNotFound), errors.Is(err, stream.ErrMsgNotFound),
-		errors.Is(err, ErrNoStreamForSubject):
+		errors.Is(err, ErrNoStreamForSubject), errors.Is(err, meta.ErrConsumerNotFound):
 		return codes.NotFound
-	case errors.Is(err, meta.ErrStreamExists):
+	case errors.Is(err, meta.ErrStreamExists), errors.Is(err, meta.ErrConsumerExists):
 		return codes.AlreadyExists
 	case errors.Is(err, stream.ErrBadConfig), errors.Is(err, subject.ErrBadSubject),
 		errors.Is(err, subject.ErrEmptySubject), errors.Is(err, placement.ErrBadReplicas),
 		errors.Is(err, placement.ErrTooFewServers), errors.Is(err, meta.ErrSubjectsOverlap),
-		errors.Is(err, errInvalid):
+		errors.Is(err, errInvalid), errors.Is(err, consumer.ErrBadConfig):
 		return codes.InvalidArgument
 	case errors.Is(err, stream.ErrMaxMsgs), errors.Is(err, stream.ErrMaxBytes),
 		errors.Is(err, stream.ErrMsgTooLarge), errors.Is(err, errWrongStream),
@@ -66,8 +67,11 @@ func codeOf(err error) codes.Code {
 	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipLost),
 		errors.Is(err, raft.ErrLeadershipTransferInProgress), errors.Is(err, replica.ErrNotLeader),
 		errors.Is(err, ErrNoLeader), errors.Is(err, raft.ErrRaftShutdown), errors.Is(err, raft.ErrEnqueueTimeout),
-		errors.Is(err, stream.ErrProposerClosed), errors.Is(err, ErrTooManyHops):
+		errors.Is(err, stream.ErrProposerClosed), errors.Is(err, ErrTooManyHops),
+		errors.Is(err, replica.ErrNotConsumerLeader), errors.Is(err, consumer.ErrNotLeader):
 		return codes.Unavailable
+	case errors.Is(err, consumer.ErrMaxWaiting):
+		return codes.ResourceExhausted
 	case errors.Is(err, context.DeadlineExceeded):
 		return codes.DeadlineExceeded
 	case errors.Is(err, context.Canceled):

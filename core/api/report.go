@@ -136,6 +136,12 @@ func (s *Server) LocalStats(context.Context, *pb.Empty) (*pb.ServerStats, error)
 			st.Leaders++
 		}
 	}
+	for _, c := range s.cfg.Replicas.Consumers() {
+		st.Consumers++
+		if c.IsLeader() {
+			st.Leaders++
+		}
+	}
 	return st, nil
 }
 

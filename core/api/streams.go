@@ -109,6 +109,7 @@ func (s *Server) StreamInfo(ctx context.Context, req *pb.StreamRequest) (*pb.Str
 		Created:   st.Created,
 		Peers:     st.Peers,
 		Restoring: st.Restoring,
+		Consumers: uint64(len(s.cfg.MetaFSM.Consumers(st.Config.Name))),
 	}, nil
 }
 

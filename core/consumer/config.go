@@ -1,7 +1,6 @@
 package consumer
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -49,9 +48,6 @@ const (
 	// maxNameLen bounds a consumer name.
 	maxNameLen = 64
 )
-
-// ErrBadConfig is wrapped by every Validate and CheckUpdate error.
-var ErrBadConfig = errors.New("invalid consumer config")
 
 // Config is a consumer's configuration, as the meta group records it.
 type Config struct {
@@ -196,7 +192,7 @@ func (c Config) validateAcks() error {
 		return fmt.Errorf("%w: ack_wait %s: want more than 0", ErrBadConfig, c.AckWait)
 	case c.MaxDeliver < 0:
 		return fmt.Errorf("%w: max_deliver %d: want 0 (unlimited) or more", ErrBadConfig, c.MaxDeliver)
-	case c.MaxAckPending < 0:
+	case c.MaxAckPending < 1:
 		return fmt.Errorf("%w: max_ack_pending %d: want 1 or more", ErrBadConfig, c.MaxAckPending)
 	case c.MaxDeliver > 0 && len(c.Backoff) > c.MaxDeliver:
 		return fmt.Errorf("%w: backoff has %d delays, more than max_deliver %d", ErrBadConfig, len(c.Backoff), c.MaxDeliver)
@@ -295,8 +291,8 @@ func (c Config) AckWaitFor(n uint64) time.Duration {
 	if len(c.Backoff) == 0 {
 		return c.AckWait
 	}
-	i := min(int(n), len(c.Backoff)) - 1
-	return c.Backoff[max(i, 0)]
+	i := min(n, uint64(len(c.Backoff)))
+	return c.Backoff[max(i, 1)-1]
 }
 
 // Matches reports whether the consumer wants a message on subj.

@@ -18,6 +18,7 @@ type Jsz struct {
 	Members    []membership.Member `json:"members"`
 	Meta       RaftGroup           `json:"meta"`
 	Streams    []StreamReplica     `json:"streams"`
+	Consumers  []ConsumerReplica   `json:"consumers"`
 	API        API                 `json:"api"`
 }
 
@@ -66,7 +67,7 @@ func raftGroup(r *raft.Raft) RaftGroup {
 func (s *Server) jszDoc() Jsz {
 	return Jsz{
 		ServerName: s.cfg.ServerName, Cluster: s.cfg.ClusterName, Now: time.Now().UTC(),
-		Members: s.cfg.Members(), Meta: raftGroup(s.cfg.Meta), Streams: s.streams(), API: s.api(),
+		Members: s.cfg.Members(), Meta: raftGroup(s.cfg.Meta), Streams: s.streams(), Consumers: s.consumers(), API: s.api(),
 	}
 }
 

@@ -20,6 +20,7 @@ func (s *Server) metricsHandler() http.Handler {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newNodeCollector(s),
 		newStreamCollector(s),
+		newConsumerCollector(s),
 	)
 	reg.MustRegister(s.cfg.Collectors...)
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: s.cfg.Logger.StandardLogger(nil)})

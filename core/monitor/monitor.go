@@ -55,6 +55,8 @@ type Config struct {
 	Registered func() bool
 	// Streams, if set, returns the node's stream replicas.
 	Streams func() []StreamReplica
+	// Consumers, if set, returns the node's consumer replicas.
+	Consumers func() []ConsumerReplica
 	// API, if set, returns the client API's counters.
 	API func() API
 	// Logger (nil: a null logger).

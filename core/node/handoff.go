@@ -10,13 +10,16 @@ import (
 // handOffTimeout bounds handing off leaderships at shutdown.
 const handOffTimeout = 5 * time.Second
 
-// handOff moves every leadership this node holds (stream groups and the
-// meta group) to another server before it stops, as a NATS server in
+// handOff moves every leadership this node holds (consumer and stream
+// groups and the meta group) to another server before it stops, as a NATS server in
 // lame duck mode does: clients see a short pause at a new leader instead
 // of an election timeout. Groups with no other voter keep their leader.
 func (n *Node) handOff() {
 	var groups []*raft.Raft
 	if n.replicas != nil {
+		for _, c := range n.replicas.Consumers() {
+			groups = append(groups, c.Group().Raft())
+		}
 		for _, r := range n.replicas.All() {
 			groups = append(groups, r.Group().Raft())
 		}

@@ -185,7 +185,7 @@ func (n *Node) startHTTP() error {
 		Addr: n.cfg.HTTP, ServerName: n.cfg.ServerName, ClusterName: n.cfg.Cluster.Name,
 		Members: n.members.Members, Meta: n.meta.Raft(), Logger: n.root.Named("monitor"),
 		Storage: n.host.Down, Collectors: append(n.host.Collectors(), n.advisories.Collector()),
-		Streams: n.streamReplicas, API: n.apiCounters, Registered: n.registered,
+		Streams: n.streamReplicas, Consumers: n.consumerReplicas, API: n.apiCounters, Registered: n.registered,
 	})
 	n.http = s
 	return err

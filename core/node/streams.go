@@ -67,6 +67,7 @@ func (n *Node) reconcileStreams() {
 		return
 	}
 	n.replicas.Reconcile(n.fsm.Streams())
+	n.replicas.ReconcileConsumers(n.fsm.AllConsumers())
 }
 
 // groupStores returns the plugin stores of a Raft group.
@@ -91,4 +92,19 @@ func (n *Node) streamReplicas() []monitor.StreamReplica {
 
 func (n *Node) apiCounters() monitor.API {
 	return monitor.API{Requests: n.api.Requests(), Errors: n.api.Errors()}
+}
+
+// consumerReplicas describes the local consumer replicas for monitoring.
+func (n *Node) consumerReplicas() []monitor.ConsumerReplica {
+	var out []monitor.ConsumerReplica
+	for _, c := range n.replicas.Consumers() {
+		m, info := c.Meta(), c.Info()
+		out = append(out, monitor.ConsumerReplica{
+			Stream: m.Stream, Name: m.Config.Name, Group: m.Group, Peers: m.Peers,
+			Delivered: info.Delivered.Stream, AckFloor: info.AckFloor.Stream, AckPending: info.AckPending,
+			Redelivered: info.Redelivered, Unprocessed: info.Unprocessed, Waiting: info.Waiting,
+			Raft: c.Group().Raft(),
+		})
+	}
+	return out
 }

@@ -6,7 +6,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
+
+	"github.com/stratadb/strata/core/raftgroup"
 )
 
 const (
@@ -25,7 +28,18 @@ const (
 // no longer placed leave only once every placed peer votes, this leader
 // last.
 func (r *Replica) alignVoters(peers []string, address func(string) (raft.ServerAddress, bool)) error {
-	rf := r.group.Raft()
+	return voters{group: r.group, name: "stream " + r.Name(), logger: r.logger}.align(peers, address)
+}
+
+// voters changes one group's membership; name says which group in logs.
+type voters struct {
+	group  *raftgroup.Group
+	name   string
+	logger hclog.Logger
+}
+
+func (v voters) align(peers []string, address func(string) (raft.ServerAddress, bool)) error {
+	rf := v.group.Raft()
 	f := rf.GetConfiguration()
 	if err := f.Error(); err != nil {
 		return err
@@ -34,16 +48,16 @@ func (r *Replica) alignVoters(peers []string, address func(string) (raft.ServerA
 	for _, s := range f.Configuration().Servers {
 		have[string(s.ID)] = s.Suffrage
 	}
-	if err := r.addNonvoters(peers, have, address); err != nil {
+	if err := v.addNonvoters(peers, have, address); err != nil {
 		return err
 	}
-	if !r.promote(peers, have, address) {
+	if !v.promote(peers, have, address) {
 		return nil // removals wait until every placed peer votes
 	}
-	return r.removeUnplaced(peers, have)
+	return v.removeUnplaced(peers, have)
 }
 
-func (r *Replica) addNonvoters(peers []string, have map[string]raft.ServerSuffrage,
+func (v voters) addNonvoters(peers []string, have map[string]raft.ServerSuffrage,
 	address func(string) (raft.ServerAddress, bool)) error {
 	for _, p := range peers {
 		if _, ok := have[p]; ok {
@@ -53,8 +67,8 @@ func (r *Replica) addNonvoters(peers []string, have map[string]raft.ServerSuffra
 		if !ok {
 			return fmt.Errorf("peer %s has no known address", p)
 		}
-		r.logger.Info("adding replica as nonvoter", "stream", r.Name(), "peer", p)
-		if err := r.group.Raft().AddNonvoter(raft.ServerID(p), addr, 0, opTimeout).Error(); err != nil {
+		v.logger.Info("adding replica as nonvoter", "group", v.name, "peer", p)
+		if err := v.group.Raft().AddNonvoter(raft.ServerID(p), addr, 0, opTimeout).Error(); err != nil {
 			return fmt.Errorf("add %s: %w", p, err)
 		}
 		have[p] = raft.Nonvoter
@@ -64,12 +78,12 @@ func (r *Replica) addNonvoters(peers []string, have map[string]raft.ServerSuffra
 
 // promote makes caught-up nonvoters among peers voters, and reports
 // whether every peer now votes.
-func (r *Replica) promote(peers []string, have map[string]raft.ServerSuffrage,
+func (v voters) promote(peers []string, have map[string]raft.ServerSuffrage,
 	address func(string) (raft.ServerAddress, bool)) bool {
-	rf := r.group.Raft()
+	rf := v.group.Raft()
 	state := map[raft.ServerID]time.Time{}
 	match := map[raft.ServerID]uint64{}
-	for _, p := range r.group.Peers() {
+	for _, p := range v.group.Peers() {
 		state[p.ID], match[p.ID] = p.LastContact, p.MatchIndex
 	}
 	all := true
@@ -84,9 +98,9 @@ func (r *Replica) promote(peers []string, have map[string]raft.ServerSuffrage,
 			all = false
 			continue
 		}
-		r.logger.Info("promoting caught-up replica to voter", "stream", r.Name(), "peer", p)
+		v.logger.Info("promoting caught-up replica to voter", "group", v.name, "peer", p)
 		if err := rf.AddVoter(id, addr, 0, opTimeout).Error(); err != nil {
-			r.logger.Warn("promoting replica failed; will retry", "stream", r.Name(), "peer", p, "error", err)
+			v.logger.Warn("promoting replica failed; will retry", "group", v.name, "peer", p, "error", err)
 			all = false
 			continue
 		}
@@ -96,14 +110,15 @@ func (r *Replica) promote(peers []string, have map[string]raft.ServerSuffrage,
 }
 
 // removeUnplaced removes the servers no longer placed, this leader last.
-func (r *Replica) removeUnplaced(peers []string, have map[string]raft.ServerSuffrage) error {
+func (v voters) removeUnplaced(peers []string, have map[string]raft.ServerSuffrage) error {
 	ids := make([]string, 0, len(have))
 	for id := range have {
 		if !slices.Contains(peers, id) {
 			ids = append(ids, id)
 		}
 	}
-	leaderID := r.Leader()
+	_, leader := v.group.Raft().LeaderWithID()
+	leaderID := string(leader)
 	slices.SortFunc(ids, func(a, b string) int {
 		if (a == leaderID) != (b == leaderID) {
 			if a == leaderID {
@@ -114,8 +129,8 @@ func (r *Replica) removeUnplaced(peers []string, have map[string]raft.ServerSuff
 		return strings.Compare(a, b)
 	})
 	for _, id := range ids {
-		r.logger.Info("removing replica", "stream", r.Name(), "peer", id)
-		if err := r.group.Raft().RemoveServer(raft.ServerID(id), 0, opTimeout).Error(); err != nil {
+		v.logger.Info("removing replica", "group", v.name, "peer", id)
+		if err := v.group.Raft().RemoveServer(raft.ServerID(id), 0, opTimeout).Error(); err != nil {
 			return fmt.Errorf("remove %s: %w", id, err)
 		}
 	}

@@ -135,8 +135,10 @@ const retiredAfter = 5 * time.Second
 // retired reports whether this server is out of the group: its
 // configuration no longer lists it, or its leader has stopped contacting
 // it for retiredAfter (a removed server may never learn of its removal).
-func (r *Replica) retired(self string) bool {
-	rf := r.group.Raft()
+func (r *Replica) retired(self string) bool { return groupRetired(r.group.Raft(), self) }
+
+// groupRetired reports whether self is out of the group rf runs.
+func groupRetired(rf *raft.Raft, self string) bool {
 	if rf.State() == raft.Leader {
 		return false
 	}

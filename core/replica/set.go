@@ -46,7 +46,9 @@ type Set struct {
 	logger   hclog.Logger
 	mu       sync.RWMutex
 	replicas map[string]*Replica // by stream name
-	closed   bool
+	// consumers are the consumer replicas, by "stream/name".
+	consumers map[string]*Consumer
+	closed    bool
 }
 
 // NewSet returns an empty set.
@@ -54,7 +56,7 @@ func NewSet(cfg Config) *Set {
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
-	return &Set{cfg: cfg, logger: cfg.Logger, replicas: map[string]*Replica{}}
+	return &Set{cfg: cfg, logger: cfg.Logger, replicas: map[string]*Replica{}, consumers: map[string]*Consumer{}}
 }
 
 // Get returns the replica of the named stream, if this node holds one.
@@ -129,6 +131,11 @@ func (s *Set) stopUnwanted(want, all map[string]meta.Stream) {
 }
 
 func (s *Set) remove(r *Replica) {
+	for _, c := range s.Consumers() {
+		if c.stream == r {
+			s.removeConsumer(c)
+		}
+	}
 	s.mu.Lock()
 	delete(s.replicas, r.Name())
 	s.mu.Unlock()
@@ -147,10 +154,13 @@ func (s *Set) remove(r *Replica) {
 func (s *Set) Close() error {
 	s.mu.Lock()
 	s.closed = true
-	rs := s.replicas
-	s.replicas = map[string]*Replica{}
+	rs, cs := s.replicas, s.consumers
+	s.replicas, s.consumers = map[string]*Replica{}, map[string]*Consumer{}
 	s.mu.Unlock()
 	var err error
+	for _, c := range cs {
+		err = errors.Join(err, c.close())
+	}
 	for _, r := range rs {
 		err = errors.Join(err, r.close(false))
 	}

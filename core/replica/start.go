@@ -14,8 +14,13 @@ import (
 	"github.com/stratadb/strata/core/stream"
 )
 
-// errClosed refuses starting a replica on a closed set.
-var errClosed = errors.New("replica set closed")
+var (
+	// errClosed refuses starting a replica on a closed set.
+	errClosed = errors.New("replica set closed")
+	// errNoStreamReplica defers a consumer replica until its stream's
+	// replica runs on this node.
+	errNoStreamReplica = errors.New("the stream's replica does not run here yet")
+)
 
 // installTimeout bounds a snapshot install on a stream group, the
 // transport's deadline for it: a follower installing a file stream's
@@ -87,20 +92,27 @@ func (s *Set) startGroup(st meta.Stream, fsm *stream.FSM) (*raftgroup.Group, err
 				"stream", st.Config.Name, "snapshots", n, "store_applied", fsm.StoreApplied())
 		}
 	}
+	return s.runGroup(GroupID(st), st.Config.Name, stores, fsm, &rc, st.Bootstrap, hasState)
+}
+
+// runGroup starts a Raft group on the node's mux and, if it has no state
+// and this server is one of the peers it was created with, bootstraps it.
+func (s *Set) runGroup(id, name string, stores raftgroup.Stores, fsm raft.FSM, rc *raft.Config,
+	bootstrap []string, hasState bool) (*raftgroup.Group, error) {
 	cfg := raftgroup.DefaultConfig()
-	cfg.LocalID, cfg.GroupID, cfg.Stores, cfg.FSM = raft.ServerID(s.cfg.Self), GroupID(st), stores, fsm
-	cfg.Raft, cfg.Logger = &rc, s.logger.Named(st.Config.Name)
+	cfg.LocalID, cfg.GroupID, cfg.Stores, cfg.FSM = raft.ServerID(s.cfg.Self), id, stores, fsm
+	cfg.Raft, cfg.Logger = rc, s.logger.Named(name)
 	cfg.TransportTimeout = installTimeout
 	cfg.Advisories = s.cfg.Advisories
 	g, err := raftgroup.Start(s.cfg.Mux, cfg)
 	if err != nil {
 		return nil, err
 	}
-	if hasState || !slices.Contains(st.Bootstrap, s.cfg.Self) {
+	if hasState || !slices.Contains(bootstrap, s.cfg.Self) {
 		return g, nil
 	}
-	servers := make([]raft.Server, 0, len(st.Bootstrap))
-	for _, p := range st.Bootstrap {
+	servers := make([]raft.Server, 0, len(bootstrap))
+	for _, p := range bootstrap {
 		addr, ok := s.cfg.Address(p)
 		if !ok {
 			_ = g.Shutdown()

@@ -63,6 +63,9 @@ type FSM struct {
 	// storeMu guards the store pointer for readers that do not take mu
 	// (State, Get): a memory stream's Restore replaces its store.
 	storeMu sync.RWMutex
+	// appendedMu guards appended, closed and replaced at each store change.
+	appendedMu sync.Mutex
+	appended   chan struct{}
 }
 
 // NewFSM returns the FSM of a stream whose store may already hold state
@@ -201,6 +204,32 @@ func (f *FSM) update(u Update) {
 	if err := f.store.Update(u); err != nil {
 		f.logger.Error("message store update failed", "stream", f.cfg.Name, "error", err)
 		panic(fmt.Sprintf("stream %s: message store update failed: %v", f.cfg.Name, err))
+	}
+	if len(u.Append) > 0 || u.RemoveThrough > 0 {
+		f.notifyAppended()
+	}
+}
+
+// Appended returns a channel that is closed at the next change to the
+// store: messages appended (publish, restore) or removed (purge, limits,
+// max_age), or a snapshot installed. Take the channel before reading the
+// state it is to announce changes of.
+func (f *FSM) Appended() <-chan struct{} {
+	f.appendedMu.Lock()
+	defer f.appendedMu.Unlock()
+	if f.appended == nil {
+		f.appended = make(chan struct{})
+	}
+	return f.appended
+}
+
+// notifyAppended wakes the waiters of Appended.
+func (f *FSM) notifyAppended() {
+	f.appendedMu.Lock()
+	defer f.appendedMu.Unlock()
+	if f.appended != nil {
+		close(f.appended)
+		f.appended = nil
 	}
 }
 

@@ -104,6 +104,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	f.applied = max(h.Applied, f.store.Applied())
 	f.skip = f.applied
 	f.dupes = rebuildDedupe(f.store, int64(f.cfg.DupeWindow))
+	f.notifyAppended()
 	return nil
 }
 
