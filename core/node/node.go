@@ -68,6 +68,10 @@ type Node struct {
 	replicas   *replica.Set
 	api        *api.Server
 
+	// expiring are the ephemeral consumers being deleted ("stream/name").
+	expiringMu sync.Mutex
+	expiring   map[string]bool
+
 	// bootstrapped and logged belong to Start and then to run.
 	bootstrapped bool
 	logged       map[string]bool
@@ -92,6 +96,7 @@ func New(cfg *config.Config, logger hclog.Logger, opts ...Option) (*Node, error)
 	n := &Node{
 		cfg: cfg, root: logger, logger: logger.Named("node"),
 		memberInterval: membership.DefaultInterval, stopCh: make(chan struct{}), logged: map[string]bool{},
+		expiring: map[string]bool{},
 		lameDuck: make(chan struct{}),
 	}
 	n.advisories = raftgroup.NewAdvisories(cfg.ServerName, logger.Named("advisory"))

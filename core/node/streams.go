@@ -68,6 +68,7 @@ func (n *Node) reconcileStreams() {
 	}
 	n.replicas.Reconcile(n.fsm.Streams())
 	n.replicas.ReconcileConsumers(n.fsm.AllConsumers())
+	n.expireEphemeral()
 }
 
 // groupStores returns the plugin stores of a Raft group.

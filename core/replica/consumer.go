@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
@@ -119,4 +120,15 @@ func (c *Consumer) retired(self string) bool {
 func (c *Consumer) close() error {
 	c.leader.Close()
 	return c.group.Shutdown()
+}
+
+// Inactive reports whether an ephemeral consumer led here has gone
+// without pull requests or acks for its inactive threshold. Durable
+// consumers are never inactive.
+func (c *Consumer) Inactive(now time.Time) bool {
+	cfg := c.Meta().Config
+	if !cfg.Ephemeral() || !c.IsLeader() || c.leader.Waiting() > 0 {
+		return false
+	}
+	return now.Sub(c.leader.LastActive()) > cfg.InactiveThreshold
 }
