@@ -58,7 +58,8 @@ func codeOf(err error) codes.Code {
 	case errors.Is(err, stream.ErrBadConfig), errors.Is(err, subject.ErrBadSubject),
 		errors.Is(err, subject.ErrEmptySubject), errors.Is(err, placement.ErrBadReplicas),
 		errors.Is(err, placement.ErrTooFewServers), errors.Is(err, meta.ErrSubjectsOverlap),
-		errors.Is(err, errInvalid), errors.Is(err, consumer.ErrBadConfig):
+		errors.Is(err, errInvalid), errors.Is(err, consumer.ErrBadConfig),
+		errors.Is(err, meta.ErrWorkQueueOverlap), errors.Is(err, meta.ErrRetentionReplicas):
 		return codes.InvalidArgument
 	case errors.Is(err, stream.ErrMaxMsgs), errors.Is(err, stream.ErrMaxBytes),
 		errors.Is(err, stream.ErrMsgTooLarge), errors.Is(err, errWrongStream),

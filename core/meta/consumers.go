@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/stratadb/strata/core/consumer"
+	"github.com/stratadb/strata/core/stream"
 )
 
 // Consumer commands.
@@ -27,6 +28,13 @@ var (
 	ErrConsumerExists = errors.New("consumer already exists with a different config")
 	// ErrConsumerNotFound is returned for a consumer the meta state lacks.
 	ErrConsumerNotFound = errors.New("consumer not found")
+	// ErrWorkQueueOverlap refuses a work-queue consumer whose filters
+	// overlap another's: each message goes to one consumer only.
+	ErrWorkQueueOverlap = errors.New("work queue stream: consumer filters overlap")
+	// ErrRetentionReplicas refuses a consumer of a work-queue or interest
+	// stream with fewer replicas than its stream: the stream's leader
+	// reads every consumer's state from a local replica.
+	ErrRetentionReplicas = errors.New("consumers of a work-queue or interest stream have the stream's replicas")
 )
 
 // Consumer is a consumer as the meta group records it. Its peers are
@@ -123,6 +131,27 @@ func (st *state) checkCreateConsumer(c Consumer) error {
 			return nil // the same config again: accepted, unchanged
 		}
 		return fmt.Errorf("%w: %s on stream %s", ErrConsumerExists, c.Config.Name, c.Stream)
+	}
+	return st.checkRetention(s, c)
+}
+
+// checkRetention refuses, on a work-queue or interest stream, a consumer
+// with fewer replicas than the stream, and on a work queue one whose
+// filters overlap another consumer's.
+func (st *state) checkRetention(s Stream, c Consumer) error {
+	if s.Config.Retention != stream.WorkQueueRetention && s.Config.Retention != stream.InterestRetention {
+		return nil
+	}
+	if c.Config.Replicas != len(s.Peers) {
+		return fmt.Errorf("%w: consumer %s has %d, stream %s %d", ErrRetentionReplicas, c.Config.Name, c.Config.Replicas, s.Config.Name, len(s.Peers))
+	}
+	if s.Config.Retention != stream.WorkQueueRetention {
+		return nil
+	}
+	for _, other := range st.consumersOf(c.Stream) {
+		if other.Config.Name != c.Config.Name && other.Config.OverlapsFilters(c.Config) {
+			return fmt.Errorf("%w: consumers %s and %s", ErrWorkQueueOverlap, other.Config.Name, c.Config.Name)
+		}
 	}
 	return nil
 }

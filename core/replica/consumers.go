@@ -59,6 +59,13 @@ func (s *Set) ReconcileConsumers(consumers []meta.Consumer) {
 			s.logger.Warn("aligning consumer group failed; will retry", "consumer", key, "error", err)
 		}
 	}
+	byStream := map[string][]meta.Consumer{}
+	for _, c := range consumers {
+		byStream[c.Stream] = append(byStream[c.Stream], c)
+	}
+	for _, r := range s.All() {
+		s.retain(r, byStream[r.Name()])
+	}
 }
 
 // stopUnwantedConsumers removes the replicas of deleted consumers (or of

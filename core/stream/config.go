@@ -30,9 +30,14 @@ const (
 	// DiscardNew refuses the new message.
 	DiscardNew Discard = "new"
 
-	// LimitsRetention keeps messages until the limits remove them: the
-	// only retention so far (acks do not remove messages).
+	// LimitsRetention keeps messages until the limits remove them.
 	LimitsRetention Retention = "limits"
+	// WorkQueueRetention removes messages once the consumer that takes
+	// them has acked them; the filters of its consumers may not overlap.
+	WorkQueueRetention Retention = "workqueue"
+	// InterestRetention removes messages once every consumer that takes
+	// them has acked them (with no consumers, at once).
+	InterestRetention Retention = "interest"
 
 	// DefaultDupeWindow is how long message ids are remembered by default.
 	DefaultDupeWindow = 2 * time.Minute
@@ -126,8 +131,8 @@ func (c Config) validateLimits() error {
 	switch {
 	case c.Storage != FileStorage && c.Storage != MemoryStorage:
 		return fmt.Errorf("%w: storage %q: want file or memory", ErrBadConfig, c.Storage)
-	case c.Retention != LimitsRetention:
-		return fmt.Errorf("%w: retention %q: want limits", ErrBadConfig, c.Retention)
+	case c.Retention != LimitsRetention && c.Retention != WorkQueueRetention && c.Retention != InterestRetention:
+		return fmt.Errorf("%w: retention %q: want limits, workqueue or interest", ErrBadConfig, c.Retention)
 	case c.Discard != DiscardOld && c.Discard != DiscardNew:
 		return fmt.Errorf("%w: discard %q: want old or new", ErrBadConfig, c.Discard)
 	case c.MaxMsgs < 0:
