@@ -18,22 +18,8 @@ func (s *Server) consumerRoute(ctx context.Context, stream, name string) (*repli
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	var local *replica.Consumer
-	var target string
 	what := fmt.Sprintf("consumer %s on stream %s", name, stream)
-	err = s.waitFor(ctx, what, func() (bool, error) {
-		local, target = s.consumerTarget(m)
-		return local != nil || target != "" && s.reachable(target), nil
-	})
-	if err != nil || local != nil {
-		return local, nil, ctx, err
-	}
-	fctx, err := forwardCtx(ctx)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	c, err := s.clientOf(target)
-	return nil, c, fctx, err
+	return routeTo(ctx, s, what, func() (*replica.Consumer, string) { return s.consumerTarget(m) })
 }
 
 func (s *Server) consumerTarget(m meta.Consumer) (*replica.Consumer, string) {

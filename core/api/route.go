@@ -98,10 +98,17 @@ func (s *Server) streamRoute(ctx context.Context, name string) (*replica.Replica
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	var local *replica.Replica
+	return routeTo(ctx, s, "stream "+name, func() (*replica.Replica, string) { return s.streamTarget(st) })
+}
+
+// routeTo waits until find names a local leader (returned) or a reachable
+// server to forward to, and returns a client of that server and the
+// forwarded call's context.
+func routeTo[L any](ctx context.Context, s *Server, what string, find func() (*L, string)) (*L, pb.StrataClient, context.Context, error) {
+	var local *L
 	var target string
-	err = s.waitFor(ctx, "stream "+name, func() (bool, error) {
-		local, target = s.streamTarget(st)
+	err := s.waitFor(ctx, what, func() (bool, error) {
+		local, target = find()
 		return local != nil || target != "" && s.reachable(target), nil
 	})
 	if err != nil || local != nil {
