@@ -2158,9 +2158,14 @@ func (x *ConsumerConfig) GetName() string {
 }
 
 type ConsumerCreateRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Stream        string                 `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
-	Config        *ConsumerConfig        `protobuf:"bytes,2,opt,name=config,proto3" json:"config,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Stream string                 `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
+	Config *ConsumerConfig        `protobuf:"bytes,2,opt,name=config,proto3" json:"config,omitempty"`
+	// restore_state, on a create, is the state the new consumer starts
+	// from instead of its deliver policy: the state_json of a
+	// ConsumerExport (a restored backup). It may not be ahead of the
+	// stream's last sequence (InvalidArgument).
+	RestoreState  []byte `protobuf:"bytes,3,opt,name=restore_state,json=restoreState,proto3" json:"restore_state,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2205,6 +2210,13 @@ func (x *ConsumerCreateRequest) GetStream() string {
 func (x *ConsumerCreateRequest) GetConfig() *ConsumerConfig {
 	if x != nil {
 		return x.Config
+	}
+	return nil
+}
+
+func (x *ConsumerCreateRequest) GetRestoreState() []byte {
+	if x != nil {
+		return x.RestoreState
 	}
 	return nil
 }
@@ -2261,6 +2273,60 @@ func (x *ConsumerRequest) GetName() string {
 	return ""
 }
 
+type ConsumerExportResponse struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Config *ConsumerConfig        `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
+	// state_json is the consumer's replicated state as JSON: delivered, ack
+	// floor, pending deliveries with their counts, redelivery counters.
+	StateJson     []byte `protobuf:"bytes,2,opt,name=state_json,json=stateJson,proto3" json:"state_json,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConsumerExportResponse) Reset() {
+	*x = ConsumerExportResponse{}
+	mi := &file_strata_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConsumerExportResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConsumerExportResponse) ProtoMessage() {}
+
+func (x *ConsumerExportResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_strata_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConsumerExportResponse.ProtoReflect.Descriptor instead.
+func (*ConsumerExportResponse) Descriptor() ([]byte, []int) {
+	return file_strata_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *ConsumerExportResponse) GetConfig() *ConsumerConfig {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+func (x *ConsumerExportResponse) GetStateJson() []byte {
+	if x != nil {
+		return x.StateJson
+	}
+	return nil
+}
+
 type SequencePair struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	ConsumerSeq   uint64                 `protobuf:"varint,1,opt,name=consumer_seq,json=consumerSeq,proto3" json:"consumer_seq,omitempty"`
@@ -2271,7 +2337,7 @@ type SequencePair struct {
 
 func (x *SequencePair) Reset() {
 	*x = SequencePair{}
-	mi := &file_strata_proto_msgTypes[33]
+	mi := &file_strata_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2283,7 +2349,7 @@ func (x *SequencePair) String() string {
 func (*SequencePair) ProtoMessage() {}
 
 func (x *SequencePair) ProtoReflect() protoreflect.Message {
-	mi := &file_strata_proto_msgTypes[33]
+	mi := &file_strata_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2296,7 +2362,7 @@ func (x *SequencePair) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SequencePair.ProtoReflect.Descriptor instead.
 func (*SequencePair) Descriptor() ([]byte, []int) {
-	return file_strata_proto_rawDescGZIP(), []int{33}
+	return file_strata_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *SequencePair) GetConsumerSeq() uint64 {
@@ -2332,7 +2398,7 @@ type ConsumerState struct {
 
 func (x *ConsumerState) Reset() {
 	*x = ConsumerState{}
-	mi := &file_strata_proto_msgTypes[34]
+	mi := &file_strata_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2344,7 +2410,7 @@ func (x *ConsumerState) String() string {
 func (*ConsumerState) ProtoMessage() {}
 
 func (x *ConsumerState) ProtoReflect() protoreflect.Message {
-	mi := &file_strata_proto_msgTypes[34]
+	mi := &file_strata_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2357,7 +2423,7 @@ func (x *ConsumerState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsumerState.ProtoReflect.Descriptor instead.
 func (*ConsumerState) Descriptor() ([]byte, []int) {
-	return file_strata_proto_rawDescGZIP(), []int{34}
+	return file_strata_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ConsumerState) GetDelivered() *SequencePair {
@@ -2423,7 +2489,7 @@ type Consumer struct {
 
 func (x *Consumer) Reset() {
 	*x = Consumer{}
-	mi := &file_strata_proto_msgTypes[35]
+	mi := &file_strata_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2435,7 +2501,7 @@ func (x *Consumer) String() string {
 func (*Consumer) ProtoMessage() {}
 
 func (x *Consumer) ProtoReflect() protoreflect.Message {
-	mi := &file_strata_proto_msgTypes[35]
+	mi := &file_strata_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2448,7 +2514,7 @@ func (x *Consumer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Consumer.ProtoReflect.Descriptor instead.
 func (*Consumer) Descriptor() ([]byte, []int) {
-	return file_strata_proto_rawDescGZIP(), []int{35}
+	return file_strata_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Consumer) GetStream() string {
@@ -2502,7 +2568,7 @@ type ConsumerListResponse struct {
 
 func (x *ConsumerListResponse) Reset() {
 	*x = ConsumerListResponse{}
-	mi := &file_strata_proto_msgTypes[36]
+	mi := &file_strata_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2514,7 +2580,7 @@ func (x *ConsumerListResponse) String() string {
 func (*ConsumerListResponse) ProtoMessage() {}
 
 func (x *ConsumerListResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_strata_proto_msgTypes[36]
+	mi := &file_strata_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2527,7 +2593,7 @@ func (x *ConsumerListResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsumerListResponse.ProtoReflect.Descriptor instead.
 func (*ConsumerListResponse) Descriptor() ([]byte, []int) {
-	return file_strata_proto_rawDescGZIP(), []int{36}
+	return file_strata_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ConsumerListResponse) GetConsumers() []*Consumer {
@@ -2556,7 +2622,7 @@ type FetchRequest struct {
 
 func (x *FetchRequest) Reset() {
 	*x = FetchRequest{}
-	mi := &file_strata_proto_msgTypes[37]
+	mi := &file_strata_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2568,7 +2634,7 @@ func (x *FetchRequest) String() string {
 func (*FetchRequest) ProtoMessage() {}
 
 func (x *FetchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_strata_proto_msgTypes[37]
+	mi := &file_strata_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2581,7 +2647,7 @@ func (x *FetchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FetchRequest.ProtoReflect.Descriptor instead.
 func (*FetchRequest) Descriptor() ([]byte, []int) {
-	return file_strata_proto_rawDescGZIP(), []int{37}
+	return file_strata_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *FetchRequest) GetStream() string {
@@ -2647,7 +2713,7 @@ type ConsumerMsg struct {
 
 func (x *ConsumerMsg) Reset() {
 	*x = ConsumerMsg{}
-	mi := &file_strata_proto_msgTypes[38]
+	mi := &file_strata_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2659,7 +2725,7 @@ func (x *ConsumerMsg) String() string {
 func (*ConsumerMsg) ProtoMessage() {}
 
 func (x *ConsumerMsg) ProtoReflect() protoreflect.Message {
-	mi := &file_strata_proto_msgTypes[38]
+	mi := &file_strata_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2672,7 +2738,7 @@ func (x *ConsumerMsg) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsumerMsg.ProtoReflect.Descriptor instead.
 func (*ConsumerMsg) Descriptor() ([]byte, []int) {
-	return file_strata_proto_rawDescGZIP(), []int{38}
+	return file_strata_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ConsumerMsg) GetMsg() *Msg {
@@ -2718,7 +2784,7 @@ type FetchBatch struct {
 
 func (x *FetchBatch) Reset() {
 	*x = FetchBatch{}
-	mi := &file_strata_proto_msgTypes[39]
+	mi := &file_strata_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2730,7 +2796,7 @@ func (x *FetchBatch) String() string {
 func (*FetchBatch) ProtoMessage() {}
 
 func (x *FetchBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_strata_proto_msgTypes[39]
+	mi := &file_strata_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2743,7 +2809,7 @@ func (x *FetchBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FetchBatch.ProtoReflect.Descriptor instead.
 func (*FetchBatch) Descriptor() ([]byte, []int) {
-	return file_strata_proto_rawDescGZIP(), []int{39}
+	return file_strata_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *FetchBatch) GetMsgs() []*ConsumerMsg {
@@ -2787,7 +2853,7 @@ type Ack struct {
 
 func (x *Ack) Reset() {
 	*x = Ack{}
-	mi := &file_strata_proto_msgTypes[40]
+	mi := &file_strata_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2799,7 +2865,7 @@ func (x *Ack) String() string {
 func (*Ack) ProtoMessage() {}
 
 func (x *Ack) ProtoReflect() protoreflect.Message {
-	mi := &file_strata_proto_msgTypes[40]
+	mi := &file_strata_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2812,7 +2878,7 @@ func (x *Ack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ack.ProtoReflect.Descriptor instead.
 func (*Ack) Descriptor() ([]byte, []int) {
-	return file_strata_proto_rawDescGZIP(), []int{40}
+	return file_strata_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *Ack) GetStreamSeq() uint64 {
@@ -2847,7 +2913,7 @@ type AckRequest struct {
 
 func (x *AckRequest) Reset() {
 	*x = AckRequest{}
-	mi := &file_strata_proto_msgTypes[41]
+	mi := &file_strata_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2859,7 +2925,7 @@ func (x *AckRequest) String() string {
 func (*AckRequest) ProtoMessage() {}
 
 func (x *AckRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_strata_proto_msgTypes[41]
+	mi := &file_strata_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2872,7 +2938,7 @@ func (x *AckRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AckRequest.ProtoReflect.Descriptor instead.
 func (*AckRequest) Descriptor() ([]byte, []int) {
-	return file_strata_proto_rawDescGZIP(), []int{41}
+	return file_strata_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *AckRequest) GetStream() string {
@@ -2907,7 +2973,7 @@ type AckResponse struct {
 
 func (x *AckResponse) Reset() {
 	*x = AckResponse{}
-	mi := &file_strata_proto_msgTypes[42]
+	mi := &file_strata_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2919,7 +2985,7 @@ func (x *AckResponse) String() string {
 func (*AckResponse) ProtoMessage() {}
 
 func (x *AckResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_strata_proto_msgTypes[42]
+	mi := &file_strata_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2932,7 +2998,7 @@ func (x *AckResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AckResponse.ProtoReflect.Descriptor instead.
 func (*AckResponse) Descriptor() ([]byte, []int) {
-	return file_strata_proto_rawDescGZIP(), []int{42}
+	return file_strata_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *AckResponse) GetApplied() uint64 {
@@ -3125,13 +3191,18 @@ const file_strata_proto_rawDesc = "" +
 	"\fheaders_only\x18\r \x01(\bR\vheadersOnly\x12\x1a\n" +
 	"\breplicas\x18\x0e \x01(\x05R\breplicas\x122\n" +
 	"\x15inactive_threshold_ns\x18\x0f \x01(\x03R\x13inactiveThresholdNs\x12\x12\n" +
-	"\x04name\x18\x10 \x01(\tR\x04name\"b\n" +
+	"\x04name\x18\x10 \x01(\tR\x04name\"\x87\x01\n" +
 	"\x15ConsumerCreateRequest\x12\x16\n" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x121\n" +
-	"\x06config\x18\x02 \x01(\v2\x19.strata.v1.ConsumerConfigR\x06config\"=\n" +
+	"\x06config\x18\x02 \x01(\v2\x19.strata.v1.ConsumerConfigR\x06config\x12#\n" +
+	"\rrestore_state\x18\x03 \x01(\fR\frestoreState\"=\n" +
 	"\x0fConsumerRequest\x12\x16\n" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x12\n" +
-	"\x04name\x18\x02 \x01(\tR\x04name\"P\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"j\n" +
+	"\x16ConsumerExportResponse\x121\n" +
+	"\x06config\x18\x01 \x01(\v2\x19.strata.v1.ConsumerConfigR\x06config\x12\x1d\n" +
+	"\n" +
+	"state_json\x18\x02 \x01(\fR\tstateJson\"P\n" +
 	"\fSequencePair\x12!\n" +
 	"\fconsumer_seq\x18\x01 \x01(\x04R\vconsumerSeq\x12\x1d\n" +
 	"\n" +
@@ -3186,7 +3257,7 @@ const file_strata_proto_rawDesc = "" +
 	"\x04acks\x18\x03 \x03(\v2\x0e.strata.v1.AckR\x04acks\"A\n" +
 	"\vAckResponse\x12\x18\n" +
 	"\aapplied\x18\x01 \x01(\x04R\aapplied\x12\x18\n" +
-	"\aignored\x18\x02 \x01(\x04R\aignored2\xb7\x0f\n" +
+	"\aignored\x18\x02 \x01(\x04R\aignored2\x88\x10\n" +
 	"\x06Strata\x123\n" +
 	"\aPublish\x12\x15.strata.v1.PubRequest\x1a\x11.strata.v1.PubAck\x12@\n" +
 	"\rPublishStream\x12\x13.strata.v1.PubBatch\x1a\x16.strata.v1.PubAckBatch(\x010\x01\x122\n" +
@@ -3221,7 +3292,8 @@ const file_strata_proto_rawDesc = "" +
 	"\x0eConsumerDelete\x12\x1a.strata.v1.ConsumerRequest\x1a\x10.strata.v1.Empty\x12K\n" +
 	"\x10ConsumerStepDown\x12\x1a.strata.v1.ConsumerRequest\x1a\x1b.strata.v1.StepDownResponse\x12A\n" +
 	"\rConsumerFetch\x12\x17.strata.v1.FetchRequest\x1a\x15.strata.v1.FetchBatch0\x01\x12<\n" +
-	"\vConsumerAck\x12\x15.strata.v1.AckRequest\x1a\x16.strata.v1.AckResponseB&Z$github.com/stratadb/strata/client/pbb\x06proto3"
+	"\vConsumerAck\x12\x15.strata.v1.AckRequest\x1a\x16.strata.v1.AckResponse\x12O\n" +
+	"\x0eConsumerExport\x12\x1a.strata.v1.ConsumerRequest\x1a!.strata.v1.ConsumerExportResponseB&Z$github.com/stratadb/strata/client/pbb\x06proto3"
 
 var (
 	file_strata_proto_rawDescOnce sync.Once
@@ -3235,7 +3307,7 @@ func file_strata_proto_rawDescGZIP() []byte {
 	return file_strata_proto_rawDescData
 }
 
-var file_strata_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
+var file_strata_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_strata_proto_goTypes = []any{
 	(*Empty)(nil),                    // 0: strata.v1.Empty
 	(*Header)(nil),                   // 1: strata.v1.Header
@@ -3270,16 +3342,17 @@ var file_strata_proto_goTypes = []any{
 	(*ConsumerConfig)(nil),           // 30: strata.v1.ConsumerConfig
 	(*ConsumerCreateRequest)(nil),    // 31: strata.v1.ConsumerCreateRequest
 	(*ConsumerRequest)(nil),          // 32: strata.v1.ConsumerRequest
-	(*SequencePair)(nil),             // 33: strata.v1.SequencePair
-	(*ConsumerState)(nil),            // 34: strata.v1.ConsumerState
-	(*Consumer)(nil),                 // 35: strata.v1.Consumer
-	(*ConsumerListResponse)(nil),     // 36: strata.v1.ConsumerListResponse
-	(*FetchRequest)(nil),             // 37: strata.v1.FetchRequest
-	(*ConsumerMsg)(nil),              // 38: strata.v1.ConsumerMsg
-	(*FetchBatch)(nil),               // 39: strata.v1.FetchBatch
-	(*Ack)(nil),                      // 40: strata.v1.Ack
-	(*AckRequest)(nil),               // 41: strata.v1.AckRequest
-	(*AckResponse)(nil),              // 42: strata.v1.AckResponse
+	(*ConsumerExportResponse)(nil),   // 33: strata.v1.ConsumerExportResponse
+	(*SequencePair)(nil),             // 34: strata.v1.SequencePair
+	(*ConsumerState)(nil),            // 35: strata.v1.ConsumerState
+	(*Consumer)(nil),                 // 36: strata.v1.Consumer
+	(*ConsumerListResponse)(nil),     // 37: strata.v1.ConsumerListResponse
+	(*FetchRequest)(nil),             // 38: strata.v1.FetchRequest
+	(*ConsumerMsg)(nil),              // 39: strata.v1.ConsumerMsg
+	(*FetchBatch)(nil),               // 40: strata.v1.FetchBatch
+	(*Ack)(nil),                      // 41: strata.v1.Ack
+	(*AckRequest)(nil),               // 42: strata.v1.AckRequest
+	(*AckResponse)(nil),              // 43: strata.v1.AckResponse
 }
 var file_strata_proto_depIdxs = []int32{
 	1,  // 0: strata.v1.PubRequest.headers:type_name -> strata.v1.Header
@@ -3298,80 +3371,83 @@ var file_strata_proto_depIdxs = []int32{
 	7,  // 13: strata.v1.BackupChunk.msgs:type_name -> strata.v1.Msg
 	7,  // 14: strata.v1.RestoreMsgs.msgs:type_name -> strata.v1.Msg
 	30, // 15: strata.v1.ConsumerCreateRequest.config:type_name -> strata.v1.ConsumerConfig
-	33, // 16: strata.v1.ConsumerState.delivered:type_name -> strata.v1.SequencePair
-	33, // 17: strata.v1.ConsumerState.ack_floor:type_name -> strata.v1.SequencePair
-	30, // 18: strata.v1.Consumer.config:type_name -> strata.v1.ConsumerConfig
-	34, // 19: strata.v1.Consumer.state:type_name -> strata.v1.ConsumerState
-	11, // 20: strata.v1.Consumer.cluster:type_name -> strata.v1.ClusterInfo
-	35, // 21: strata.v1.ConsumerListResponse.consumers:type_name -> strata.v1.Consumer
-	7,  // 22: strata.v1.ConsumerMsg.msg:type_name -> strata.v1.Msg
-	38, // 23: strata.v1.FetchBatch.msgs:type_name -> strata.v1.ConsumerMsg
-	40, // 24: strata.v1.AckRequest.acks:type_name -> strata.v1.Ack
-	2,  // 25: strata.v1.Strata.Publish:input_type -> strata.v1.PubRequest
-	3,  // 26: strata.v1.Strata.PublishStream:input_type -> strata.v1.PubBatch
-	6,  // 27: strata.v1.Strata.GetMsg:input_type -> strata.v1.GetMsgRequest
-	8,  // 28: strata.v1.Strata.StreamCreate:input_type -> strata.v1.StreamConfig
-	8,  // 29: strata.v1.Strata.StreamUpdate:input_type -> strata.v1.StreamConfig
-	13, // 30: strata.v1.Strata.StreamInfo:input_type -> strata.v1.StreamRequest
-	14, // 31: strata.v1.Strata.StreamList:input_type -> strata.v1.StreamListRequest
-	13, // 32: strata.v1.Strata.StreamDelete:input_type -> strata.v1.StreamRequest
-	13, // 33: strata.v1.Strata.StreamPurge:input_type -> strata.v1.StreamRequest
-	13, // 34: strata.v1.Strata.StreamStepDown:input_type -> strata.v1.StreamRequest
-	23, // 35: strata.v1.Strata.StreamPeerRemove:input_type -> strata.v1.PeerRemoveRequest
-	0,  // 36: strata.v1.Strata.MetaStepDown:input_type -> strata.v1.Empty
-	24, // 37: strata.v1.Strata.ServerPeerRemove:input_type -> strata.v1.ServerRequest
-	24, // 38: strata.v1.Strata.ServerLameDuck:input_type -> strata.v1.ServerRequest
-	0,  // 39: strata.v1.Strata.ServerList:input_type -> strata.v1.Empty
-	0,  // 40: strata.v1.Strata.ServerReport:input_type -> strata.v1.Empty
-	0,  // 41: strata.v1.Strata.LocalStats:input_type -> strata.v1.Empty
-	21, // 42: strata.v1.Strata.Catchup:input_type -> strata.v1.CatchupRequest
-	26, // 43: strata.v1.Strata.StreamBackup:input_type -> strata.v1.BackupRequest
-	8,  // 44: strata.v1.Strata.StreamRestoreBegin:input_type -> strata.v1.StreamConfig
-	28, // 45: strata.v1.Strata.StreamRestoreMsgs:input_type -> strata.v1.RestoreMsgs
-	13, // 46: strata.v1.Strata.StreamRestoreEnd:input_type -> strata.v1.StreamRequest
-	31, // 47: strata.v1.Strata.ConsumerCreate:input_type -> strata.v1.ConsumerCreateRequest
-	31, // 48: strata.v1.Strata.ConsumerUpdate:input_type -> strata.v1.ConsumerCreateRequest
-	32, // 49: strata.v1.Strata.ConsumerInfo:input_type -> strata.v1.ConsumerRequest
-	13, // 50: strata.v1.Strata.ConsumerList:input_type -> strata.v1.StreamRequest
-	32, // 51: strata.v1.Strata.ConsumerDelete:input_type -> strata.v1.ConsumerRequest
-	32, // 52: strata.v1.Strata.ConsumerStepDown:input_type -> strata.v1.ConsumerRequest
-	37, // 53: strata.v1.Strata.ConsumerFetch:input_type -> strata.v1.FetchRequest
-	41, // 54: strata.v1.Strata.ConsumerAck:input_type -> strata.v1.AckRequest
-	5,  // 55: strata.v1.Strata.Publish:output_type -> strata.v1.PubAck
-	4,  // 56: strata.v1.Strata.PublishStream:output_type -> strata.v1.PubAckBatch
-	7,  // 57: strata.v1.Strata.GetMsg:output_type -> strata.v1.Msg
-	12, // 58: strata.v1.Strata.StreamCreate:output_type -> strata.v1.Stream
-	12, // 59: strata.v1.Strata.StreamUpdate:output_type -> strata.v1.Stream
-	12, // 60: strata.v1.Strata.StreamInfo:output_type -> strata.v1.Stream
-	15, // 61: strata.v1.Strata.StreamList:output_type -> strata.v1.StreamListResponse
-	0,  // 62: strata.v1.Strata.StreamDelete:output_type -> strata.v1.Empty
-	16, // 63: strata.v1.Strata.StreamPurge:output_type -> strata.v1.PurgeResponse
-	22, // 64: strata.v1.Strata.StreamStepDown:output_type -> strata.v1.StepDownResponse
-	12, // 65: strata.v1.Strata.StreamPeerRemove:output_type -> strata.v1.Stream
-	22, // 66: strata.v1.Strata.MetaStepDown:output_type -> strata.v1.StepDownResponse
-	25, // 67: strata.v1.Strata.ServerPeerRemove:output_type -> strata.v1.ServerPeerRemoveResponse
-	0,  // 68: strata.v1.Strata.ServerLameDuck:output_type -> strata.v1.Empty
-	18, // 69: strata.v1.Strata.ServerList:output_type -> strata.v1.ServerListResponse
-	20, // 70: strata.v1.Strata.ServerReport:output_type -> strata.v1.ServerReportResponse
-	19, // 71: strata.v1.Strata.LocalStats:output_type -> strata.v1.ServerStats
-	7,  // 72: strata.v1.Strata.Catchup:output_type -> strata.v1.Msg
-	27, // 73: strata.v1.Strata.StreamBackup:output_type -> strata.v1.BackupChunk
-	12, // 74: strata.v1.Strata.StreamRestoreBegin:output_type -> strata.v1.Stream
-	29, // 75: strata.v1.Strata.StreamRestoreMsgs:output_type -> strata.v1.RestoreAck
-	12, // 76: strata.v1.Strata.StreamRestoreEnd:output_type -> strata.v1.Stream
-	35, // 77: strata.v1.Strata.ConsumerCreate:output_type -> strata.v1.Consumer
-	35, // 78: strata.v1.Strata.ConsumerUpdate:output_type -> strata.v1.Consumer
-	35, // 79: strata.v1.Strata.ConsumerInfo:output_type -> strata.v1.Consumer
-	36, // 80: strata.v1.Strata.ConsumerList:output_type -> strata.v1.ConsumerListResponse
-	0,  // 81: strata.v1.Strata.ConsumerDelete:output_type -> strata.v1.Empty
-	22, // 82: strata.v1.Strata.ConsumerStepDown:output_type -> strata.v1.StepDownResponse
-	39, // 83: strata.v1.Strata.ConsumerFetch:output_type -> strata.v1.FetchBatch
-	42, // 84: strata.v1.Strata.ConsumerAck:output_type -> strata.v1.AckResponse
-	55, // [55:85] is the sub-list for method output_type
-	25, // [25:55] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	30, // 16: strata.v1.ConsumerExportResponse.config:type_name -> strata.v1.ConsumerConfig
+	34, // 17: strata.v1.ConsumerState.delivered:type_name -> strata.v1.SequencePair
+	34, // 18: strata.v1.ConsumerState.ack_floor:type_name -> strata.v1.SequencePair
+	30, // 19: strata.v1.Consumer.config:type_name -> strata.v1.ConsumerConfig
+	35, // 20: strata.v1.Consumer.state:type_name -> strata.v1.ConsumerState
+	11, // 21: strata.v1.Consumer.cluster:type_name -> strata.v1.ClusterInfo
+	36, // 22: strata.v1.ConsumerListResponse.consumers:type_name -> strata.v1.Consumer
+	7,  // 23: strata.v1.ConsumerMsg.msg:type_name -> strata.v1.Msg
+	39, // 24: strata.v1.FetchBatch.msgs:type_name -> strata.v1.ConsumerMsg
+	41, // 25: strata.v1.AckRequest.acks:type_name -> strata.v1.Ack
+	2,  // 26: strata.v1.Strata.Publish:input_type -> strata.v1.PubRequest
+	3,  // 27: strata.v1.Strata.PublishStream:input_type -> strata.v1.PubBatch
+	6,  // 28: strata.v1.Strata.GetMsg:input_type -> strata.v1.GetMsgRequest
+	8,  // 29: strata.v1.Strata.StreamCreate:input_type -> strata.v1.StreamConfig
+	8,  // 30: strata.v1.Strata.StreamUpdate:input_type -> strata.v1.StreamConfig
+	13, // 31: strata.v1.Strata.StreamInfo:input_type -> strata.v1.StreamRequest
+	14, // 32: strata.v1.Strata.StreamList:input_type -> strata.v1.StreamListRequest
+	13, // 33: strata.v1.Strata.StreamDelete:input_type -> strata.v1.StreamRequest
+	13, // 34: strata.v1.Strata.StreamPurge:input_type -> strata.v1.StreamRequest
+	13, // 35: strata.v1.Strata.StreamStepDown:input_type -> strata.v1.StreamRequest
+	23, // 36: strata.v1.Strata.StreamPeerRemove:input_type -> strata.v1.PeerRemoveRequest
+	0,  // 37: strata.v1.Strata.MetaStepDown:input_type -> strata.v1.Empty
+	24, // 38: strata.v1.Strata.ServerPeerRemove:input_type -> strata.v1.ServerRequest
+	24, // 39: strata.v1.Strata.ServerLameDuck:input_type -> strata.v1.ServerRequest
+	0,  // 40: strata.v1.Strata.ServerList:input_type -> strata.v1.Empty
+	0,  // 41: strata.v1.Strata.ServerReport:input_type -> strata.v1.Empty
+	0,  // 42: strata.v1.Strata.LocalStats:input_type -> strata.v1.Empty
+	21, // 43: strata.v1.Strata.Catchup:input_type -> strata.v1.CatchupRequest
+	26, // 44: strata.v1.Strata.StreamBackup:input_type -> strata.v1.BackupRequest
+	8,  // 45: strata.v1.Strata.StreamRestoreBegin:input_type -> strata.v1.StreamConfig
+	28, // 46: strata.v1.Strata.StreamRestoreMsgs:input_type -> strata.v1.RestoreMsgs
+	13, // 47: strata.v1.Strata.StreamRestoreEnd:input_type -> strata.v1.StreamRequest
+	31, // 48: strata.v1.Strata.ConsumerCreate:input_type -> strata.v1.ConsumerCreateRequest
+	31, // 49: strata.v1.Strata.ConsumerUpdate:input_type -> strata.v1.ConsumerCreateRequest
+	32, // 50: strata.v1.Strata.ConsumerInfo:input_type -> strata.v1.ConsumerRequest
+	13, // 51: strata.v1.Strata.ConsumerList:input_type -> strata.v1.StreamRequest
+	32, // 52: strata.v1.Strata.ConsumerDelete:input_type -> strata.v1.ConsumerRequest
+	32, // 53: strata.v1.Strata.ConsumerStepDown:input_type -> strata.v1.ConsumerRequest
+	38, // 54: strata.v1.Strata.ConsumerFetch:input_type -> strata.v1.FetchRequest
+	42, // 55: strata.v1.Strata.ConsumerAck:input_type -> strata.v1.AckRequest
+	32, // 56: strata.v1.Strata.ConsumerExport:input_type -> strata.v1.ConsumerRequest
+	5,  // 57: strata.v1.Strata.Publish:output_type -> strata.v1.PubAck
+	4,  // 58: strata.v1.Strata.PublishStream:output_type -> strata.v1.PubAckBatch
+	7,  // 59: strata.v1.Strata.GetMsg:output_type -> strata.v1.Msg
+	12, // 60: strata.v1.Strata.StreamCreate:output_type -> strata.v1.Stream
+	12, // 61: strata.v1.Strata.StreamUpdate:output_type -> strata.v1.Stream
+	12, // 62: strata.v1.Strata.StreamInfo:output_type -> strata.v1.Stream
+	15, // 63: strata.v1.Strata.StreamList:output_type -> strata.v1.StreamListResponse
+	0,  // 64: strata.v1.Strata.StreamDelete:output_type -> strata.v1.Empty
+	16, // 65: strata.v1.Strata.StreamPurge:output_type -> strata.v1.PurgeResponse
+	22, // 66: strata.v1.Strata.StreamStepDown:output_type -> strata.v1.StepDownResponse
+	12, // 67: strata.v1.Strata.StreamPeerRemove:output_type -> strata.v1.Stream
+	22, // 68: strata.v1.Strata.MetaStepDown:output_type -> strata.v1.StepDownResponse
+	25, // 69: strata.v1.Strata.ServerPeerRemove:output_type -> strata.v1.ServerPeerRemoveResponse
+	0,  // 70: strata.v1.Strata.ServerLameDuck:output_type -> strata.v1.Empty
+	18, // 71: strata.v1.Strata.ServerList:output_type -> strata.v1.ServerListResponse
+	20, // 72: strata.v1.Strata.ServerReport:output_type -> strata.v1.ServerReportResponse
+	19, // 73: strata.v1.Strata.LocalStats:output_type -> strata.v1.ServerStats
+	7,  // 74: strata.v1.Strata.Catchup:output_type -> strata.v1.Msg
+	27, // 75: strata.v1.Strata.StreamBackup:output_type -> strata.v1.BackupChunk
+	12, // 76: strata.v1.Strata.StreamRestoreBegin:output_type -> strata.v1.Stream
+	29, // 77: strata.v1.Strata.StreamRestoreMsgs:output_type -> strata.v1.RestoreAck
+	12, // 78: strata.v1.Strata.StreamRestoreEnd:output_type -> strata.v1.Stream
+	36, // 79: strata.v1.Strata.ConsumerCreate:output_type -> strata.v1.Consumer
+	36, // 80: strata.v1.Strata.ConsumerUpdate:output_type -> strata.v1.Consumer
+	36, // 81: strata.v1.Strata.ConsumerInfo:output_type -> strata.v1.Consumer
+	37, // 82: strata.v1.Strata.ConsumerList:output_type -> strata.v1.ConsumerListResponse
+	0,  // 83: strata.v1.Strata.ConsumerDelete:output_type -> strata.v1.Empty
+	22, // 84: strata.v1.Strata.ConsumerStepDown:output_type -> strata.v1.StepDownResponse
+	40, // 85: strata.v1.Strata.ConsumerFetch:output_type -> strata.v1.FetchBatch
+	43, // 86: strata.v1.Strata.ConsumerAck:output_type -> strata.v1.AckResponse
+	33, // 87: strata.v1.Strata.ConsumerExport:output_type -> strata.v1.ConsumerExportResponse
+	57, // [57:88] is the sub-list for method output_type
+	26, // [26:57] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_strata_proto_init() }
@@ -3385,7 +3461,7 @@ func file_strata_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_strata_proto_rawDesc), len(file_strata_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   43,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -57,6 +57,7 @@ const (
 	Strata_ConsumerStepDown_FullMethodName   = "/strata.v1.Strata/ConsumerStepDown"
 	Strata_ConsumerFetch_FullMethodName      = "/strata.v1.Strata/ConsumerFetch"
 	Strata_ConsumerAck_FullMethodName        = "/strata.v1.Strata/ConsumerAck"
+	Strata_ConsumerExport_FullMethodName     = "/strata.v1.Strata/ConsumerExport"
 )
 
 // StrataClient is the client API for Strata service.
@@ -141,6 +142,9 @@ type StrataClient interface {
 	ConsumerFetch(ctx context.Context, in *FetchRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[FetchBatch], error)
 	// ConsumerAck takes a batch of acks (ack, nak, in progress, term).
 	ConsumerAck(ctx context.Context, in *AckRequest, opts ...grpc.CallOption) (*AckResponse, error)
+	// ConsumerExport returns, from the consumer's leader, its config and
+	// its whole replicated state as of every committed entry (backups).
+	ConsumerExport(ctx context.Context, in *ConsumerRequest, opts ...grpc.CallOption) (*ConsumerExportResponse, error)
 }
 
 type strataClient struct {
@@ -481,6 +485,16 @@ func (c *strataClient) ConsumerAck(ctx context.Context, in *AckRequest, opts ...
 	return out, nil
 }
 
+func (c *strataClient) ConsumerExport(ctx context.Context, in *ConsumerRequest, opts ...grpc.CallOption) (*ConsumerExportResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ConsumerExportResponse)
+	err := c.cc.Invoke(ctx, Strata_ConsumerExport_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // StrataServer is the server API for Strata service.
 // All implementations must embed UnimplementedStrataServer
 // for forward compatibility.
@@ -563,6 +577,9 @@ type StrataServer interface {
 	ConsumerFetch(*FetchRequest, grpc.ServerStreamingServer[FetchBatch]) error
 	// ConsumerAck takes a batch of acks (ack, nak, in progress, term).
 	ConsumerAck(context.Context, *AckRequest) (*AckResponse, error)
+	// ConsumerExport returns, from the consumer's leader, its config and
+	// its whole replicated state as of every committed entry (backups).
+	ConsumerExport(context.Context, *ConsumerRequest) (*ConsumerExportResponse, error)
 	mustEmbedUnimplementedStrataServer()
 }
 
@@ -662,6 +679,9 @@ func (UnimplementedStrataServer) ConsumerFetch(*FetchRequest, grpc.ServerStreami
 }
 func (UnimplementedStrataServer) ConsumerAck(context.Context, *AckRequest) (*AckResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ConsumerAck not implemented")
+}
+func (UnimplementedStrataServer) ConsumerExport(context.Context, *ConsumerRequest) (*ConsumerExportResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ConsumerExport not implemented")
 }
 func (UnimplementedStrataServer) mustEmbedUnimplementedStrataServer() {}
 func (UnimplementedStrataServer) testEmbeddedByValue()                {}
@@ -1192,6 +1212,24 @@ func _Strata_ConsumerAck_Handler(srv interface{}, ctx context.Context, dec func(
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Strata_ConsumerExport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConsumerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StrataServer).ConsumerExport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Strata_ConsumerExport_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StrataServer).ConsumerExport(ctx, req.(*ConsumerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Strata_ServiceDesc is the grpc.ServiceDesc for Strata service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1302,6 +1340,10 @@ var Strata_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ConsumerAck",
 			Handler:    _Strata_ConsumerAck_Handler,
+		},
+		{
+			MethodName: "ConsumerExport",
+			Handler:    _Strata_ConsumerExport_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -9,9 +9,10 @@ import (
 )
 
 // createConsumer runs on the meta leader: it checks c against its stream
-// and records it on the stream's peers. The same config again is
-// accepted and changes nothing.
-func (s *Server) createConsumer(streamName string, c consumer.Config) (meta.Consumer, error) {
+// and records it on the stream's peers, with the state it starts from
+// when restore is set. The same config again is accepted and changes
+// nothing.
+func (s *Server) createConsumer(streamName string, c consumer.Config, restore *consumer.State) (meta.Consumer, error) {
 	st, ok := s.cfg.MetaFSM.Stream(streamName)
 	if !ok {
 		return meta.Consumer{}, fmt.Errorf("%w: %s", meta.ErrStreamNotFound, streamName)
@@ -29,7 +30,7 @@ func (s *Server) createConsumer(streamName string, c consumer.Config) (meta.Cons
 	peers := meta.FollowPeers(nil, st.Peers, c.Replicas)
 	m := meta.Consumer{
 		Stream: streamName, Config: c, Peers: peers, Bootstrap: peers, StreamGroup: st.Group,
-		Group: st.Group + "-" + c.Name + "-" + randomID(), Created: time.Now().UnixNano(),
+		Group: st.Group + "-" + c.Name + "-" + randomID(), Created: time.Now().UnixNano(), Restore: restore,
 	}
 	if err := s.cfg.MetaFSM.CheckCreateConsumer(m); err != nil {
 		return meta.Consumer{}, err

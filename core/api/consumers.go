@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/stratadb/strata/client/pb"
+	"github.com/stratadb/strata/core/consumer"
 	"github.com/stratadb/strata/core/meta"
 )
 
@@ -38,9 +39,12 @@ func (s *Server) putConsumer(ctx context.Context, req *pb.ConsumerCreateRequest,
 	cfg := consumerConfigFromPB(req.GetConfig())
 	var m meta.Consumer
 	if update {
+		if len(req.GetRestoreState()) > 0 {
+			return nil, fmt.Errorf("%w: a restore state goes with a create only", errInvalid)
+		}
 		m, err = s.updateConsumer(req.GetStream(), cfg)
 	} else {
-		m, err = s.createConsumer(req.GetStream(), cfg)
+		m, err = s.createRestored(ctx, req, cfg)
 	}
 	if err != nil {
 		return nil, err
@@ -48,14 +52,24 @@ func (s *Server) putConsumer(ctx context.Context, req *pb.ConsumerCreateRequest,
 	return s.awaitConsumerInfo(ctx, m)
 }
 
+// createRestored creates a consumer, starting from the request's restore
+// state if it has one.
+func (s *Server) createRestored(ctx context.Context, req *pb.ConsumerCreateRequest, cfg consumer.Config) (meta.Consumer, error) {
+	restore, err := s.restoreStateOf(ctx, req)
+	if err != nil {
+		return meta.Consumer{}, err
+	}
+	return s.createConsumer(req.GetStream(), cfg, restore)
+}
+
 // awaitConsumerInfo returns the consumer's info once its leader runs the
-// recorded config, or what the meta state says when that takes longer
+// recorded config (and started from its restore state), or what the meta state says when that takes longer
 // than LeaderWait.
 func (s *Server) awaitConsumerInfo(ctx context.Context, m meta.Consumer) (*pb.Consumer, error) {
 	info := consumerMetaToPB(m, s.cfg.Cluster)
 	_ = s.waitFor(ctx, "consumer "+m.Config.Name, func() (bool, error) {
 		got, err := s.ConsumerInfo(ownCall(ctx), &pb.ConsumerRequest{Stream: m.Stream, Name: m.Config.Name})
-		if err == nil && consumerConfigFromPB(got.GetConfig()).Equal(m.Config) {
+		if err == nil && consumerConfigFromPB(got.GetConfig()).Equal(m.Config) && restored(m.Restore, got) {
 			info = got
 			return true, nil
 		}

@@ -50,8 +50,8 @@ func (l *Leader) deliverOnce(b budget) (round, error) {
 	if !l.isLeader() {
 		return round{}, ErrNotLeader
 	}
-	if err := l.ensureStarted(); err != nil {
-		return round{}, err
+	if err := l.ensureStarted(); err != nil || !l.started() {
+		return round{}, err // not started: a restore waiting for the stream
 	}
 	l.syncTerm()
 	now := time.Now().UnixNano()

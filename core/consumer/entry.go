@@ -17,6 +17,7 @@ const (
 	opSkip    byte = 4 // the stream removed every message through a sequence
 	opDrop    byte = 5 // pending messages dropped (removed, or past max deliver)
 	opConfig  byte = 6 // a consumer edit (JSON Config)
+	opRestore byte = 7 // a restored state (JSON State) as the start, once
 )
 
 // Why an opDrop drops its messages.

@@ -146,6 +146,13 @@ func (f *FSM) applyRemoval(op byte, data []byte) any {
 			return err
 		}
 		return f.applyConfig(c)
+	case opRestore:
+		now, st, err := decodeRestore(data)
+		if err != nil {
+			return err
+		}
+		f.applyRestore(now, st)
+		return nil
 	}
 	return fmt.Errorf("%w: op %d", ErrBadEntry, op)
 }

@@ -29,6 +29,9 @@ type LeaderConfig struct {
 	// after max deliver, delivered with ack policy none), from the
 	// leader's goroutines.
 	OnAcked func(seqs []uint64)
+	// Restore, if set, is the state a new consumer starts from instead
+	// of its deliver policy (a restored backup; see State.CheckRestore).
+	Restore *State
 }
 
 // Leader is a consumer's leader side: while its replica leads the group,
@@ -42,6 +45,7 @@ type Leader struct {
 	src     Source
 	logger  hclog.Logger
 	onAcked func([]uint64)
+	restore *State
 
 	// mu serializes choosing and proposing deliveries with the loop's
 	// proposals, and guards cursor and term.
@@ -69,7 +73,7 @@ func NewLeader(cfg LeaderConfig) *Leader {
 	}
 	l := &Leader{
 		raft: cfg.Raft, fsm: cfg.FSM, src: cfg.Source, logger: cfg.Logger, onAcked: cfg.OnAcked,
-		stop: make(chan struct{}),
+		restore: cfg.Restore, stop: make(chan struct{}),
 	}
 	l.touch()
 	l.acks = newAcker(l)
@@ -173,6 +177,9 @@ func (l *Leader) ensureStarted() error {
 	l.fsm.view(func(c Config, st *State) { started, cfg = st.Started, c })
 	if started {
 		return nil
+	}
+	if l.restore != nil {
+		return l.proposeRestore(cfg.Name)
 	}
 	e, err := resolveStart(cfg, l.src)
 	if err != nil {

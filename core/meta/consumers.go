@@ -50,6 +50,9 @@ type Consumer struct {
 	// StreamGroup is the group of the stream the consumer was created on:
 	// a stream deleted and created again has none of its consumers.
 	StreamGroup string `json:"stream_group"`
+	// Restore, for a consumer restored from a backup, is the state it
+	// starts from instead of its deliver policy.
+	Restore *consumer.State `json:"restore,omitempty"`
 }
 
 func (c Consumer) key() string { return consumerKey(c.Stream, c.Config.Name) }
@@ -61,6 +64,10 @@ func (c Consumer) clone() Consumer {
 	c.Bootstrap = slices.Clone(c.Bootstrap)
 	c.Config.FilterSubjects = slices.Clone(c.Config.FilterSubjects)
 	c.Config.Backoff = slices.Clone(c.Config.Backoff)
+	if c.Restore != nil {
+		r := c.Restore.Clone()
+		c.Restore = &r
+	}
 	return c
 }
 

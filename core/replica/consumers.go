@@ -133,6 +133,7 @@ func (s *Set) startConsumer(m meta.Consumer) (*Consumer, error) {
 	}
 	c.leader = consumer.NewLeader(consumer.LeaderConfig{
 		Raft: c.group.Raft(), FSM: c.fsm, Source: r.FSM(), Logger: s.logger.Named("consumer"),
+		Restore: m.Restore,
 	})
 	s.mu.Lock()
 	s.consumers[c.key()] = c
