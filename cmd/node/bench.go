@@ -19,7 +19,7 @@ func newBenchCmd(conn *connOptions) *cobra.Command {
 		Short: "Measure the cluster's throughput and latency",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand((&benchPubOptions{conn: conn}).command())
+	cmd.AddCommand((&benchPubOptions{conn: conn}).command(), (&benchConsumeOptions{conn: conn}).command())
 	return cmd
 }
 
@@ -39,6 +39,10 @@ type benchPubOptions struct {
 	noProgress bool
 	keep       bool
 	json       bool
+
+	// until, when set, ends an async publisher's run early once closed
+	// (bench consume --publish-while); Msgs then counts what was sent.
+	until <-chan struct{}
 }
 
 func (o *benchPubOptions) command() *cobra.Command {
@@ -168,12 +172,18 @@ func (o *benchPubOptions) deleteStream(cmd *cobra.Command, c *client.Client) {
 type progressBar struct{ bar *progressbar.ProgressBar }
 
 func (o *benchPubOptions) progress(cmd *cobra.Command) progressBar {
-	if o.noProgress || o.json || !isTerminal(cmd.ErrOrStderr()) {
+	return newProgress(cmd, o.noProgress || o.json, o.msgs, "Publishing")
+}
+
+// newProgress returns a progress bar of total messages on stderr, or one
+// that does nothing when off or when stderr is not a terminal.
+func newProgress(cmd *cobra.Command, off bool, total int, what string) progressBar {
+	if off || !isTerminal(cmd.ErrOrStderr()) {
 		return progressBar{}
 	}
-	return progressBar{progressbar.NewOptions64(int64(o.msgs),
+	return progressBar{progressbar.NewOptions64(int64(total),
 		progressbar.OptionSetWriter(cmd.ErrOrStderr()),
-		progressbar.OptionSetDescription("Publishing"),
+		progressbar.OptionSetDescription(what),
 		progressbar.OptionShowCount(), progressbar.OptionShowIts(),
 		progressbar.OptionSetItsString("msgs"),
 		progressbar.OptionThrottle(100*time.Millisecond),

@@ -48,42 +48,63 @@ type latencyStats struct {
 func (o *benchPubOptions) runClients(ctx context.Context, addrs []string, progress func(int)) (*benchResult, error) {
 	payload := make([]byte, o.size)
 	rand.Read(payload)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	conns := make([]*client.Client, 0, o.clients)
-	defer func() {
+	conns, closeAll, err := o.conn.connectClients(ctx, addrs, o.clients)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll()
+	results := make([]benchClient, o.clients)
+	err = runEach(ctx, len(conns), func(ctx context.Context, i int) error {
+		publish := o.publishAsync
+		if o.sync {
+			publish = o.publishSync
+		}
+		var err error
+		results[i], err = publish(ctx, conns[i], share(o.msgs, o.clients, i), payload, progress)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return o.summarize(results), nil
+}
+
+// connectClients opens n connections, the i-th starting at addrs[i%len],
+// and returns them with a func that closes them all.
+func (o *connOptions) connectClients(ctx context.Context, addrs []string, n int) ([]*client.Client, func(), error) {
+	conns := make([]*client.Client, 0, n)
+	closeAll := func() {
 		for _, c := range conns {
 			c.Close()
 		}
-	}()
-	for i := range o.clients {
-		cctx, ccancel := o.conn.withTimeout(ctx)
-		c, err := o.conn.connectTo(cctx, rotate(addrs, i))
-		ccancel()
+	}
+	for i := range n {
+		cctx, cancel := o.withTimeout(ctx)
+		c, err := o.connectTo(cctx, rotate(addrs, i))
+		cancel()
 		if err != nil {
-			return nil, err
+			closeAll()
+			return nil, nil, err
 		}
 		conns = append(conns, c)
 	}
-	results := make([]benchClient, o.clients)
+	return conns, closeAll, nil
+}
+
+// runEach runs fn(ctx, i) for i in [0, n) at once and waits for them all.
+// The first error cancels the others' ctx and is returned: it is the
+// cause, the others fail because of it.
+func runEach(ctx context.Context, n int, fn func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
-		firstErr error // the cause: the others fail because it cancels them
+		firstErr error
 	)
-	for i, c := range conns {
-		n := o.msgs / o.clients
-		if i < o.msgs%o.clients {
-			n++
-		}
+	for i := range n {
 		wg.Go(func() {
-			publish := o.publishAsync
-			if o.sync {
-				publish = o.publishSync
-			}
-			var err error
-			results[i], err = publish(ctx, c, n, payload, progress)
-			if err != nil {
+			if err := fn(ctx, i); err != nil {
 				mu.Lock()
 				if firstErr == nil {
 					firstErr = err
@@ -94,10 +115,16 @@ func (o *benchPubOptions) runClients(ctx context.Context, addrs []string, progre
 		})
 	}
 	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
+	return firstErr
+}
+
+// share is client i's part of msgs split among n clients.
+func share(msgs, n, i int) int {
+	k := msgs / n
+	if i < msgs%n {
+		k++
 	}
-	return o.summarize(results), nil
+	return k
 }
 
 // publishSync publishes n messages, each after the previous one's ack.
@@ -141,7 +168,8 @@ func (o *benchPubOptions) publishAsync(ctx context.Context, c *client.Client, n 
 		}
 		acked <- first
 	}()
-	for range n {
+	sentN := 0
+	for ; sentN < n && !closed(o.until); sentN++ {
 		at := time.Now()
 		f, perr := p.Publish(o.subject, payload)
 		if perr != nil {
@@ -154,8 +182,18 @@ func (o *benchPubOptions) publishAsync(ctx context.Context, c *client.Client, n 
 	if aerr := <-acked; err == nil {
 		err = aerr
 	}
-	r.end = time.Now()
+	r.Msgs, r.end = sentN, time.Now()
 	return r, err
+}
+
+// closed reports whether ch is closed; a nil ch never is.
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 func rotate(addrs []string, i int) []string {
