@@ -80,19 +80,32 @@ func (o *benchPubOptions) command() *cobra.Command {
 
 // validate checks the flags before anything is sent.
 func (o *benchPubOptions) validate() error {
+	return benchLoad{msgs: o.msgs, size: o.size, batch: o.batch, replicas: o.replicas, storage: o.storage}.
+		validate("--clients", o.clients)
+}
+
+// benchLoad is what bench pub and bench consume both take: how many
+// messages of what size, in batches of what size, on what stream.
+type benchLoad struct {
+	msgs, size, batch, replicas int
+	storage                     string
+}
+
+// validate checks l and the count of workers, flag workersFlag.
+func (l benchLoad) validate(workersFlag string, workers int) error {
 	switch {
-	case o.msgs < 1:
-		return fmt.Errorf("invalid --msgs %d: want at least 1", o.msgs)
-	case o.size < 0:
-		return fmt.Errorf("invalid --size %d", o.size)
-	case o.clients < 1 || o.clients > o.msgs:
-		return fmt.Errorf("invalid --clients %d: want 1 to --msgs", o.clients)
-	case o.batch < 1:
-		return fmt.Errorf("invalid --batch %d: want at least 1", o.batch)
-	case o.replicas != 1 && o.replicas != 3 && o.replicas != 5:
-		return fmt.Errorf("invalid --replicas %d: want 1, 3 or 5", o.replicas)
-	case o.storage != "file" && o.storage != "memory":
-		return fmt.Errorf("invalid --storage %q: want file or memory", o.storage)
+	case l.msgs < 1:
+		return fmt.Errorf("invalid --msgs %d: want at least 1", l.msgs)
+	case l.size < 0:
+		return fmt.Errorf("invalid --size %d", l.size)
+	case workers < 1 || workers > l.msgs:
+		return fmt.Errorf("invalid %s %d: want 1 to --msgs", workersFlag, workers)
+	case l.batch < 1:
+		return fmt.Errorf("invalid --batch %d: want at least 1", l.batch)
+	case l.replicas != 1 && l.replicas != 3 && l.replicas != 5:
+		return fmt.Errorf("invalid --replicas %d: want 1, 3 or 5", l.replicas)
+	case l.storage != "file" && l.storage != "memory":
+		return fmt.Errorf("invalid --storage %q: want file or memory", l.storage)
 	}
 	return nil
 }

@@ -90,23 +90,15 @@ func (o *benchConsumeOptions) command() *cobra.Command {
 
 // validate checks the flags before anything is sent.
 func (o *benchConsumeOptions) validate() error {
+	load := benchLoad{msgs: o.msgs, size: o.size, batch: o.batch, replicas: o.replicas, storage: o.storage}
+	if err := load.validate("--consumers", o.workers); err != nil {
+		return err
+	}
 	switch {
-	case o.msgs < 1:
-		return fmt.Errorf("invalid --msgs %d: want at least 1", o.msgs)
-	case o.size < 0:
-		return fmt.Errorf("invalid --size %d", o.size)
-	case o.workers < 1 || o.workers > o.msgs:
-		return fmt.Errorf("invalid --consumers %d: want 1 to --msgs", o.workers)
-	case o.batch < 1:
-		return fmt.Errorf("invalid --batch %d: want at least 1", o.batch)
 	case o.ack != client.AckExplicitPolicy && o.ack != client.AckNonePolicy:
 		return fmt.Errorf("invalid --ack %q: want explicit or none", o.ack)
 	case o.expires <= 0:
 		return fmt.Errorf("invalid --expires %s: want more than 0", o.expires)
-	case o.replicas != 1 && o.replicas != 3 && o.replicas != 5:
-		return fmt.Errorf("invalid --replicas %d: want 1, 3 or 5", o.replicas)
-	case o.storage != "file" && o.storage != "memory":
-		return fmt.Errorf("invalid --storage %q: want file or memory", o.storage)
 	case o.consumer == "":
 		return errors.New("invalid --consumer: empty")
 	case o.publishWhile && (o.publishBatch < 1 || o.publishMax < 1):

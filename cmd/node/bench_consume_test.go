@@ -137,11 +137,7 @@ func TestBenchConsumeFailsOnRefusal(t *testing.T) {
 }
 
 func TestBenchConsumeBadInput(t *testing.T) {
-	srv := clienttest.Start(t)
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
+	expectBadInput(t, []string{"bench", "consume", "S"}, []badInput{
 		{[]string{"--replicas", "2"}, "invalid --replicas 2"},
 		{[]string{"--msgs", "0"}, "invalid --msgs 0"},
 		{[]string{"--msgs", "2", "--consumers", "3"}, "invalid --consumers 3"},
@@ -152,13 +148,5 @@ func TestBenchConsumeBadInput(t *testing.T) {
 		{[]string{"--storage", "disk"}, `invalid --storage "disk"`},
 		{[]string{"--publish-while", "--publish-batch", "0"}, "invalid --publish-batch 0"},
 		{[]string{"--publish-while", "--publish-stream", "S"}, "invalid --publish-stream S"},
-	} {
-		args := append([]string{"bench", "consume", "S"}, tc.args...)
-		if _, err := runCLI(t, srv, "", args...); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("strata %s: err = %v, want %q", strings.Join(args, " "), err, tc.want)
-		}
-	}
-	if n := srv.TotalCalls(); n != 0 {
-		t.Fatalf("bad input sent %d calls", n)
-	}
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -65,19 +66,29 @@ func TestBenchPubFailsOnRefusal(t *testing.T) {
 }
 
 func TestBenchPubBadInput(t *testing.T) {
-	srv := clienttest.Start(t)
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
+	expectBadInput(t, []string{"bench", "pub", "B.x"}, []badInput{
 		{[]string{"--replicas", "2"}, "invalid --replicas 2"},
 		{[]string{"--msgs", "0"}, "invalid --msgs 0"},
 		{[]string{"--msgs", "2", "--clients", "3"}, "invalid --clients 3"},
 		{[]string{"--batch", "0"}, "invalid --batch 0"},
 		{[]string{"--size", "-1"}, "invalid --size -1"},
 		{[]string{"--sync", "--async"}, "none of the others can be"},
-	} {
-		args := append([]string{"bench", "pub", "B.x"}, tc.args...)
+	})
+}
+
+// badInput is flags a command refuses, and what its error says.
+type badInput struct {
+	args []string
+	want string
+}
+
+// expectBadInput runs strata cmd with each case's flags: each must fail
+// with its error, and none may send a call.
+func expectBadInput(t *testing.T, cmd []string, cases []badInput) {
+	t.Helper()
+	srv := clienttest.Start(t)
+	for _, tc := range cases {
+		args := append(slices.Clone(cmd), tc.args...)
 		if _, err := runCLI(t, srv, "", args...); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("strata %s: err = %v, want %q", strings.Join(args, " "), err, tc.want)
 		}
