@@ -50,11 +50,11 @@ func (o *lsOptions) run(cmd *cobra.Command, target string) error {
 	t.SetOutputMirror(w)
 	t.SetStyle(table.StyleRounded)
 	t.SetTitle(fmt.Sprintf("Backups in %s", store))
-	t.AppendHeader(table.Row{"Stream", "Backup", "Time", "Messages", "Sequences", "Size", "Compressed"})
+	t.AppendHeader(table.Row{"Stream", "Backup", "Time", "Messages", "Sequences", "Consumers", "Size", "Compressed"})
 	for _, b := range all {
 		m := b.Manifest
 		t.AppendRow(table.Row{m.Stream, b.Dir, m.Started.Local().Format(time.DateTime), m.Messages,
-			fmt.Sprintf("%d-%d", m.FirstSeq, m.LastSeq), mib(m.Bytes), mib(m.Compressed)})
+			fmt.Sprintf("%d-%d", m.FirstSeq, m.LastSeq), m.Consumers, mib(m.Bytes), mib(m.Compressed)})
 	}
 	t.Render()
 	return nil

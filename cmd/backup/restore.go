@@ -25,7 +25,8 @@ func newRestoreCmd(conn *connOptions) *cobra.Command {
 		Use:   "restore SOURCE | restore --all TARGET",
 		Short: "Restore a stream from a backup onto this cluster",
 		Long: `restore recreates a backed-up stream with its config (placed by this cluster's
-rules) and every message with its original sequence and time. SOURCE is a
+rules), every message with its original sequence and time, and its durable
+consumers, which go on from where they were when the backup began. SOURCE is a
 backup's folder or a stream's folder (its newest backup is taken). The backup
 is verified end to end before anything is created; an existing stream is an
 error and is left unchanged. With --all, the newest backup of every stream
@@ -97,8 +98,8 @@ func (o *restoreOptions) restoreOne(cmd *cobra.Command, c *client.Client, store 
 	}
 	d := time.Since(start)
 	m := b.Manifest
-	fmt.Fprintf(cmd.OutOrStdout(), "restored %s from %s/%s: %d messages (seq %d-%d), %s uncompressed, %s compressed, %d chunks, %s (%.1f MiB/s)\n",
-		info.Config.Name, store, b.Dir, info.State.Msgs, info.State.FirstSeq, info.State.LastSeq, mib(m.Bytes), mib(m.Compressed),
+	fmt.Fprintf(cmd.OutOrStdout(), "restored %s from %s/%s: %d messages (seq %d-%d), %d consumers, %s uncompressed, %s compressed, %d chunks, %s (%.1f MiB/s)\n",
+		info.Config.Name, store, b.Dir, info.State.Msgs, info.State.FirstSeq, info.State.LastSeq, m.Consumers, mib(m.Bytes), mib(m.Compressed),
 		p.chunks, d.Round(time.Millisecond), float64(m.Bytes)/(1<<20)/max(d.Seconds(), 1e-3))
 	return nil
 }

@@ -28,7 +28,10 @@ func newSaveCmd(conn *connOptions) *cobra.Command {
 		Long: `save takes a consistent point-in-time backup of a stream from its leader while
 the stream keeps taking writes, compresses it with zstd and streams it to
 TARGET (an S3 multipart upload, or a file in a directory) under
-STREAM/<time>/; the manifest is written last and marks the backup complete.`,
+STREAM/<time>/; the manifest is written last and marks the backup complete.
+Every durable consumer's config and state (delivered, ack floor, pending) is
+saved with the messages, read before them, so a restore redelivers what was
+unacknowledged when the backup began and skips nothing.`,
 		Example: `  strata-backup save ORDERS s3://backups/strata
   strata-backup save --all /var/backups/strata`,
 		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd, conn, args) },
@@ -96,8 +99,8 @@ func (o *saveOptions) saveAll(ctx context.Context, cmd *cobra.Command, c *client
 func printSaved(w io.Writer, store objstore.Store, b backup.Backup, p *progress) {
 	m := b.Manifest
 	d := m.Finished.Sub(m.Started)
-	fmt.Fprintf(w, "saved %s to %s/%s: %d messages (seq %d-%d), %s uncompressed, %s compressed (%.2fx), %d chunks, %s (%.1f MiB/s)\n",
-		m.Stream, store, b.Dir, m.Messages, m.FirstSeq, m.LastSeq, mib(m.Bytes), mib(m.Compressed),
+	fmt.Fprintf(w, "saved %s to %s/%s: %d messages (seq %d-%d), %d consumers, %s uncompressed, %s compressed (%.2fx), %d chunks, %s (%.1f MiB/s)\n",
+		m.Stream, store, b.Dir, m.Messages, m.FirstSeq, m.LastSeq, m.Consumers, mib(m.Bytes), mib(m.Compressed),
 		float64(m.Bytes)/float64(max(m.Compressed, 1)), p.chunks, d.Round(1e6), float64(m.Bytes)/(1<<20)/max(d.Seconds(), 1e-3))
 }
 

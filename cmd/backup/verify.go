@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -9,7 +11,10 @@ import (
 	"github.com/stratadb/strata/core/backup"
 )
 
-type verifyOptions struct{ progressOptions }
+type verifyOptions struct {
+	progressOptions
+	json bool
+}
 
 func newVerifyCmd() *cobra.Command {
 	o := &verifyOptions{}
@@ -17,12 +22,23 @@ func newVerifyCmd() *cobra.Command {
 		Use:   "verify SOURCE",
 		Short: "Read a backup end to end and check its checksum and counts; restores nothing",
 		Example: `  strata-backup verify s3://backups/strata/ORDERS
-  strata-backup verify /var/backups/strata/ORDERS/20261126T200102.123Z`,
+  strata-backup verify /var/backups/strata/ORDERS/20261126T200102.123Z --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd, args[0]) },
 	}
 	cmd.Flags().BoolVar(&o.noProgress, "no-progress", false, "log lines instead of a progress bar")
+	cmd.Flags().BoolVar(&o.json, "json", false, "print the verified backup as JSON")
 	return cmd
+}
+
+// verifyReport is what verify --json prints.
+type verifyReport struct {
+	Backup     string            `json:"backup"`
+	Manifest   backup.Manifest   `json:"manifest"`
+	Messages   uint64            `json:"messages"`
+	Bytes      int64             `json:"bytes"`
+	Compressed int64             `json:"compressed_bytes"`
+	Consumers  []backup.Consumer `json:"consumers"`
 }
 
 func (o *verifyOptions) run(cmd *cobra.Command, source string) error {
@@ -36,9 +52,32 @@ func (o *verifyOptions) run(cmd *cobra.Command, source string) error {
 	if err != nil {
 		return err
 	}
+	w := cmd.OutOrStdout()
+	if o.json {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(verifyReport{Backup: fmt.Sprintf("%s/%s", store, b.Dir), Manifest: b.Manifest,
+			Messages: st.Messages, Bytes: st.Bytes, Compressed: st.Compressed, Consumers: st.Consumers})
+	}
 	m := b.Manifest
-	fmt.Fprintf(cmd.OutOrStdout(), "backup %s/%s is complete and intact: stream %s, %d messages (seq %d-%d), %s uncompressed, %s compressed, sha256 %s, read in %s\n",
-		store, b.Dir, m.Stream, st.Messages, m.FirstSeq, m.LastSeq, mib(st.Bytes), mib(st.Compressed), m.SHA256[:16],
+	fmt.Fprintf(w, "backup %s/%s is complete and intact: stream %s, %d messages (seq %d-%d), %s, %s uncompressed, %s compressed, sha256 %s, read in %s\n",
+		store, b.Dir, m.Stream, st.Messages, m.FirstSeq, m.LastSeq, consumerList(st.Consumers), mib(st.Bytes), mib(st.Compressed), m.SHA256[:16],
 		time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// consumerList is "no consumers", "1 consumer (A)" or "2 consumers (A, B)".
+func consumerList(cs []backup.Consumer) string {
+	if len(cs) == 0 {
+		return "no consumers"
+	}
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = c.Name()
+	}
+	noun := "consumers"
+	if len(cs) == 1 {
+		noun = "consumer"
+	}
+	return fmt.Sprintf("%d %s (%s)", len(cs), noun, strings.Join(names, ", "))
 }

@@ -26,12 +26,17 @@
 //	2 message   uvarint seq, varint time (Unix ns), subject, msg id,
 //	            uvarint header count, (key, value)..., data
 //	            (strings and data as uvarint length + bytes)
-//	3 consumer  JSON of a durable consumer and its state (none yet:
-//	            Strata has no consumers; readers skip it)
+//	3 consumer  JSON {"config": client.ConsumerConfig, "state":
+//	            core/consumer.State} of one durable consumer
 //	4 end       uvarint message count, uvarint last sequence
 //
-// Messages come in sequence order with consecutive sequences. The
+// Messages come in sequence order with consecutive sequences, then the
+// consumer records. A consumer's state is exported before the view is
+// read and cut at its last sequence: it never runs ahead of the
+// messages, and restore checks that it can start from it
+// (consumer.State.CheckRestore). The
 // manifest holds the SHA-256 of the data object as stored (compressed),
-// its size, and the counts of what it decompresses to; verify and restore
-// check all of them before anything is created.
+// its size, and the counts of what it decompresses to (messages and
+// consumers); verify and restore check all of them before anything is
+// created.
 package backup

@@ -16,7 +16,9 @@ import (
 var ErrNoBackup = errors.New("no complete backup found")
 
 // List returns the complete backups in store (those with a manifest),
-// by stream, oldest first. A manifest that does not read is an error.
+// by stream, oldest first. A manifest that does not read is an error;
+// one deleted between the listing and its read (retention pruning the
+// backup meanwhile) is left out.
 func List(ctx context.Context, store objstore.Store) ([]Backup, error) {
 	return listUnder(ctx, store, "")
 }
@@ -37,6 +39,9 @@ func listUnder(ctx context.Context, store objstore.Store, prefix string) ([]Back
 			dir = ""
 		}
 		m, err := readManifest(ctx, store, dir)
+		if errors.Is(err, objstore.ErrNotFound) {
+			continue // pruned since the listing
+		}
 		if err != nil {
 			return nil, err
 		}

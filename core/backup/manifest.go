@@ -40,10 +40,11 @@ type Manifest struct {
 	Bytes      int64  `json:"bytes"`
 	Compressed int64  `json:"compressed_bytes"`
 	SHA256     string `json:"sha256"`
-	// Consumers counts the consumer records (none yet).
-	Consumers int       `json:"consumers"`
-	Started   time.Time `json:"started"`
-	Finished  time.Time `json:"finished"`
+	// Consumers counts the consumer records; ConsumerNames names them.
+	Consumers     int       `json:"consumers"`
+	ConsumerNames []string  `json:"consumer_names,omitempty"`
+	Started       time.Time `json:"started"`
+	Finished      time.Time `json:"finished"`
 	// Data is the data object's name beside the manifest.
 	Data string `json:"data"`
 }

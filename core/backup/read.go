@@ -28,6 +28,8 @@ type reader struct {
 	rr    *recordReader
 	next  uint64
 	count uint64
+	// consumers are the consumer records read so far.
+	consumers []Consumer
 }
 
 func openReader(ctx context.Context, store objstore.Store, b Backup) (*reader, error) {
@@ -89,7 +91,11 @@ func (r *reader) records(msg func(client.Msg) error) error {
 				return err
 			}
 		case recConsumer:
-			// Written once consumers exist; nothing to restore yet.
+			c, err := decodeConsumer(p, r.m.LastSeq)
+			if err != nil {
+				return err
+			}
+			r.consumers = append(r.consumers, c)
 		case recEnd:
 			return r.end(p)
 		default:
@@ -120,6 +126,8 @@ func (r *reader) end(p []byte) error {
 		return fmt.Errorf("%w: %d messages read, end record says %d, manifest %d", ErrCorrupt, r.count, msgs, r.m.Messages)
 	case last != r.m.LastSeq || r.count > 0 && r.next-1 != last:
 		return fmt.Errorf("%w: last sequence %d, end record says %d, manifest %d", ErrCorrupt, r.next-1, last, r.m.LastSeq)
+	case len(r.consumers) != r.m.Consumers:
+		return fmt.Errorf("%w: %d consumer records, manifest says %d", ErrCorrupt, len(r.consumers), r.m.Consumers)
 	}
 	return nil
 }
@@ -161,6 +169,8 @@ type Stats struct {
 	Messages   uint64
 	Bytes      int64 // uncompressed
 	Compressed int64
+	// Consumers are the durable consumers the backup holds.
+	Consumers []Consumer
 }
 
 // Verify reads a backup end to end and checks it against its manifest:
@@ -182,5 +192,5 @@ func Verify(ctx context.Context, store objstore.Store, b Backup, progress Progre
 	if err != nil {
 		return Stats{}, fmt.Errorf("backup %s: %w", b.Dir, err)
 	}
-	return Stats{Messages: r.count, Bytes: r.rr.bytes, Compressed: r.body.n}, nil
+	return Stats{Messages: r.count, Bytes: r.rr.bytes, Compressed: r.body.n, Consumers: r.consumers}, nil
 }

@@ -18,9 +18,9 @@ import (
 	"github.com/stratadb/strata/internal/objstore"
 )
 
-// writeTestBackup writes a backup of msgs first..last of stream S into a
-// directory store the way Save does, and returns it.
-func writeTestBackup(t *testing.T, first, last uint64) (objstore.Store, Backup) {
+// writeTestBackup writes a backup of msgs first..last of stream S and
+// its consumers into a directory store the way Save does, and returns it.
+func writeTestBackup(t *testing.T, first, last uint64, consumers ...Consumer) (objstore.Store, Backup) {
 	t.Helper()
 	dir := t.TempDir()
 	store, err := objstore.Open(context.Background(), dir)
@@ -45,6 +45,12 @@ func writeTestBackup(t *testing.T, first, last uint64) (objstore.Store, Backup) 
 			t.Fatal(err)
 		}
 		m.Messages++
+	}
+	for _, c := range consumers {
+		if err := rw.consumer(c); err != nil {
+			t.Fatal(err)
+		}
+		m.Consumers++
 	}
 	if err := rw.end(m.Messages, last); err != nil {
 		t.Fatal(err)

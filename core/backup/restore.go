@@ -36,11 +36,14 @@ type RestoreOptions struct {
 // backup is verified end to end first (a corrupt one is refused before
 // anything is created), then the stream is created (placed by the
 // cluster's own rules) taking restored messages only, every message is
-// stored with its original sequence and time, and the stream is opened
-// to publishes. An existing stream is an error and is left unchanged; a
-// restore that fails after creating the stream deletes it.
+// stored with its original sequence and time, the stream is opened to
+// publishes, and its durable consumers are recreated from their saved
+// state: consumption goes on where it was when the backup began. An
+// existing stream is an error and is left unchanged; a restore that
+// fails after creating the stream deletes it (and its consumers).
 func Restore(ctx context.Context, c *client.Client, store objstore.Store, b Backup, opts RestoreOptions) (*client.StreamInfo, error) {
-	if _, err := Verify(ctx, store, b, nil); err != nil {
+	st, err := Verify(ctx, store, b, nil)
+	if err != nil {
 		return nil, err
 	}
 	cfg := b.Manifest.Config
@@ -63,6 +66,9 @@ func Restore(ctx context.Context, c *client.Client, store objstore.Store, b Back
 	lc, closeLC := leaderClient(ctx, c, created.Cluster.Leader)
 	info, err := restoreInto(ctx, lc, store, b, cfg.Name, progressOr(opts.Progress))
 	closeLC()
+	if err == nil {
+		err = restoreConsumers(ctx, c, cfg.Name, info.Config.Replicas, st.Consumers)
+	}
 	if err != nil {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()

@@ -70,6 +70,10 @@ func Save(ctx context.Context, c *client.Client, store objstore.Store, opts Save
 
 // writeData streams the stream's view into w and commits it.
 func writeData(ctx context.Context, c *client.Client, w objstore.Writer, opts SaveOptions, prog Progress) (Manifest, error) {
+	consumers, err := exportConsumers(ctx, c, opts.Stream)
+	if err != nil {
+		return Manifest{}, err
+	}
 	sum := sha256.New()
 	cw := &countWriter{w: io.MultiWriter(w, sum)}
 	level := opts.Level
@@ -80,7 +84,8 @@ func writeData(ctx context.Context, c *client.Client, w objstore.Writer, opts Sa
 	if err != nil {
 		return Manifest{}, err
 	}
-	s := &saver{prog: prog, m: Manifest{FormatVersion: FormatVersion, ToolVersion: ToolVersion, Stream: opts.Stream, Data: dataObject}}
+	s := &saver{prog: prog, consumers: consumers,
+		m: Manifest{FormatVersion: FormatVersion, ToolVersion: ToolVersion, Stream: opts.Stream, Data: dataObject}}
 	if s.rw, err = newRecordWriter(enc); err == nil {
 		err = c.BackupRecords(ctx, opts.Stream, s.info, s.records)
 	}
@@ -102,11 +107,12 @@ func writeData(ctx context.Context, c *client.Client, w objstore.Writer, opts Sa
 
 // saver writes the records of one stream's backup.
 type saver struct {
-	rw    *recordWriter
-	prog  Progress
-	m     Manifest
-	count uint64
-	next  uint64
+	rw        *recordWriter
+	prog      Progress
+	m         Manifest
+	consumers []Consumer // exported before the view was read
+	count     uint64
+	next      uint64
 }
 
 func (s *saver) info(info *client.StreamInfo) error {
@@ -145,11 +151,23 @@ func (s *saver) records(chunk []byte) error {
 	return nil
 }
 
-// finish checks that every message of the view arrived and ends the data.
+// finish checks that every message of the view arrived, writes the
+// consumers and ends the data.
 func (s *saver) finish() error {
 	if s.count != s.m.Messages || s.m.Messages > 0 && s.next-1 != s.m.LastSeq {
 		return fmt.Errorf("backup %s: received %d messages through %d, the stream held %d through %d",
 			s.m.Stream, s.count, s.next-1, s.m.Messages, s.m.LastSeq)
+	}
+	for _, c := range s.consumers {
+		c, err := c.clamped(s.m.LastSeq)
+		if err == nil {
+			err = s.rw.consumer(c)
+		}
+		if err != nil {
+			return fmt.Errorf("backup %s: %w", s.m.Stream, err)
+		}
+		s.m.Consumers++
+		s.m.ConsumerNames = append(s.m.ConsumerNames, c.Name())
 	}
 	return s.rw.end(s.count, s.m.LastSeq)
 }

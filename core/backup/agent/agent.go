@@ -212,7 +212,7 @@ func (a *Agent) backupStream(ctx context.Context, j *job, stream string) runResu
 	a.metrics.success(stream, res.backup, took, len(res.pruned))
 	m := res.backup.Manifest
 	fields := []any{"target", store.String(), "dir", res.backup.Dir, "messages", m.Messages,
-		"first_seq", m.FirstSeq, "last_seq", m.LastSeq, "bytes", m.Bytes, "compressed", m.Compressed,
+		"first_seq", m.FirstSeq, "last_seq", m.LastSeq, "consumers", m.Consumers, "bytes", m.Bytes, "compressed", m.Compressed,
 		"duration", took.Round(time.Millisecond), "attempts", res.attempts, "pruned", len(res.pruned)}
 	if perr != nil {
 		log.Warn("backup complete; pruning older backups failed", append(fields, "error", perr)...)
