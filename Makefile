@@ -4,7 +4,7 @@ BIN       := bin
 PLUGINS   := strata-plugin-badger strata-plugin-file strata-plugin-s3snap strata-plugin-bolt
 TESTFLAGS ?= -count=1 -timeout 25m
 
-.PHONY: all build test test-faults bench bench-streams bench-backup proto run clean
+.PHONY: all build test test-faults bench bench-streams bench-consume bench-backup proto run clean
 
 all: build
 
@@ -31,7 +31,7 @@ test: $(VERSITYGW)
 # publish/read load, checked for loss, duplicates and linearizability
 # (docs/reliability.md records its summary table).
 test-faults:
-	$(GO) test -tags faults -count=1 -timeout 15m -v -run 'TestFaults|TestStreamModelRejects' ./cmd/node/
+	$(GO) test -tags faults -count=1 -timeout 15m -v -run 'TestFaults|TestConsumerFaults|TestStreamModelRejects' ./cmd/node/
 
 # Benchmarks of the stores (in process and over gRPC) and of 3-node Raft
 # groups; docs/benchmarks.md records the figures with this command.
@@ -42,6 +42,11 @@ bench:
 # `make run` free); docs/benchmarks.md records the figures.
 bench-streams: build
 	./examples/cluster/bench.sh
+
+# Consumer benchmarks on Strata and JetStream side by side (3 nodes each, R3,
+# file storage); installs nats-server and natscli into a temporary GOBIN.
+bench-consume: build
+	./examples/cluster/bench-consume.sh
 
 # Backup and restore throughput with strata-backup on a 1 GiB stream of
 # JSON-like messages, to a directory and to versitygw (docs/benchmarks.md).

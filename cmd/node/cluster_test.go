@@ -68,6 +68,43 @@ cluster {
 	return servers
 }
 
+// newFlagCluster sets up n servers configured by flags alone, all
+// seeding n1, with bootstrap_expect n.
+func newFlagCluster(t *testing.T, n int) []*server {
+	dir := t.TempDir()
+	var servers []*server
+	for i := 1; i <= n; i++ {
+		listen, seed := testnet.FreeAddr(t), ""
+		if i > 1 {
+			seed = servers[0].clusterAddr
+		}
+		servers = append(servers, flagServer(t, dir, i, n, listen, listen, seed))
+	}
+	return servers
+}
+
+// flagServer is server n<i> of n, configured by flags: its cluster port
+// listens on listen and is advertised as advertise; seed, if set, is the
+// route it joins through. It is killed when the test ends.
+func flagServer(t *testing.T, dir string, i, n int, listen, advertise, seed string) *server {
+	c, h := testnet.FreeAddr(t), testnet.FreeAddr(t)
+	name := fmt.Sprintf("n%d", i)
+	args := []string{"serve", "--name", name, "--cluster", "T", "--listen", c, "--cluster-listen", listen,
+		"--cluster-advertise", advertise, "--http", h, "--data-dir", filepath.Join(dir, name), "--bootstrap-expect", fmt.Sprint(n)}
+	if seed != "" {
+		args = append(args, "--routes", seed)
+	}
+	s := &server{name: name, http: h, client: c, clusterAddr: advertise, dir: dir, args: args}
+	t.Cleanup(func() {
+		s.kill()
+		if t.Failed() && s.log != "" {
+			b, _ := os.ReadFile(s.log)
+			t.Logf("%s log (%s):\n%s", s.name, s.log, b)
+		}
+	})
+	return s
+}
+
 func writeConfig(t *testing.T, dir, name, src string) string {
 	t.Helper()
 	path := filepath.Join(dir, name+".hcl")

@@ -4,10 +4,8 @@ package main
 
 import (
 	"encoding/binary"
-	"fmt"
 	"io"
 	"net"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -135,15 +133,11 @@ func newProxiedCluster(t *testing.T, n int) ([]*server, []*linkProxy) {
 	for i := 1; i <= n; i++ {
 		listen := testnet.FreeAddr(t)
 		p := startProxy(t, listen)
-		c, h := testnet.FreeAddr(t), testnet.FreeAddr(t)
-		name := fmt.Sprintf("n%d", i)
-		args := []string{"serve", "--name", name, "--cluster", "T", "--listen", c, "--cluster-listen", listen,
-			"--cluster-advertise", p.addr(), "--http", h, "--data-dir", filepath.Join(dir, name), "--bootstrap-expect", fmt.Sprint(n)}
+		seed := ""
 		if i > 1 {
-			args = append(args, "--routes", proxies[0].addr())
+			seed = proxies[0].addr()
 		}
-		s := &server{name: name, http: h, client: c, clusterAddr: p.addr(), dir: dir, args: args}
-		t.Cleanup(s.kill)
+		s := flagServer(t, dir, i, n, listen, p.addr(), seed)
 		servers, proxies = append(servers, s), append(proxies, p)
 	}
 	return servers, proxies

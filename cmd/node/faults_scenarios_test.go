@@ -42,6 +42,15 @@ func (fc *faultCluster) restart(s *server) {
 	s.start(fc.t, fc.run)
 }
 
+// killAndRestart kills s with SIGKILL and starts it again once the
+// fault has lasted past the election timeout.
+func killAndRestart(fc *faultCluster, s *server) {
+	fc.t.Logf("kill -9 %s", s.name)
+	s.kill()
+	time.Sleep(2 * time.Second) // the fault lasts past the election timeout
+	fc.restart(s)
+}
+
 func (fc *faultCluster) streamLeader(name string) *server {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -81,22 +90,13 @@ type scenario struct {
 
 var scenarios = []scenario{
 	{"kill -9 the stream leader", func(fc *faultCluster, st string) {
-		s := fc.streamLeader(st)
-		s.kill()
-		time.Sleep(2 * time.Second)
-		fc.restart(s)
+		killAndRestart(fc, fc.streamLeader(st))
 	}},
 	{"kill -9 a follower", func(fc *faultCluster, st string) {
-		s := fc.follower(st)
-		s.kill()
-		time.Sleep(2 * time.Second)
-		fc.restart(s)
+		killAndRestart(fc, fc.follower(st))
 	}},
 	{"kill -9 the meta leader", func(fc *faultCluster, st string) {
-		s := fc.metaLeader()
-		s.kill()
-		time.Sleep(2 * time.Second)
-		fc.restart(s)
+		killAndRestart(fc, fc.metaLeader())
 	}},
 	{"kill -9 the stream leader's plugins", func(fc *faultCluster, st string) {
 		s := fc.streamLeader(st)
@@ -190,7 +190,7 @@ func (fc *faultCluster) waitCurrent(st, gone string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		info, err := fc.c.StreamInfo(ctx, st)
 		cancel()
-		if err == nil && len(info.Peers) == 3 && !slices.Contains(info.Peers, gone) && allCurrent(info) {
+		if err == nil && len(info.Peers) == 3 && !slices.Contains(info.Peers, gone) && replicasCurrent(info.Cluster, 2) {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -198,18 +198,6 @@ func (fc *faultCluster) waitCurrent(st, gone string) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-func allCurrent(info *client.StreamInfo) bool {
-	if len(info.Cluster.Replicas) != 2 {
-		return false
-	}
-	for _, r := range info.Cluster.Replicas {
-		if !r.Current {
-			return false
-		}
-	}
-	return true
 }
 
 // TestFaults runs every scenario on one three-server cluster, each on a
