@@ -17,16 +17,9 @@ import (
 func TestConsumerFollowsStreamPeerRemove(t *testing.T) {
 	needBinaries(t)
 	servers := newFlagCluster(t, 4)
-	for _, s := range servers {
-		s.start(t, 1)
-	}
-	waitFormed(t, servers)
-	cl := connectAll(t, servers)
+	cl := ordersCluster(t, servers)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	if _, err := cl.AddStream(ctx, client.StreamConfig{Name: "ORDERS", Subjects: []string{"ORDERS.>"}, Replicas: 3}); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := cl.AddConsumer(ctx, "ORDERS", client.ConsumerConfig{Durable: "WORK", AckWait: time.Minute}); err != nil {
 		t.Fatal(err)
 	}

@@ -161,16 +161,9 @@ func waitDrained(t *testing.T, cl *client.Client, stream, name string) *client.C
 func TestConsumerSurvivesLeaderKill(t *testing.T) {
 	needBinaries(t)
 	servers := newTestCluster(t)
-	for _, s := range servers {
-		s.start(t, 1)
-	}
-	waitFormed(t, servers)
-	cl := connectAll(t, servers)
+	cl := ordersCluster(t, servers)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	if _, err := cl.AddStream(ctx, client.StreamConfig{Name: "ORDERS", Subjects: []string{"ORDERS.>"}, Replicas: 3}); err != nil {
-		t.Fatal(err)
-	}
 	cfg := client.ConsumerConfig{Durable: "WORK", AckWait: 2 * time.Second}
 	if _, err := cl.AddConsumer(ctx, "ORDERS", cfg); err != nil {
 		t.Fatal(err)
@@ -204,6 +197,23 @@ func TestConsumerSurvivesLeaderKill(t *testing.T) {
 	}
 }
 
+// ordersCluster starts the servers, waits for their cluster to form and
+// adds the R3 stream ORDERS (subjects ORDERS.>).
+func ordersCluster(t *testing.T, servers []*server) *client.Client {
+	t.Helper()
+	for _, s := range servers {
+		s.start(t, 1)
+	}
+	waitFormed(t, servers)
+	cl := connectAll(t, servers)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := cl.AddStream(ctx, client.StreamConfig{Name: "ORDERS", Subjects: []string{"ORDERS.>"}, Replicas: 3}); err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
+
 // waitForCount waits until count() reaches want, failing after two
 // minutes with what it waited for.
 func waitForCount(t *testing.T, what string, count func() int, want int) {
@@ -224,16 +234,9 @@ func waitForCount(t *testing.T, what string, count func() int, want int) {
 func TestConsumerCommandsOnCluster(t *testing.T) {
 	needBinaries(t)
 	servers := newTestCluster(t)
-	for _, s := range servers {
-		s.start(t, 1)
-	}
-	waitFormed(t, servers)
-	cl := connectAll(t, servers)
+	cl := ordersCluster(t, servers)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if _, err := cl.AddStream(ctx, client.StreamConfig{Name: "ORDERS", Subjects: []string{"ORDERS.>"}, Replicas: 3}); err != nil {
-		t.Fatal(err)
-	}
 	cfg := client.ConsumerConfig{Durable: "NEW", FilterSubjects: []string{"ORDERS.new"}}
 	if _, err := cl.AddConsumer(ctx, "ORDERS", cfg); err != nil {
 		t.Fatal(err)
