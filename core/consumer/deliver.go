@@ -1,6 +1,7 @@
 package consumer
 
 import (
+	"errors"
 	"slices"
 	"time"
 
@@ -132,9 +133,13 @@ func (l *Leader) takeAll(c *choice, cfg Config, b budget, seqs []uint64) (bool, 
 }
 
 // take adds message seq to c unless the stream lost it (then it goes to
-// c.removed); false says the byte budget is spent.
+// c.removed) or the local replica does not hold it yet (then it waits);
+// false says the byte budget is spent.
 func (l *Leader) take(c *choice, cfg Config, b budget, seq uint64) (bool, error) {
 	m, ok, err := get(l.src, seq)
+	if errors.Is(err, errNotYet) {
+		return true, nil
+	}
 	if err != nil {
 		return false, err
 	}

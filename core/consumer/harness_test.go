@@ -23,12 +23,43 @@ type testSource struct {
 	mu     sync.Mutex
 	ch     chan struct{}
 	hidden map[uint64]bool // removed from the stream's interior
+	// lagging, when set, is the last sequence this replica holds: one
+	// behind its stream (rebuilt from peers, or catching up).
+	lagging uint64
+}
+
+// State returns the stream's state as far as this replica holds it.
+func (s *testSource) State() stream.State {
+	st := s.MemStore.State()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lagging != 0 && st.LastSeq > s.lagging {
+		st.LastSeq = s.lagging
+	}
+	return st
+}
+
+// lag makes the replica hold the messages through seq only, until
+// catchUp.
+func (s *testSource) lag(seq uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lagging = seq
+}
+
+// catchUp gives the replica back every message and wakes the leader.
+func (s *testSource) catchUp() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lagging = 0
+	close(s.ch)
+	s.ch = make(chan struct{})
 }
 
 // Get returns a message unless it is hidden.
 func (s *testSource) Get(seq uint64) (stream.Message, error) {
 	s.mu.Lock()
-	hidden := s.hidden[seq]
+	hidden := s.hidden[seq] || (s.lagging != 0 && seq > s.lagging)
 	s.mu.Unlock()
 	if hidden {
 		return stream.Message{}, stream.ErrMsgNotFound

@@ -1,6 +1,7 @@
 package consumer
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -227,6 +228,9 @@ func (l *Leader) dropRemoved(now int64) error {
 	var gone []uint64
 	for _, seq := range seqs {
 		_, ok, err := get(l.src, seq)
+		if errors.Is(err, errNotYet) {
+			continue
+		}
 		if err != nil {
 			return err
 		}

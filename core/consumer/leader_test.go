@@ -509,6 +509,31 @@ func TestLeaderSkipsRemoved(t *testing.T) {
 	}
 }
 
+// A leader whose stream replica lags (rebuilt from peers, or catching up
+// after a restart) keeps the pending messages it does not hold yet and
+// redelivers them once they arrive: absent is not removed.
+func TestLeaderKeepsWhatItsReplicaLacks(t *testing.T) {
+	g := newTestGroup(t, 1, finished(func(c *Config) { c.AckWait = 20 * time.Millisecond }))
+	_, l := g.leader()
+	g.src.publishN(t, "ORDERS.new", 6)
+	if got := streamSeqs(mustFetch(t, l, FetchRequest{Batch: 4, NoWait: true})); !slices.Equal(got, seqRange(1, 4)) {
+		t.Fatalf("fetched %v", got)
+	}
+	g.src.lag(2)
+	time.Sleep(40 * time.Millisecond) // past the ack wait: 1-4 are due
+	if got := streamSeqs(mustFetch(t, l, FetchRequest{Batch: 4, NoWait: true})); !slices.Equal(got, seqRange(1, 2)) {
+		t.Fatalf("redelivered %v from a replica holding 1-2, want 1 2", got)
+	}
+	if st := g.fsm(0).State(); !slices.Equal(pendingSeqs(st), seqRange(1, 4)) || st.AckFloor.Stream != 0 {
+		t.Fatalf("pending %v, ack floor %d: the lagging replica dropped messages", pendingSeqs(st), st.AckFloor.Stream)
+	}
+	g.src.catchUp()
+	got := streamSeqs(mustFetch(t, l, FetchRequest{Batch: 4, Expires: time.Minute}))
+	if !slices.Contains(got, 3) || !slices.Contains(got, 4) {
+		t.Fatalf("after catching up fetched %v, want 3 and 4 again", got)
+	}
+}
+
 func TestLeaderDropsInteriorRemovals(t *testing.T) {
 	src := newTestSource()
 	src.publish(t, "ORDERS.a", "ORDERS.b", "ORDERS.c", "ORDERS.a", "ORDERS.b", "ORDERS.c")

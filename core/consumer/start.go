@@ -49,10 +49,18 @@ func resolveStart(cfg Config, src Source) (startEntry, error) {
 	}
 }
 
-// get returns message seq, found false when the stream no longer holds it.
+// errNotYet says the local replica has not received a message yet (it
+// lags its stream, or is being rebuilt from peers): the message is not
+// removed, and stays pending until it arrives.
+var errNotYet = errors.New("consumer: message not on this replica yet")
+
+// get returns message seq, found false when the stream no longer holds
+// it, errNotYet when this replica does not hold it yet.
 func get(src Source, seq uint64) (stream.Message, bool, error) {
 	m, err := src.Get(seq)
 	switch {
+	case errors.Is(err, stream.ErrMsgNotFound) && seq > src.State().LastSeq:
+		return stream.Message{}, false, errNotYet
 	case errors.Is(err, stream.ErrMsgNotFound):
 		return stream.Message{}, false, nil
 	case err != nil:
