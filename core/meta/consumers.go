@@ -93,8 +93,9 @@ func (c command) applyConsumer(st *state) error {
 	cons := c.Consumer.clone()
 	switch c.Op {
 	case OpCreateConsumer:
-		if err := st.checkCreateConsumer(cons); err != nil {
-			return err
+		exists, err := st.checkCreateConsumer(cons)
+		if err != nil || exists {
+			return err // exists: the same config again, left as it is
 		}
 		if st.Consumers == nil {
 			st.Consumers = map[string]Consumer{}
@@ -119,27 +120,29 @@ func (c command) applyConsumer(st *state) error {
 	return fmt.Errorf("%w %q", ErrUnknownOp, c.Op)
 }
 
-func (st *state) checkCreateConsumer(c Consumer) error {
+// checkCreateConsumer checks a create; exists says the consumer is there
+// with the same config (the create is accepted and changes nothing).
+func (st *state) checkCreateConsumer(c Consumer) (exists bool, err error) {
 	s, ok := st.Streams[c.Stream]
 	if !ok {
-		return fmt.Errorf("%w: %s", ErrStreamNotFound, c.Stream)
+		return false, fmt.Errorf("%w: %s", ErrStreamNotFound, c.Stream)
 	}
 	if c.StreamGroup != s.Group {
-		return fmt.Errorf("%w: stream %s was recreated", ErrBadCommand, c.Stream)
+		return false, fmt.Errorf("%w: stream %s was recreated", ErrBadCommand, c.Stream)
 	}
 	if len(c.Peers) == 0 || c.Group == "" {
-		return fmt.Errorf("%w: create_consumer needs peers and a group", ErrBadCommand)
+		return false, fmt.Errorf("%w: create_consumer needs peers and a group", ErrBadCommand)
 	}
 	if err := c.Config.Validate(s.Config.Subjects, len(s.Peers)); err != nil {
-		return err
+		return false, err
 	}
 	if cur, ok := st.Consumers[c.key()]; ok {
 		if cur.Config.Equal(c.Config) {
-			return nil // the same config again: accepted, unchanged
+			return true, nil
 		}
-		return fmt.Errorf("%w: %s on stream %s", ErrConsumerExists, c.Config.Name, c.Stream)
+		return false, fmt.Errorf("%w: %s on stream %s", ErrConsumerExists, c.Config.Name, c.Stream)
 	}
-	return st.checkRetention(s, c)
+	return false, st.checkRetention(s, c)
 }
 
 // checkRetention refuses, on a work-queue or interest stream, a consumer
@@ -255,5 +258,6 @@ func (f *FSM) Consumer(stream, name string) (Consumer, bool) {
 func (f *FSM) CheckCreateConsumer(c Consumer) error {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	return f.state.checkCreateConsumer(c)
+	_, err := f.state.checkCreateConsumer(c)
+	return err
 }

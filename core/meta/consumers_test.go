@@ -35,6 +35,18 @@ func TestConsumerCommands(t *testing.T) {
 	if err := applyConsumerCmd(t, f, 3, data, nil); err != nil {
 		t.Fatalf("the same config again: %v; want accepted", err)
 	}
+	// Two creates of one config in flight at once: the second, proposed
+	// with a group and peers of its own, leaves the first's record (and so
+	// its Raft group and state) as it was.
+	racing := c
+	racing.Group, racing.Created, racing.Peers = "ORDERS-1-NEW-other", 99, []string{"n3", "n2", "n1"}
+	data2, err := CreateConsumer(racing)
+	if err := applyConsumerCmd(t, f, 3, data2, err); err != nil {
+		t.Fatalf("the same config again from another create: %v; want accepted", err)
+	}
+	if got, _ := f.Consumer("ORDERS", "NEW"); got.Group != c.Group || got.Created != c.Created || !slices.Equal(got.Peers, c.Peers) {
+		t.Fatalf("the same config again replaced the record: %+v, want %+v", got, c)
+	}
 	other := c
 	other.Config.AckWait *= 2
 	data, err = CreateConsumer(other)
