@@ -133,16 +133,32 @@ func (c *Client) RestoreBegin(ctx context.Context, cfg StreamConfig) (*StreamInf
 	return c.configCall(ctx, cfg, pb.StrataClient.StreamRestoreBegin)
 }
 
-// RestoreMsgs stores msgs, which must have consecutive sequences, with
-// their original sequences and times, and returns the stream's last
-// sequence. start is the backup's first sequence: batches may be sent
-// concurrently, and the leader stores them in order from start. A batch
-// already stored is acknowledged again, so it is retried like a read.
-func (c *Client) RestoreMsgs(ctx context.Context, stream string, start uint64, msgs []Msg) (uint64, error) {
+// RestoreMsgs stores msgs, with increasing sequences, with their
+// original sequences and times, and returns the stream's last sequence.
+// start is the backup's first sequence: batches may be sent
+// concurrently, and the leader stores them in order from start. after is
+// the last sequence of the batch before (0 for the first batch); the
+// sequences between after and msgs, and those msgs skip, become holes
+// (messages removed one by one before the backup; at most 4096 in a
+// batch). A batch already stored is acknowledged again, so it is retried
+// like a read.
+func (c *Client) RestoreMsgs(ctx context.Context, stream string, start, after uint64, msgs []Msg) (uint64, error) {
+	return c.restoreMsgs(ctx, &pb.RestoreMsgs{Stream: stream, Start: start, After: after}, msgs)
+}
+
+// RestoreHoles makes holes, in a stream being restored, of the sequences
+// after after (the last of the batch before) through through: the
+// backup's messages after them were removed one by one. At most 4096.
+func (c *Client) RestoreHoles(ctx context.Context, stream string, start, after, through uint64) (uint64, error) {
+	return c.restoreMsgs(ctx, &pb.RestoreMsgs{Stream: stream, Start: start, After: after, HolesThrough: through}, nil)
+}
+
+func (c *Client) restoreMsgs(ctx context.Context, req *pb.RestoreMsgs, msgs []Msg) (uint64, error) {
+	stream := req.GetStream()
 	if err := checkName(stream); err != nil {
 		return 0, err
 	}
-	req := &pb.RestoreMsgs{Stream: stream, Start: start, Msgs: make([]*pb.Msg, len(msgs))}
+	req.Msgs = make([]*pb.Msg, len(msgs))
 	for i, m := range msgs {
 		req.Msgs[i] = msgToPB(m)
 	}

@@ -1882,12 +1882,22 @@ func (x *BackupChunk) GetRecords() []byte {
 type RestoreMsgs struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Stream string                 `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
-	// msgs have consecutive sequences.
+	// msgs have increasing sequences; a sequence missing between them is a
+	// message removed one by one before the backup (a hole).
 	Msgs []*Msg `protobuf:"bytes,2,rep,name=msgs,proto3" json:"msgs,omitempty"`
 	// start is the backup's first sequence: where the empty stream starts.
 	// Batches may arrive out of order; the leader stores them in order from
 	// start.
-	Start         uint64 `protobuf:"varint,3,opt,name=start,proto3" json:"start,omitempty"`
+	Start uint64 `protobuf:"varint,3,opt,name=start,proto3" json:"start,omitempty"`
+	// after is the sequence the batch follows: the last of the batch before
+	// it (0: the first batch, which follows start-1). The sequences between
+	// after and the first message are holes too, at most 4096 of them in a
+	// batch.
+	After uint64 `protobuf:"varint,4,opt,name=after,proto3" json:"after,omitempty"`
+	// holes_through, for a batch without messages, is the sequence through
+	// which it makes holes after after (at most 4096): the backup's
+	// messages after them were removed one by one.
+	HolesThrough  uint64 `protobuf:"varint,5,opt,name=holes_through,json=holesThrough,proto3" json:"holes_through,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1939,6 +1949,20 @@ func (x *RestoreMsgs) GetMsgs() []*Msg {
 func (x *RestoreMsgs) GetStart() uint64 {
 	if x != nil {
 		return x.Start
+	}
+	return 0
+}
+
+func (x *RestoreMsgs) GetAfter() uint64 {
+	if x != nil {
+		return x.After
+	}
+	return 0
+}
+
+func (x *RestoreMsgs) GetHolesThrough() uint64 {
+	if x != nil {
+		return x.HolesThrough
 	}
 	return 0
 }
@@ -3162,11 +3186,13 @@ const file_strata_proto_rawDesc = "" +
 	"\vBackupChunk\x12%\n" +
 	"\x04info\x18\x01 \x01(\v2\x11.strata.v1.StreamR\x04info\x12\"\n" +
 	"\x04msgs\x18\x02 \x03(\v2\x0e.strata.v1.MsgR\x04msgs\x12\x18\n" +
-	"\arecords\x18\x03 \x01(\fR\arecords\"_\n" +
+	"\arecords\x18\x03 \x01(\fR\arecords\"\x9a\x01\n" +
 	"\vRestoreMsgs\x12\x16\n" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\"\n" +
 	"\x04msgs\x18\x02 \x03(\v2\x0e.strata.v1.MsgR\x04msgs\x12\x14\n" +
-	"\x05start\x18\x03 \x01(\x04R\x05start\"'\n" +
+	"\x05start\x18\x03 \x01(\x04R\x05start\x12\x14\n" +
+	"\x05after\x18\x04 \x01(\x04R\x05after\x12#\n" +
+	"\rholes_through\x18\x05 \x01(\x04R\fholesThrough\"'\n" +
 	"\n" +
 	"RestoreAck\x12\x19\n" +
 	"\blast_seq\x18\x01 \x01(\x04R\alastSeq\"\xb5\x04\n" +

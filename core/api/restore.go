@@ -45,7 +45,7 @@ func (s *Server) StreamRestoreMsgs(ctx context.Context, req *pb.RestoreMsgs) (*p
 	for i, m := range req.GetMsgs() {
 		msgs[i] = fromMsg(m)
 	}
-	last, err := local.Restore(ctx, req.GetStart(), msgs)
+	last, err := local.Restore(ctx, req.GetStart(), req.GetAfter(), req.GetHolesThrough(), msgs)
 	if err != nil {
 		return nil, err
 	}

@@ -129,14 +129,25 @@ func (s *Server) StreamList(ctx context.Context, _ *pb.StreamListRequest) (*pb.S
 	return out, nil
 }
 
-// Catchup streams a local replica's messages in [first, last].
+// Catchup streams a local replica's messages in [first, last], after
+// its first message when that lies before first: the follower learns
+// from it where the stream begins, so that it tells a message removed by
+// the limits (before the first) from one removed one by one (a hole).
 func (s *Server) Catchup(req *pb.CatchupRequest, ss pb.Strata_CatchupServer) error {
 	r, ok := s.cfg.Replicas.Get(req.GetStream())
 	if !ok {
 		return fmt.Errorf("%w: %s has no replica on %s", meta.ErrStreamNotFound, req.GetStream(), s.cfg.Self)
 	}
 	fsm := r.FSM()
-	first := max(req.GetFirst(), fsm.State().FirstSeq)
+	st := fsm.State()
+	first := max(req.GetFirst(), st.FirstSeq)
+	if st.Msgs > 0 && st.FirstSeq < req.GetFirst() {
+		if m, err := fsm.Get(st.FirstSeq); err == nil {
+			if err := ss.Send(toMsg(m)); err != nil {
+				return err
+			}
+		}
+	}
 	for seq := first; seq <= req.GetLast(); seq++ {
 		m, err := fsm.Get(seq)
 		if err != nil {

@@ -30,8 +30,11 @@
 //	            core/consumer.State} of one durable consumer
 //	4 end       uvarint message count, uvarint last sequence
 //
-// Messages come in sequence order with consecutive sequences, then the
-// consumer records. A consumer's state is exported before the view is
+// Messages come in increasing sequence order, from the stream's first;
+// a sequence missing between them (or between the last and the end
+// record's last sequence) is a message removed one by one before the
+// backup (a work-queue or interest stream's hole), and restore leaves it
+// a hole. Then the consumer records. A consumer's state is exported before the view is
 // read and cut at its last sequence: it never runs ahead of the
 // messages, and restore checks that it can start from it
 // (consumer.State.CheckRestore). The

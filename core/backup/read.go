@@ -109,10 +109,12 @@ func (r *reader) message(p []byte, msg func(client.Msg) error) error {
 	if err != nil {
 		return err
 	}
-	if m.Seq != r.next {
+	// The first message is the stream's first; after it, a sequence may
+	// be skipped (a message removed one by one before the backup).
+	if m.Seq < r.next || r.count == 0 && m.Seq != r.next {
 		return fmt.Errorf("%w: message sequence %d where %d was expected", ErrCorrupt, m.Seq, r.next)
 	}
-	r.next++
+	r.next = m.Seq + 1
 	r.count++
 	return msg(m)
 }
@@ -124,7 +126,7 @@ func (r *reader) end(p []byte) error {
 		return err
 	case msgs != r.count || msgs != r.m.Messages:
 		return fmt.Errorf("%w: %d messages read, end record says %d, manifest %d", ErrCorrupt, r.count, msgs, r.m.Messages)
-	case last != r.m.LastSeq || r.count > 0 && r.next-1 != last:
+	case last != r.m.LastSeq || r.count > 0 && r.next-1 > last:
 		return fmt.Errorf("%w: last sequence %d, end record says %d, manifest %d", ErrCorrupt, r.next-1, last, r.m.LastSeq)
 	case len(r.consumers) != r.m.Consumers:
 		return fmt.Errorf("%w: %d consumer records, manifest says %d", ErrCorrupt, len(r.consumers), r.m.Consumers)

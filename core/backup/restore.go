@@ -119,7 +119,7 @@ func restoreInto(ctx context.Context, c *client.Client, store objstore.Store, b 
 	prog.Start(name, int64(b.Manifest.StreamBytes), b.Manifest.Messages)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan []client.Msg, 2)
+	batches := make(chan restoreBatch, 2)
 	readErr := make(chan error, 1)
 	go func() {
 		defer close(batches)
@@ -145,7 +145,7 @@ const restoreWindow = 3
 
 // sendBatches sends batches, restoreWindow at a time; on the first
 // error it cancels the reader and drains what it still sends.
-func sendBatches(ctx context.Context, cancel context.CancelFunc, c *client.Client, name string, start uint64, batches <-chan []client.Msg, prog Progress) error {
+func sendBatches(ctx context.Context, cancel context.CancelFunc, c *client.Client, name string, start uint64, batches <-chan restoreBatch, prog Progress) error {
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex
@@ -176,55 +176,131 @@ func sendBatches(ctx context.Context, cancel context.CancelFunc, c *client.Clien
 	return first
 }
 
-func sendBatch(ctx context.Context, c *client.Client, name string, start uint64, batch []client.Msg, prog Progress) error {
-	last, err := c.RestoreMsgs(ctx, name, start, batch)
-	if err != nil {
-		return fmt.Errorf("restore %s at sequence %d: %w", name, batch[0].Seq, err)
+func sendBatch(ctx context.Context, c *client.Client, name string, start uint64, b restoreBatch, prog Progress) error {
+	var last uint64
+	var err error
+	if len(b.msgs) == 0 {
+		last, err = c.RestoreHoles(ctx, name, start, b.after, b.holesThrough)
+	} else {
+		last, err = c.RestoreMsgs(ctx, name, start, b.after, b.msgs)
 	}
-	if want := batch[len(batch)-1].Seq; last < want {
+	if err != nil {
+		return fmt.Errorf("restore %s after sequence %d: %w", name, b.after, err)
+	}
+	if want := b.end(); last < want {
 		return fmt.Errorf("restore %s: stream's last sequence is %d after a batch through %d", name, last, want)
 	}
 	var bytes int64
-	for _, m := range batch {
+	for _, m := range b.msgs {
 		bytes += msgSize(m)
 	}
-	prog.Add(bytes, len(batch))
+	prog.Add(bytes, len(b.msgs))
 	return nil
 }
 
-// readBatches reads the backup's messages into batches.
-func readBatches(ctx context.Context, store objstore.Store, b Backup, out chan<- []client.Msg) error {
+// restoreBatch is one RestoreMsgs call: messages that follow sequence
+// after (0: the first batch), the sequences between being holes; or,
+// without messages, one RestoreHoles call through holesThrough.
+type restoreBatch struct {
+	after, holesThrough uint64
+	msgs                []client.Msg
+}
+
+// end is the batch's last sequence.
+func (b restoreBatch) end() uint64 {
+	if n := len(b.msgs); n > 0 {
+		return b.msgs[n-1].Seq
+	}
+	return b.holesThrough
+}
+
+// maxBatchHoles is how many holes one batch may make (the server's
+// stream.MaxRemove).
+const maxBatchHoles = 4096
+
+// batcher cuts the backup's messages into restore batches: by count and
+// bytes, and so that no batch makes more than maxBatchHoles holes (a
+// longer run of holes goes in batches of its own, without messages).
+type batcher struct {
+	cur   restoreBatch
+	size  int
+	holes int
+	last  uint64 // the last sequence of the batches so far
+	emit  func(restoreBatch) error
+}
+
+func (bt *batcher) add(m client.Msg) error {
+	gap := 0
+	if bt.last > 0 {
+		gap = int(m.Seq - bt.last - 1)
+	}
+	if bt.size+int(msgSize(m)) > restoreBatchBytes || len(bt.cur.msgs) == restoreBatchMsgs || bt.holes+gap > maxBatchHoles {
+		if err := bt.flush(); err != nil {
+			return err
+		}
+	}
+	if gap > maxBatchHoles {
+		if err := bt.holesThrough(m.Seq - 1); err != nil {
+			return err
+		}
+		gap = 0
+	}
+	bt.cur.msgs = append(bt.cur.msgs, m)
+	bt.size += int(msgSize(m))
+	bt.holes += gap
+	bt.last = m.Seq
+	return nil
+}
+
+// holesThrough sends batches without messages that make holes of the
+// sequences after the last one through seq.
+func (bt *batcher) holesThrough(seq uint64) error {
+	if err := bt.flush(); err != nil {
+		return err
+	}
+	for bt.last > 0 && bt.last < seq {
+		next := min(seq, bt.last+maxBatchHoles)
+		if err := bt.emit(restoreBatch{after: bt.last, holesThrough: next}); err != nil {
+			return err
+		}
+		bt.last = next
+	}
+	bt.cur.after = bt.last
+	return nil
+}
+
+func (bt *batcher) flush() error {
+	if len(bt.cur.msgs) == 0 {
+		return nil
+	}
+	err := bt.emit(bt.cur)
+	bt.cur = restoreBatch{after: bt.last}
+	bt.size, bt.holes = 0, 0
+	return err
+}
+
+// readBatches reads the backup's messages into batches; holes at its end
+// (through the manifest's last sequence) go in batches of their own.
+func readBatches(ctx context.Context, store objstore.Store, b Backup, out chan<- restoreBatch) error {
 	r, err := openReader(ctx, store, b)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	var batch []client.Msg
-	size := 0
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
+	bt := &batcher{emit: func(rb restoreBatch) error {
 		select {
-		case out <- batch:
+		case out <- rb:
+			return nil
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		batch, size = nil, 0
-		return nil
+	}}
+	err = r.read(func(client.StreamConfig) error { return nil }, bt.add)
+	if err == nil {
+		err = bt.holesThrough(b.Manifest.LastSeq)
 	}
-	err = r.read(func(client.StreamConfig) error { return nil }, func(m client.Msg) error {
-		if size+int(msgSize(m)) > restoreBatchBytes || len(batch) == restoreBatchMsgs {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-		batch = append(batch, m)
-		size += int(msgSize(m))
-		return nil
-	})
 	if err != nil {
 		return fmt.Errorf("backup %s: %w", b.Dir, err)
 	}
-	return flush()
+	return nil
 }

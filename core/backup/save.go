@@ -135,10 +135,12 @@ func (s *saver) records(chunk []byte) error {
 			return fmt.Errorf("backup %s: the server sent a bad record (type %d): %v", s.m.Stream, typ, err)
 		}
 		seq, err := record.MessageSeq(p)
-		if err != nil || seq != s.next {
+		// Increasing from the view's first: a skipped sequence is a
+		// message removed one by one (a hole).
+		if err != nil || seq < s.next || s.count == 0 && seq != s.next {
 			return fmt.Errorf("backup %s: the server sent sequence %d, expected %d", s.m.Stream, seq, s.next)
 		}
-		s.next++
+		s.next = seq + 1
 		s.count++
 		msgs++
 		bytes += int64(len(p))
@@ -154,7 +156,7 @@ func (s *saver) records(chunk []byte) error {
 // finish checks that every message of the view arrived, writes the
 // consumers and ends the data.
 func (s *saver) finish() error {
-	if s.count != s.m.Messages || s.m.Messages > 0 && s.next-1 != s.m.LastSeq {
+	if s.count != s.m.Messages || s.m.Messages > 0 && s.next-1 > s.m.LastSeq {
 		return fmt.Errorf("backup %s: received %d messages through %d, the stream held %d through %d",
 			s.m.Stream, s.count, s.next-1, s.m.Messages, s.m.LastSeq)
 	}

@@ -16,27 +16,30 @@ import (
 // arrive out of order, and raft then replicates them together.
 type restoreOrder struct {
 	mu sync.Mutex
-	// next is the first sequence of the next batch to propose; 0 means
-	// unknown (take the store's: after a start, a failure or a new term).
+	// next is the sequence after the last one proposed: a batch that
+	// follows a sequence before it may go; 0 means unknown (take the
+	// store's: after a start, a failure or a new term).
 	next uint64
 	// moved is closed, and replaced, whenever next changes.
 	moved chan struct{}
 }
 
-// Restore stores consecutive messages from a backup, on the leader, and
-// returns the stream's last sequence. start is the backup's first
-// sequence, where an empty stream starts. A batch ahead of the next one
-// to propose waits (up to opTimeout) for the batches before it.
-func (r *Replica) Restore(ctx context.Context, start uint64, msgs []stream.Message) (uint64, error) {
+// Restore stores messages from a backup, on the leader, and returns the
+// stream's last sequence. start is the backup's first sequence, where an
+// empty stream starts; after is the sequence the batch follows (0: the
+// first batch), the sequences between being holes; a batch without
+// messages makes holes through holesThrough. A batch ahead of the
+// next one to propose waits (up to opTimeout) for the batches before it.
+func (r *Replica) Restore(ctx context.Context, start, after, holesThrough uint64, msgs []stream.Message) (uint64, error) {
 	if !r.IsLeader() {
 		return 0, ErrNotLeader
 	}
-	if len(msgs) == 0 {
+	if len(msgs) == 0 && holesThrough <= after {
 		return r.fsm.State().LastSeq, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	f, err := r.proposeInOrder(ctx, start, msgs)
+	f, err := r.proposeInOrder(ctx, start, after, holesThrough, msgs)
 	if err != nil {
 		return 0, err
 	}
@@ -47,10 +50,16 @@ func (r *Replica) Restore(ctx context.Context, start uint64, msgs []stream.Messa
 	return last, err
 }
 
-// proposeInOrder waits for msgs' turn and proposes them.
-func (r *Replica) proposeInOrder(ctx context.Context, start uint64, msgs []stream.Message) (raft.ApplyFuture, error) {
+// proposeInOrder waits for the batch's turn and proposes it.
+func (r *Replica) proposeInOrder(ctx context.Context, start, after, holesThrough uint64, msgs []stream.Message) (raft.ApplyFuture, error) {
 	o := &r.order
-	first, last := msgs[0].Seq, msgs[len(msgs)-1].Seq
+	prev, last := after, holesThrough
+	if len(msgs) > 0 {
+		last = msgs[len(msgs)-1].Seq
+		if after == 0 {
+			prev = msgs[0].Seq - 1
+		}
+	}
 	for {
 		o.mu.Lock()
 		if o.moved == nil {
@@ -63,8 +72,8 @@ func (r *Replica) proposeInOrder(ctx context.Context, start uint64, msgs []strea
 				o.next = start // an empty stream starts where the backup does
 			}
 		}
-		if first <= o.next { // its turn, or a retry of a proposed batch
-			f, err := stream.ProposeRestore(r.group.Raft(), msgs, opTimeout)
+		if prev < o.next { // its turn, or a retry of a proposed batch
+			f, err := stream.ProposeRestore(r.group.Raft(), after, holesThrough, msgs, opTimeout)
 			if err == nil && last+1 > o.next {
 				o.advance(last + 1)
 			}
@@ -76,7 +85,7 @@ func (r *Replica) proposeInOrder(ctx context.Context, start uint64, msgs []strea
 		select {
 		case <-moved:
 		case <-ctx.Done():
-			return nil, fmt.Errorf("restore batch from sequence %d: the batches before it did not arrive: %w", first, ctx.Err())
+			return nil, fmt.Errorf("restore batch after sequence %d: the batches before it did not arrive: %w", prev, ctx.Err())
 		case <-time.After(time.Second):
 			o.reset() // a batch before it may have failed: look at the store again
 		}

@@ -2,6 +2,7 @@ package replica
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -33,37 +34,49 @@ func prefix(p string) func(string) bool {
 
 func all(string) bool { return true }
 
-func TestRetainThrough(t *testing.T) {
+// in says whether a sequence is one of seqs.
+func in(seqs ...uint64) func(uint64) bool {
+	return func(seq uint64) bool { return slices.Contains(seqs, seq) }
+}
+
+func TestToRemove(t *testing.T) {
 	cases := []struct {
 		name    string
 		ret     stream.Retention
 		first   uint64
 		cs      []interest
 		through uint64
+		msgs    []uint64 // removed one by one
 	}{
-		{"interest, no consumers: everything", stream.InterestRetention, 1, nil, 10},
-		{"interest, one consumer: its floor", stream.InterestRetention, 1, []interest{{4, all}}, 4},
-		{"interest, two consumers: the lower floor", stream.InterestRetention, 1, []interest{{7, all}, {3, all}}, 3},
+		{"interest, no consumers: everything", stream.InterestRetention, 1, nil, 10, nil},
+		{"interest, one consumer: its floor", stream.InterestRetention, 1, []interest{{floor: 4, matches: all}}, 4, nil},
+		{"interest, two consumers: the lower floor", stream.InterestRetention, 1, []interest{{floor: 7, matches: all}, {floor: 3, matches: all}}, 3, nil},
 		{"interest, filtered consumer does not hold back others' subjects", stream.InterestRetention, 1,
-			[]interest{{9, prefix("a.")}, {2, prefix("b.")}}, 3},
-		{"interest, nothing processed", stream.InterestRetention, 1, []interest{{0, all}}, 0},
-		{"interest, floor below the first message", stream.InterestRetention, 6, []interest{{3, all}}, 0},
-		{"work queue, no consumers: keeps all", stream.WorkQueueRetention, 1, nil, 0},
-		{"work queue, one consumer: its floor", stream.WorkQueueRetention, 1, []interest{{6, all}}, 6},
-		{"work queue, disjoint filters", stream.WorkQueueRetention, 1, []interest{{9, prefix("a.")}, {4, prefix("b.")}}, 5},
-		{"work queue, a subject nobody takes stops it", stream.WorkQueueRetention, 1, []interest{{9, prefix("a.")}}, 1},
-		{"work queue, floor past the last", stream.WorkQueueRetention, 3, []interest{{50, all}}, 10},
+			[]interest{{floor: 9, matches: prefix("a.")}, {floor: 2, matches: prefix("b.")}}, 3, []uint64{5, 7, 9}},
+		{"interest, nothing processed", stream.InterestRetention, 1, []interest{{floor: 0, matches: all}}, 0, nil},
+		{"interest, floor below the first message", stream.InterestRetention, 6, []interest{{floor: 3, matches: all}}, 0, nil},
+		{"work queue, no consumers: keeps all", stream.WorkQueueRetention, 1, nil, 0, nil},
+		{"work queue, one consumer: its floor", stream.WorkQueueRetention, 1, []interest{{floor: 6, matches: all}}, 6, nil},
+		{"work queue, disjoint filters", stream.WorkQueueRetention, 1, []interest{{floor: 9, matches: prefix("a.")}, {floor: 4, matches: prefix("b.")}}, 5, []uint64{7, 9}},
+		{"work queue, a subject nobody takes stays; the rest goes one by one", stream.WorkQueueRetention, 1,
+			[]interest{{floor: 9, matches: prefix("a.")}}, 1, []uint64{3, 5, 7, 9}},
+		{"work queue, acked past the floor go one by one", stream.WorkQueueRetention, 1,
+			[]interest{{floor: 2, matches: all, acked: in(4, 5, 7)}}, 2, []uint64{4, 5, 7}},
+		{"interest, acked by every consumer past the lower floor", stream.InterestRetention, 1,
+			[]interest{{floor: 6, matches: all}, {floor: 2, matches: all, acked: in(5, 8)}}, 2, []uint64{5}},
+		{"work queue, floor past the last", stream.WorkQueueRetention, 3, []interest{{floor: 50, matches: all}}, 10, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := retainThrough(c.ret, retentionStore(t, 10, c.first), c.cs); got != c.through {
-				t.Fatalf("retainThrough = %d, want %d", got, c.through)
+			got := toRemove(c.ret, retentionStore(t, 10, c.first), c.cs)
+			if got.through != c.through || !slices.Equal(got.msgs, c.msgs) {
+				t.Fatalf("toRemove = through %d and %v, want through %d and %v", got.through, got.msgs, c.through, c.msgs)
 			}
 		})
 	}
 	t.Run("empty stream", func(t *testing.T) {
-		if got := retainThrough(stream.InterestRetention, stream.NewMemStore(), nil); got != 0 {
-			t.Fatalf("retainThrough on an empty stream = %d", got)
+		if got := toRemove(stream.InterestRetention, stream.NewMemStore(), nil); got.through != 0 || got.msgs != nil {
+			t.Fatalf("toRemove on an empty stream = %+v", got)
 		}
 	})
 }

@@ -31,7 +31,7 @@ func TestFSMAppended(t *testing.T) {
 			}
 		}, true},
 		{"restore entry", func(l *testLog) {
-			if res := l.apply(encodeRestore([]Message{{Seq: 2, Subject: "ORDERS.r", Time: t0}})); res == nil {
+			if res := l.apply(encodeRestore(restoreBatch{msgs: []Message{{Seq: 2, Subject: "ORDERS.r", Time: t0}}})); res == nil {
 				l.t.Fatal("restore entry answered nothing")
 			}
 		}, true},

@@ -42,7 +42,8 @@ var errCorruptValue = errors.New("corrupt stored value")
 //	uvarints  FirstSeq, LastSeq, Bytes, Deleted, Applied, Total
 //	varints   FirstTime, LastTime
 //
-// Msgs is LastSeq+1-FirstSeq: a store holds every sequence in between.
+// Msgs is LastSeq+1-FirstSeq less the holes (h keys): a store holds
+// every other sequence in between.
 //
 // Version 1 (of both) was the layout of earlier builds, with one key per
 // message; it is not read.

@@ -194,7 +194,7 @@ func (d *DB) Streams() ([]string, error) {
 	defer d.exit()
 	seen := map[string]bool{}
 	err := d.db.View(func(txn *badger.Txn) error {
-		for _, kind := range []byte{kindMeta, kindMsg} {
+		for _, kind := range []byte{kindMeta, kindMsg, kindHole} {
 			d.scanIDs(txn, kind, seen)
 		}
 		return nil

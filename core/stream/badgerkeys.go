@@ -13,6 +13,8 @@ import (
 //
 //	m <uvarint len(id)> <id>                         meta: State, applied index
 //	d <uvarint len(id)> <id> <8-byte big-endian seq>  batch of messages ending at seq
+//	h <uvarint len(id)> <id> <8-byte big-endian seq>  hole: message seq removed from
+//	                                                  inside the range; value uvarint Size
 //
 // Big-endian sequences sort numerically, so a range of a stream's
 // batches is one contiguous key range, and the batch holding a message
@@ -20,6 +22,7 @@ import (
 const (
 	kindMeta byte = 'm'
 	kindMsg  byte = 'd'
+	kindHole byte = 'h'
 
 	seqLen = 8
 )
@@ -69,6 +72,25 @@ func (d *DB) scanKeys(prefix, from, to []byte, fn func(key []byte) error) error 
 				break
 			}
 			if err := fn(item.KeyCopy(nil)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// scanValues calls fn with a copy of each key under prefix and its
+// value (valid only during the call), in order.
+func (d *DB) scanValues(prefix []byte, fn func(key, val []byte) error) error {
+	return d.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = prefix
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			key := item.KeyCopy(nil)
+			if err := item.Value(func(v []byte) error { return fn(key, v) }); err != nil {
 				return err
 			}
 		}

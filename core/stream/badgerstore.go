@@ -40,10 +40,11 @@ var _ Store = (*BadgerStore)(nil)
 // commit point's transaction commits under the lock of the store's
 // state, so readers see the keys and the state change together.
 type BadgerStore struct {
-	db        *DB
-	id        string
-	metaKey   []byte
-	msgPrefix []byte
+	db         *DB
+	id         string
+	metaKey    []byte
+	msgPrefix  []byte
+	holePrefix []byte
 
 	// wmu serializes Update, Close and Delete; under it the fields below
 	// can be read without mu.
@@ -54,6 +55,7 @@ type BadgerStore struct {
 
 	mu     sync.RWMutex
 	meta   storeMeta
+	holes  holes // the h keys, read at Open
 	closed bool
 }
 
@@ -68,11 +70,12 @@ type storeMeta struct {
 // openBadgerStore loads a stream's meta and deletes its stale keys.
 func openBadgerStore(d *DB, id string) (*BadgerStore, error) {
 	s := &BadgerStore{
-		db:        d,
-		id:        id,
-		metaKey:   streamPrefix(kindMeta, id),
-		msgPrefix: streamPrefix(kindMsg, id),
-		meta:      storeMeta{State: State{FirstSeq: 1}},
+		db:         d,
+		id:         id,
+		metaKey:    streamPrefix(kindMeta, id),
+		msgPrefix:  streamPrefix(kindMsg, id),
+		holePrefix: streamPrefix(kindHole, id),
+		meta:       storeMeta{State: State{FirstSeq: 1}},
 	}
 	err := d.db.View(func(txn *badger.Txn) error {
 		item, err := txn.Get(s.metaKey)
@@ -90,6 +93,9 @@ func openBadgerStore(d *DB, id string) (*BadgerStore, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.loadHoles(); err != nil {
+		return nil, fmt.Errorf("read holes: %w", err)
+	}
 	n, err := s.db.deleteKeys(s.msgPrefix, s.msgPrefix, msgKey(s.msgPrefix, s.meta.FirstSeq))
 	if err == nil {
 		var m int
@@ -103,6 +109,40 @@ func openBadgerStore(d *DB, id string) (*BadgerStore, error) {
 		d.logger.Info("deleted stale message batches", "stream", id, "keys", n)
 	}
 	return s, nil
+}
+
+// loadHoles reads the h keys of the messages removed from inside the
+// range (stale ones, outside it, are deleted) and counts them out of Msgs.
+func (s *BadgerStore) loadHoles() error {
+	var stale [][]byte
+	err := s.db.scanValues(s.holePrefix, func(key, val []byte) error {
+		seq := binary.BigEndian.Uint64(key[len(s.holePrefix):])
+		if seq <= s.meta.FirstSeq || seq > s.meta.LastSeq {
+			stale = append(stale, key)
+			return nil
+		}
+		size, n := binary.Uvarint(val)
+		if n <= 0 || len(key) != len(s.holePrefix)+seqLen {
+			return fmt.Errorf("%w: hole %q", errCorruptValue, key)
+		}
+		if s.holes == nil {
+			s.holes = holes{}
+		}
+		s.holes[seq] = size
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.meta.Msgs -= uint64(len(s.holes))
+	w := txnWriter{db: s.db.db}
+	defer w.discard()
+	for _, k := range stale {
+		if err := w.delete(k); err != nil {
+			return err
+		}
+	}
+	return w.commit()
 }
 
 // deletePastLast deletes the batch keys past LastSeq, which no update
@@ -119,11 +159,12 @@ func (s *BadgerStore) deletePastLast() (int, error) {
 func (s *BadgerStore) Get(seq uint64) (Message, error) {
 	s.mu.RLock()
 	st, closed := s.meta.State, s.closed
+	_, hole := s.holes[seq]
 	s.mu.RUnlock()
 	if closed {
 		return Message{}, ErrStoreClosed
 	}
-	if seq < st.FirstSeq || seq > st.LastSeq {
+	if hole || seq < st.FirstSeq || seq > st.LastSeq {
 		return Message{}, ErrMsgNotFound
 	}
 	if !s.db.enter() {
@@ -265,6 +306,9 @@ func (s *BadgerStore) Delete() error {
 		err = s.db.db.DropPrefix(s.msgPrefix)
 	} else {
 		_, err = s.db.deleteKeys(s.msgPrefix, s.msgPrefix, nil)
+	}
+	if err == nil {
+		_, err = s.db.deleteKeys(s.holePrefix, s.holePrefix, nil)
 	}
 	if err == nil {
 		w := txnWriter{db: s.db.db}

@@ -21,7 +21,7 @@ func (s *BadgerStore) Update(u Update) error {
 	}
 
 	cur := s.meta
-	if err := checkAppend(cur.State, u.Append); err != nil {
+	if err := checkUpdate(cur.State, u); err != nil {
 		return err
 	}
 	next := cur
@@ -32,14 +32,19 @@ func (s *BadgerStore) Update(u Update) error {
 		next.Total += size
 		next.State = appendState(next.State, m, size)
 	}
-	var err error
-	next.State, err = trimState(next.State, u.RemoveThrough, func(first uint64) (int64, uint64, error) {
+	r := planRemoval(next.State, s.holes, u)
+	sizes, err := s.sizesOf(cur, u.Append, r.interior)
+	if err != nil {
+		return err
+	}
+	next.State, err = removeState(next.State, s.holes, r, sizes, func(first uint64) (int64, uint64, error) {
+		held := s.holes.bytesFrom(first)
 		if first > cur.LastSeq { // appended by u
 			i := first - cur.LastSeq - 1
-			return u.Append[i].Time, next.Total - before[i], nil
+			return u.Append[i].Time, next.Total - before[i] - held, nil
 		}
 		t, b, err := s.readHead(first)
-		return t, next.Total - b, err
+		return t, next.Total - b - held, err
 	})
 	if err != nil {
 		return err
@@ -47,7 +52,32 @@ func (s *BadgerStore) Update(u Update) error {
 	if u.Applied != 0 {
 		next.Applied = u.Applied
 	}
-	return s.write(cur, next, u.Append, before)
+	return s.write(cur, next, u.Append, before, r, sizes)
+}
+
+// sizesOf returns the Size of each message seqs (held by cur or
+// appended).
+func (s *BadgerStore) sizesOf(cur storeMeta, appended []Message, seqs []uint64) ([]uint64, error) {
+	sizes := make([]uint64, len(seqs))
+	for i, seq := range seqs {
+		if seq > cur.LastSeq {
+			sizes[i] = appended[seq-cur.LastSeq-1].Size()
+			continue
+		}
+		err := s.atSeq(seq, func(b batchView, j int) error {
+			from, err := b.totalBefore(j)
+			if err != nil {
+				return err
+			}
+			to, err := b.totalBefore(j + 1)
+			sizes[i] = to - from
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("stream %q: read message %d: %w", s.id, seq, err)
+		}
+	}
+	return sizes, nil
 }
 
 // clean deletes the batches a failed Update may have left past LastSeq.
@@ -69,7 +99,7 @@ func (s *BadgerStore) clean() error {
 // write commits the change from cur to next: the batches of the
 // appended msgs that stay (before holds the Total before each), the meta
 // key, and the deletes of the batches wholly removed.
-func (s *BadgerStore) write(cur, next storeMeta, msgs []Message, before []uint64) error {
+func (s *BadgerStore) write(cur, next storeMeta, msgs []Message, before []uint64, r removal, sizes []uint64) error {
 	w := txnWriter{db: s.db.db}
 	defer w.discard()
 	k := 0
@@ -83,13 +113,32 @@ func (s *BadgerStore) write(cur, next storeMeta, msgs []Message, before []uint64
 			return fmt.Errorf("stream %q: write messages: %w", s.id, err)
 		}
 	}
+	// Holes lie inside the committed range, where a key is seen at once:
+	// they go in the commit point's transaction alone with the meta key
+	// (an update removes at most MaxRemove, which fits one).
+	if len(r.interior) > 0 {
+		if err := w.commit(); err != nil {
+			s.dirty = true
+			return fmt.Errorf("stream %q: write messages: %w", s.id, err)
+		}
+	}
+	for i, seq := range r.interior {
+		if err := w.set(msgKey(s.holePrefix, seq), binary.AppendUvarint(nil, sizes[i])); err != nil {
+			s.dirty = true
+			return fmt.Errorf("stream %q: write holes: %w", s.id, err)
+		}
+	}
 	if err := w.set(s.metaKey, appendMeta(nil, next)); err != nil {
 		s.dirty = true
 		return fmt.Errorf("stream %q: write meta: %w", s.id, err)
 	}
 	// Readers see the new state as soon as the keys it drops may be
 	// gone: a Get that misses a message finds State without it.
-	w.arm(&s.mu, func() { s.meta = next })
+	nextHoles := s.holes.next(r, sizes)
+	if next.Msgs == 0 {
+		nextHoles = nil
+	}
+	w.arm(&s.mu, func() { s.meta, s.holes = next, nextHoles })
 	err := s.deleteRemoved(&w, cur, next)
 	if err == nil {
 		err = w.commit()
@@ -115,9 +164,14 @@ func (s *BadgerStore) deleteRemoved(w *txnWriter, cur, next storeMeta) error {
 	if cur.Msgs == 0 || next.FirstSeq <= cur.FirstSeq {
 		return nil
 	}
-	// Every batch cur holds ends at cur.FirstSeq or after.
+	// Every batch cur holds ends at cur.FirstSeq or after; so does every
+	// hole, which the prefix takes with it.
 	from, to := msgKey(s.msgPrefix, cur.FirstSeq), msgKey(s.msgPrefix, next.FirstSeq)
-	return s.db.scanKeys(s.msgPrefix, from, to, w.delete)
+	if err := s.db.scanKeys(s.msgPrefix, from, to, w.delete); err != nil || len(s.holes) == 0 {
+		return err
+	}
+	from, to = msgKey(s.holePrefix, cur.FirstSeq), msgKey(s.holePrefix, next.FirstSeq)
+	return s.db.scanKeys(s.holePrefix, from, to, w.delete)
 }
 
 // encodeBatches returns the keys and values of the batches of msgs

@@ -25,12 +25,13 @@ func (s *BadgerStore) View() (View, error) {
 	}
 	// Updates commit their state under s.mu: the transaction sees the
 	// batches of exactly this state (and perhaps appends past it).
-	return &badgerView{s: s, state: s.meta.State, txn: s.db.db.NewTransaction(false)}, nil
+	return &badgerView{s: s, state: s.meta.State, holes: s.holes.clone(), txn: s.db.db.NewTransaction(false)}, nil
 }
 
 type badgerView struct {
 	s     *BadgerStore
 	state State
+	holes holes
 	txn   *badger.Txn
 }
 
@@ -84,6 +85,10 @@ func (v *badgerView) scanBatch(item *badger.Item, first uint64, fn func(Message)
 			if seq > v.state.LastSeq {
 				done = true
 				return nil
+			}
+			if _, hole := v.holes[seq]; hole {
+				done = seq == v.state.LastSeq
+				continue
 			}
 			if err := v.emit(b, i, seq, fn); err != nil {
 				return err

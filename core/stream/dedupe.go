@@ -1,5 +1,10 @@
 package stream
 
+import (
+	"cmp"
+	"slices"
+)
+
 // dupeEntry is a remembered message id.
 type dupeEntry struct {
 	id   string
@@ -51,6 +56,20 @@ func (d *dedupe) forgetThrough(seq uint64) {
 			delete(d.ids, d.order[0].id)
 		}
 		d.order = d.order[1:]
+	}
+}
+
+// forget forgets the ids of the messages seqs, removed one by one; order
+// is by sequence, as messages are stored.
+func (d *dedupe) forget(seqs []uint64) {
+	for _, seq := range seqs {
+		i, ok := slices.BinarySearchFunc(d.order, seq, func(e dupeEntry, s uint64) int { return cmp.Compare(e.seq, s) })
+		if !ok {
+			continue
+		}
+		if cur, ok := d.ids[d.order[i].id]; ok && cur.seq == seq {
+			delete(d.ids, d.order[i].id)
+		}
 	}
 }
 

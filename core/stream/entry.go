@@ -15,6 +15,8 @@ const (
 	opPurge   byte = 2 // remove every message
 	opConfig  byte = 3 // new limits (JSON Config)
 	opRemove  byte = 4 // remove messages through a sequence (max_age)
+	// opRestore (5) and opRestoreAfter (7) are in restore.go.
+	opRemoveMsgs byte = 6 // remove messages one by one (work queue, interest)
 )
 
 // errBadEntry is returned for an entry that cannot be decoded.
@@ -109,6 +111,40 @@ func encodeConfig(c Config) ([]byte, error) {
 		return nil, fmt.Errorf("stream: encode config: %w", err)
 	}
 	return append([]byte{opConfig}, data...), nil
+}
+
+// encodeRemoveMsgs encodes the removal of seqs, in increasing order.
+func encodeRemoveMsgs(seqs []uint64) []byte {
+	b := binary.AppendUvarint([]byte{opRemoveMsgs}, uint64(len(seqs)))
+	prev := uint64(0)
+	for _, s := range seqs {
+		b = binary.AppendUvarint(b, s-prev)
+		prev = s
+	}
+	return b
+}
+
+// decodeRemoveMsgs decodes an opRemoveMsgs entry (without its op byte).
+func decodeRemoveMsgs(b []byte) ([]uint64, error) {
+	d := wire.NewReader(b, errBadEntry)
+	n := d.Uvarint()
+	if n > MaxRemove {
+		return nil, fmt.Errorf("%w: %d removals, at most %d", errBadEntry, n, MaxRemove)
+	}
+	seqs := make([]uint64, 0, n)
+	prev := uint64(0)
+	for range n {
+		delta := d.Uvarint()
+		if delta == 0 && d.Err() == nil {
+			return nil, fmt.Errorf("%w: removals out of order", errBadEntry)
+		}
+		prev += delta
+		seqs = append(seqs, prev)
+	}
+	if d.Err() == nil && d.Len() != 0 {
+		return nil, fmt.Errorf("%w: %d trailing bytes", errBadEntry, d.Len())
+	}
+	return seqs, d.Err()
 }
 
 func encodeRemove(through uint64) []byte {

@@ -133,8 +133,10 @@ func (f *FSM) Apply(l *raft.Log) any {
 		return f.applyConfig(l.Data[1:], l.Index)
 	case opRemove:
 		return f.applyRemove(l.Data[1:], l.Index)
-	case opRestore:
-		return f.applyRestore(l.Data[1:], l.Index)
+	case opRestore, opRestoreAfter:
+		return f.applyRestore(l.Data[0], l.Data[1:], l.Index)
+	case opRemoveMsgs:
+		return f.applyRemoveMsgs(l.Data[1:], l.Index)
 	default:
 		return fmt.Errorf("stream %s: index %d: %w: op %d", f.cfg.Name, l.Index, errBadEntry, l.Data[0])
 	}
@@ -165,7 +167,7 @@ func (f *FSM) applyPublish(now int64, batch []Publish, index uint64) []Result {
 		results[i] = Result{Seq: next}
 		next++
 	}
-	trim := f.trimThrough(st, msgs)
+	trim := f.trimThrough(st, msgs, nil)
 	f.update(Update{Append: msgs, RemoveThrough: trim, Applied: index})
 	f.dupes.forgetThrough(trim)
 	return results

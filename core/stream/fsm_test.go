@@ -156,13 +156,25 @@ func sameState(a, b State) bool {
 // messages first..last, with bytes and times computed from them.
 func checkHolds(t testing.TB, f *FSM, want Store, first, last uint64) {
 	t.Helper()
+	checkHoldsBut(t, f, want, first, last, nil)
+}
+
+// checkHoldsBut is checkHolds with holes: the sequences hole says.
+func checkHoldsBut(t testing.TB, f *FSM, want Store, first, last uint64, hole func(uint64) bool) {
+	t.Helper()
 	st := f.State()
 	if st.FirstSeq != first || st.LastSeq != last {
 		t.Fatalf("holds %d..%d, want %d..%d (state %+v)", st.FirstSeq, st.LastSeq, first, last, st)
 	}
-	var bytes uint64
+	var bytes, n uint64
 	for seq := first; seq <= last; seq++ {
 		got, err := f.Get(seq)
+		if hole != nil && hole(seq) {
+			if !errors.Is(err, ErrMsgNotFound) {
+				t.Fatalf("Get(%d) of a hole: %v", seq, err)
+			}
+			continue
+		}
 		if err != nil {
 			t.Fatalf("Get(%d): %v", seq, err)
 		}
@@ -174,8 +186,9 @@ func checkHolds(t testing.TB, f *FSM, want Store, first, last uint64) {
 			t.Fatalf("message %d = %+v, want %+v", seq, got, w)
 		}
 		bytes += got.Size()
+		n++
 	}
-	if n := last - first + 1; st.Msgs != n || st.Bytes != bytes {
+	if st.Msgs != n || st.Bytes != bytes {
 		t.Fatalf("state %+v: want %d msgs, %d bytes", st, n, bytes)
 	}
 	if first > 1 {
@@ -827,8 +840,19 @@ type fileSource struct {
 	skip func(seq uint64) bool
 }
 
+// catchup sends what the Catchup RPC does: the source's first message
+// when it lies before first, then the messages in [first, last].
 func (s *fileSource) catchup(ctx context.Context, first, last uint64, fn func(Message) error) error {
 	s.calls = append(s.calls, [2]uint64{first, last})
+	if st := s.store.State(); st.Msgs > 0 && st.FirstSeq < first {
+		m, err := s.store.Get(st.FirstSeq)
+		if err != nil {
+			return err
+		}
+		if err := fn(m); err != nil {
+			return err
+		}
+	}
 	for seq := first; seq <= last; seq++ {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -986,17 +1010,15 @@ func TestFSMRestoreCatchupSkips(t *testing.T) {
 			if !slices.Equal(source.calls, [][2]uint64{{21, 100}}) {
 				t.Fatalf("catchup calls %v", source.calls)
 			}
-			first := uint64(41)
-			if skip != nil {
-				first = 60 // a hole can only be where the leader trimmed to
-			}
-			checkHolds(t, dst, src.store, first, 100)
+			// What the source does not send is a hole (removed one by
+			// one); the messages around it stay.
+			checkHoldsBut(t, dst, src.store, 41, 100, skip)
 			// The entries after the snapshot make it the leader's.
 			replay(dst, l.entries[at:])
 			if skip == nil && !sameState(dst.State(), src.State()) {
 				t.Fatalf("follower %+v, leader %+v", dst.State(), src.State())
 			}
-			checkHolds(t, dst, src.store, first, 120)
+			checkHoldsBut(t, dst, src.store, 41, 120, skip)
 		})
 	}
 }
@@ -1057,5 +1079,50 @@ func TestFSMSnapshotDuringReplay(t *testing.T) {
 	replay(dst, l.entries[2:]) // what the leader sends after the snapshot
 	if got := dst.State(); !sameState(got, want) {
 		t.Fatalf("follower %+v, want %+v", got, want)
+	}
+}
+
+// TestFSMRemoveMsgs: messages removed one by one leave holes the other
+// sequences keep around; their ids are forgotten; limits and expiry count
+// only the messages still held and walk over holes.
+func TestFSMRemoveMsgs(t *testing.T) {
+	base := time.Now().UnixNano()
+	c := testConfig(t, MemoryStorage, func(c *Config) { c.MaxMsgs = 5; c.MaxAge = time.Hour })
+	f := newFSM(t, c, NewMemStore(), nil)
+	l := newTestLog(t, f)
+	l.publish(base, pub(0, "a"), pub(1, "b"), pub(2, "c"), pub(3, "d"), pub(4, "e"))
+	if res := l.apply(encodeRemoveMsgs([]uint64{2, 4})); res != nil {
+		t.Fatalf("remove entry answered %#v", res)
+	}
+	if st := f.State(); st.Msgs != 3 || st.FirstSeq != 1 || st.LastSeq != 5 || st.Deleted != 2 {
+		t.Fatalf("state after removing 2 and 4: %+v", st)
+	}
+	if _, err := f.Get(2); !errors.Is(err, ErrMsgNotFound) {
+		t.Fatalf("get 2: %v", err)
+	}
+	// The id of a removed message is forgotten; the others are not.
+	wantSeqs(t, l.publish(base, pub(1, "b")), 6)
+	if res := l.publish(base, pub(2, "c")); !res[0].Duplicate || res[0].Seq != 3 {
+		t.Fatalf("publish of c again: %+v, want a duplicate of 3", res[0])
+	}
+	// Six held (1 3 5 6 and now 7 8): max_msgs 5 removes only 1.
+	wantSeqs(t, l.publish(base+int64(time.Minute), pubs(7, 9)...), 7, 8)
+	if st := f.State(); st.Msgs != 5 || st.FirstSeq != 3 {
+		t.Fatalf("state after max_msgs over a hole: %+v", st)
+	}
+	// Expiry walks over the hole at 4 to the first young message, 7.
+	l.expire(base + int64(time.Hour+time.Second))
+	if st := f.State(); st.Msgs != 2 || st.FirstSeq != 7 {
+		t.Fatalf("state after expiry over a hole: %+v", st)
+	}
+	for _, bad := range [][]byte{
+		{opRemoveMsgs, 2, 5, 0},         // out of order (a zero step)
+		{opRemoveMsgs, 2, 5},            // truncated
+		{opRemoveMsgs, 1, 5, 9},         // trailing bytes
+		{opRemoveMsgs, 0xff, 0xff, 0x1}, // too many
+	} {
+		if _, err := decodeRemoveMsgs(bad[1:]); !errors.Is(err, errBadEntry) {
+			t.Errorf("decode %v: %v, want errBadEntry", bad, err)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package stream
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/stratadb/strata/internal/wire"
@@ -13,15 +14,18 @@ type tally struct{ msgs, bytes uint64 }
 func (t *tally) add(size uint64) { t.msgs++; t.bytes += size }
 
 // trimThrough returns the sequence through which a discard-old stream
-// must remove messages once msgs are appended to st, or 0.
-func (f *FSM) trimThrough(st State, msgs []Message) uint64 {
+// must remove messages once msgs are appended to st, or 0. The sequences
+// in gaps are placeholders of holes, removed by the same update.
+func (f *FSM) trimThrough(st State, msgs []Message, gaps map[uint64]bool) uint64 {
 	if f.cfg.Discard != DiscardOld {
 		return 0
 	}
 	count, bytes := st.Msgs, st.Bytes
 	for _, m := range msgs {
-		count++
-		bytes += m.Size()
+		if !gaps[m.Seq] {
+			count++
+			bytes += m.Size()
+		}
 	}
 	first := st.FirstSeq
 	if st.Msgs == 0 && len(msgs) > 0 {
@@ -29,11 +33,14 @@ func (f *FSM) trimThrough(st State, msgs []Message) uint64 {
 	}
 	through := uint64(0)
 	if max := uint64(f.cfg.MaxMsgs); max > 0 && count > max {
-		through = first + (count - max) - 1
-		for s := first; s <= through; s++ {
-			bytes -= f.sizeOf(s, st, msgs)
+		// Holes (messages removed one by one) take no place: walk.
+		for s := first; count > max; s++ {
+			if size, ok := f.sizeOf(s, st, msgs, gaps); ok {
+				bytes -= size
+				count--
+			}
+			through = s
 		}
-		count = max
 	}
 	if max := uint64(f.cfg.MaxBytes); max > 0 && bytes > max {
 		s := first
@@ -41,24 +48,30 @@ func (f *FSM) trimThrough(st State, msgs []Message) uint64 {
 			s = through + 1
 		}
 		for ; bytes > max && count > 0; s++ {
-			bytes -= f.sizeOf(s, st, msgs)
-			count--
+			if size, ok := f.sizeOf(s, st, msgs, gaps); ok {
+				bytes -= size
+				count--
+			}
 			through = s
 		}
 	}
 	return through
 }
 
-// sizeOf returns the size of message seq, stored or about to be.
-func (f *FSM) sizeOf(seq uint64, st State, msgs []Message) uint64 {
+// sizeOf returns the size of message seq, stored or about to be; false
+// for a hole.
+func (f *FSM) sizeOf(seq uint64, st State, msgs []Message, gaps map[uint64]bool) (uint64, bool) {
+	if gaps[seq] {
+		return 0, false
+	}
 	if seq > st.LastSeq {
-		return msgs[seq-st.LastSeq-1].Size()
+		return msgs[seq-st.LastSeq-1].Size(), true
 	}
 	m, err := f.store.Get(seq)
 	if err != nil {
-		return 0
+		return 0, false
 	}
-	return m.Size()
+	return m.Size(), true
 }
 
 // applyConfig takes new limits and applies them to what is stored.
@@ -68,7 +81,7 @@ func (f *FSM) applyConfig(data []byte, index uint64) error {
 		return fmt.Errorf("stream %s: config entry: %w", f.cfg.Name, err)
 	}
 	f.cfg = c
-	trim := f.trimThrough(f.store.State(), nil)
+	trim := f.trimThrough(f.store.State(), nil, nil)
 	f.update(Update{RemoveThrough: trim, Applied: index})
 	f.dupes.forgetThrough(trim)
 	return nil
@@ -90,12 +103,27 @@ func (f *FSM) ExpireThrough(now int64) uint64 {
 	through := uint64(0)
 	for s := st.FirstSeq; s <= st.LastSeq; s++ {
 		m, err := f.store.Get(s)
+		if errors.Is(err, ErrMsgNotFound) {
+			continue // a hole: it goes with the messages around it
+		}
 		if err != nil || m.Time >= cutoff {
 			break
 		}
 		through = s
 	}
 	return through
+}
+
+// applyRemoveMsgs removes messages one by one (a work-queue or interest
+// stream's processed messages), and forgets their ids.
+func (f *FSM) applyRemoveMsgs(data []byte, index uint64) error {
+	seqs, err := decodeRemoveMsgs(data)
+	if err != nil {
+		return fmt.Errorf("stream %s: remove entry: %w", f.cfg.Name, err)
+	}
+	f.update(Update{Remove: seqs, Applied: index})
+	f.dupes.forget(seqs)
+	return nil
 }
 
 // applyRemove removes messages through seq (never past the last one).

@@ -21,6 +21,7 @@ type MemStore struct {
 	// slots of blocks[0]; every block but the last is full.
 	blocks  [][]Message
 	skip    int
+	holes   holes // their slots hold empty messages
 	state   State
 	applied uint64
 	closed  bool
@@ -38,7 +39,7 @@ func (s *MemStore) Update(u Update) error {
 	if s.closed {
 		return ErrStoreClosed
 	}
-	if err := checkAppend(s.state, u.Append); err != nil {
+	if err := checkUpdate(s.state, u); err != nil {
 		return err
 	}
 	arena := make([]byte, 0, dataLen(u.Append))
@@ -47,7 +48,7 @@ func (s *MemStore) Update(u Update) error {
 		s.push(m)
 		s.state = appendState(s.state, m, m.Size())
 	}
-	s.removeThrough(u.RemoveThrough)
+	s.remove(planRemoval(s.state, s.holes, u))
 	if u.Applied != 0 {
 		s.applied = u.Applied
 	}
@@ -69,23 +70,34 @@ func (s *MemStore) at(seq uint64) *Message {
 	return &s.blocks[i/memBlock][i%memBlock]
 }
 
-// removeThrough drops the messages with sequences through r.
-func (s *MemStore) removeThrough(r uint64) {
+// remove drops the messages of r: the prefix through r.through and the
+// interior ones.
+func (s *MemStore) remove(r removal) {
 	old := s.state
-	st, _ := trimState(old, r, func(first uint64) (int64, uint64, error) {
+	sizes := make([]uint64, len(r.interior))
+	for i, seq := range r.interior {
+		sizes[i] = s.at(seq).Size()
+	}
+	st, _ := removeState(old, s.holes, r, sizes, func(first uint64) (int64, uint64, error) {
 		bytes := old.Bytes
 		for seq := old.FirstSeq; seq < first; seq++ {
-			bytes -= s.at(seq).Size()
+			if _, hole := s.holes[seq]; !hole {
+				bytes -= s.at(seq).Size()
+			}
 		}
 		return s.at(first).Time, bytes, nil
 	})
+	s.holes = s.holes.next(r, sizes)
 	if st.Msgs == 0 {
-		s.blocks, s.skip = nil, 0
+		s.blocks, s.skip, s.holes = nil, 0, nil
 		s.state = st
 		return
 	}
-	for seq := old.FirstSeq; seq < st.FirstSeq; seq++ {
+	for _, seq := range r.interior {
 		*s.at(seq) = Message{} // let the collector have its data
+	}
+	for seq := old.FirstSeq; seq < st.FirstSeq; seq++ {
+		*s.at(seq) = Message{}
 	}
 	s.skip += int(st.FirstSeq - old.FirstSeq)
 	for s.skip >= memBlock {
@@ -104,7 +116,7 @@ func (s *MemStore) Get(seq uint64) (Message, error) {
 	if s.closed {
 		return Message{}, ErrStoreClosed
 	}
-	if seq < s.state.FirstSeq || seq > s.state.LastSeq {
+	if _, hole := s.holes[seq]; hole || seq < s.state.FirstSeq || seq > s.state.LastSeq {
 		return Message{}, ErrMsgNotFound
 	}
 	return *s.at(seq), nil
@@ -177,7 +189,16 @@ func dataLen(msgs []Message) int {
 }
 
 // The state arithmetic below is shared by the stores. A store's messages
-// are always the contiguous sequences FirstSeq..LastSeq.
+// are the sequences FirstSeq..LastSeq but for its holes (holes.go).
+
+// checkUpdate returns ErrBadUpdate unless u's appends continue st and it
+// removes at most MaxRemove messages one by one.
+func checkUpdate(st State, u Update) error {
+	if len(u.Remove) > MaxRemove {
+		return fmt.Errorf("%w: %d messages removed one by one, at most %d", ErrBadUpdate, len(u.Remove), MaxRemove)
+	}
+	return checkAppend(st, u.Append)
+}
 
 // checkAppend returns ErrBadUpdate unless msgs' sequences continue st.
 func checkAppend(st State, msgs []Message) error {

@@ -12,7 +12,9 @@ func (s *MemStore) View() (View, error) {
 	}
 	v := &memView{state: s.state, msgs: make([]Message, 0, s.state.Msgs)}
 	for seq := s.state.FirstSeq; seq <= s.state.LastSeq && s.state.Msgs > 0; seq++ {
-		v.msgs = append(v.msgs, *s.at(seq))
+		if _, hole := s.holes[seq]; !hole {
+			v.msgs = append(v.msgs, *s.at(seq))
+		}
 	}
 	return v, nil
 }

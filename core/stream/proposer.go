@@ -243,3 +243,16 @@ func RemoveThrough(r *raft.Raft, seq uint64, timeout time.Duration) error {
 	}
 	return nil
 }
+
+// RemoveMsgs proposes removing messages seqs (increasing, at most 4096)
+// one by one and waits until the entry is applied.
+func RemoveMsgs(r *raft.Raft, seqs []uint64, timeout time.Duration) error {
+	f := r.Apply(encodeRemoveMsgs(seqs), timeout)
+	if err := f.Error(); err != nil {
+		return err
+	}
+	if err, ok := f.Response().(error); ok {
+		return err
+	}
+	return nil
+}

@@ -12,109 +12,195 @@ import (
 )
 
 // opRestore is a batch of messages from a backup, stored with their
-// original sequences and times.
-const opRestore byte = 5
+// original sequences and times, consecutive (entries of earlier builds);
+// opRestoreAfter is one whose sequences may leave holes, after a given
+// sequence.
+const (
+	opRestore      byte = 5
+	opRestoreAfter byte = 7
+)
 
 // ErrRestoreSequence refuses restored messages that do not continue the
-// stream: their first sequence is not the stream's next one (or the
+// stream: the sequence they follow is not the stream's last one (or the
 // stream already holds messages and a backup may only be restored onto
-// an empty one).
+// an empty one), or they leave more than MaxRemove holes.
 var ErrRestoreSequence = errors.New("restored messages do not continue the stream")
 
 // RestoreResult is what a restore entry returns: the stream's last
 // sequence after it.
 type RestoreResult struct{ LastSeq uint64 }
 
-// encodeRestore encodes msgs, whose sequences must be consecutive.
-func encodeRestore(msgs []Message) []byte {
-	n := 16
-	for _, m := range msgs {
-		n += int(m.Size()) + 16
-	}
-	b := make([]byte, 0, n)
-	b = append(b, opRestore)
-	b = binary.AppendUvarint(b, uint64(len(msgs)))
-	if len(msgs) > 0 {
-		b = binary.BigEndian.AppendUint64(b, msgs[0].Seq)
-	}
-	for _, m := range msgs {
-		b = binary.BigEndian.AppendUint64(b, uint64(m.Time))
-		b = appendPublish(b, Publish{Subject: m.Subject, Header: m.Header, Data: m.Data, MsgID: m.MsgID})
-	}
-	return b
+// restoreBatch is a restore entry: messages, with increasing sequences,
+// that follow sequence after (0: the first message's sequence - 1); the
+// sequences between are holes. Without messages, it makes holes of the
+// sequences after after through holesThrough.
+type restoreBatch struct {
+	after, holesThrough uint64
+	msgs                []Message
 }
 
-// decodeRestore decodes an opRestore entry (without its op byte).
-func decodeRestore(b []byte) ([]Message, error) {
+// prev is the sequence the batch follows.
+func (b restoreBatch) prev() uint64 {
+	if b.after == 0 && len(b.msgs) > 0 {
+		return b.msgs[0].Seq - 1
+	}
+	return b.after
+}
+
+// end is the batch's last sequence.
+func (b restoreBatch) end() uint64 {
+	if n := len(b.msgs); n > 0 {
+		return b.msgs[n-1].Seq
+	}
+	return max(b.after, b.holesThrough)
+}
+
+// encodeRestore encodes b as an opRestoreAfter entry.
+func encodeRestore(b restoreBatch) []byte {
+	n := 24
+	for _, m := range b.msgs {
+		n += int(m.Size()) + 24
+	}
+	out := make([]byte, 0, n)
+	out = append(out, opRestoreAfter)
+	out = binary.AppendUvarint(out, uint64(len(b.msgs)))
+	out = binary.BigEndian.AppendUint64(out, b.after)
+	if len(b.msgs) == 0 {
+		out = binary.BigEndian.AppendUint64(out, b.holesThrough)
+	}
+	prev := b.after
+	for _, m := range b.msgs {
+		out = binary.AppendUvarint(out, m.Seq-prev)
+		prev = m.Seq
+		out = binary.BigEndian.AppendUint64(out, uint64(m.Time))
+		out = appendPublish(out, Publish{Subject: m.Subject, Header: m.Header, Data: m.Data, MsgID: m.MsgID})
+	}
+	return out
+}
+
+// decodeRestore decodes an opRestore or opRestoreAfter entry (without
+// its op byte).
+func decodeRestore(op byte, b []byte) (restoreBatch, error) {
 	d := wire.NewReader(b, errBadEntry)
 	n := d.Uvarint()
 	if d.Err() != nil || n > uint64(len(b)) {
-		return nil, errBadEntry
+		return restoreBatch{}, errBadEntry
 	}
-	if n == 0 {
-		return nil, nil
+	var rb restoreBatch
+	var seq uint64
+	if op == opRestoreAfter {
+		rb.after = d.Uint64()
+		seq = rb.after
+		if n == 0 {
+			rb.holesThrough = d.Uint64()
+		}
+	} else if n > 0 {
+		seq = d.Uint64() - 1
 	}
-	first := d.Uint64()
-	msgs := make([]Message, n)
-	for i := range msgs {
-		m := &msgs[i]
-		m.Seq = first + uint64(i)
+	rb.msgs = make([]Message, n)
+	for i := range rb.msgs {
+		m := &rb.msgs[i]
+		if op == opRestoreAfter {
+			step := d.Uvarint()
+			if step == 0 && d.Err() == nil {
+				return restoreBatch{}, fmt.Errorf("%w: restored sequences out of order", errBadEntry)
+			}
+			seq += step
+		} else {
+			seq++
+		}
+		m.Seq = seq
 		m.Time = int64(d.Uint64())
 		p := readPublish(d)
 		m.Subject, m.Header, m.Data, m.MsgID = p.Subject, p.Header, p.Data, p.MsgID
 	}
 	if d.Err() != nil {
-		return nil, d.Err()
+		return restoreBatch{}, d.Err()
 	}
-	return msgs, nil
+	return rb, nil
 }
 
 // applyRestore stores restored messages. A batch the stream already
 // holds (a retried request) changes nothing; the first batch onto an
-// empty stream moves its next sequence to the batch's first.
-func (f *FSM) applyRestore(data []byte, index uint64) any {
-	msgs, err := decodeRestore(data)
+// empty stream moves its next sequence to the batch's first. The
+// sequences a batch skips become holes.
+func (f *FSM) applyRestore(op byte, data []byte, index uint64) any {
+	b, err := decodeRestore(op, data)
 	if err != nil {
 		return fmt.Errorf("stream %s: index %d: %w", f.cfg.Name, index, err)
 	}
 	st := f.store.State()
-	if len(msgs) == 0 || msgs[len(msgs)-1].Seq <= st.LastSeq {
+	if b.end() <= st.LastSeq {
 		f.update(Update{Applied: index})
 		return RestoreResult{LastSeq: st.LastSeq}
 	}
-	first := msgs[0].Seq
-	switch {
-	case st.Msgs == 0 && first > st.LastSeq+1:
-		f.update(Update{RemoveThrough: first - 1})
+	switch prev := b.prev(); {
+	case st.Msgs == 0 && prev > st.LastSeq:
+		f.update(Update{RemoveThrough: prev})
 		st = f.store.State()
-	case first != st.LastSeq+1:
+	case prev != st.LastSeq:
 		f.update(Update{Applied: index})
-		return fmt.Errorf("%w: stream %s: next sequence %d, restored %d", ErrRestoreSequence, f.cfg.Name, st.LastSeq+1, first)
+		return fmt.Errorf("%w: stream %s: next sequence %d, restored after %d", ErrRestoreSequence, f.cfg.Name, st.LastSeq+1, prev)
 	}
-	for _, m := range msgs {
+	u, gaps := withHoles(st.LastSeq, b)
+	if len(u.Remove) > MaxRemove {
+		f.update(Update{Applied: index})
+		return fmt.Errorf("%w: stream %s: %d holes in one batch, at most %d", ErrRestoreSequence, f.cfg.Name, len(u.Remove), MaxRemove)
+	}
+	for _, m := range b.msgs {
 		if m.MsgID != "" {
 			f.dupes.add(m.MsgID, m.Seq, m.Time)
 		}
 	}
-	trim := f.trimThrough(st, msgs)
-	f.update(Update{Append: msgs, RemoveThrough: trim, Applied: index})
-	f.dupes.forgetThrough(trim)
-	return RestoreResult{LastSeq: msgs[len(msgs)-1].Seq}
+	u.RemoveThrough = f.trimThrough(st, u.Append, gaps)
+	u.Applied = index
+	f.update(u)
+	f.dupes.forgetThrough(u.RemoveThrough)
+	return RestoreResult{LastSeq: b.end()}
 }
 
-// ProposeRestore proposes msgs, consecutive messages from a backup,
-// without waiting: RestoreResultOf waits for the outcome. Proposals made
-// one after another are applied in that order.
-func ProposeRestore(r *raft.Raft, msgs []Message, timeout time.Duration) (raft.ApplyFuture, error) {
-	if len(msgs) == 0 {
+// withHoles returns the update appending b's messages after last, with a
+// placeholder for each sequence b skips, removed in the same update, and
+// the set of those sequences.
+func withHoles(last uint64, b restoreBatch) (Update, map[uint64]bool) {
+	var u Update
+	gaps := map[uint64]bool{}
+	hole := func(through uint64, t int64) {
+		for s := last + 1; s <= through && len(u.Remove) <= MaxRemove; s++ {
+			u.Append = append(u.Append, Message{Seq: s, Time: t})
+			u.Remove = append(u.Remove, s)
+			gaps[s] = true
+		}
+		last = max(last, through)
+	}
+	for _, m := range b.msgs {
+		hole(m.Seq-1, m.Time)
+		u.Append = append(u.Append, m)
+		last = m.Seq
+	}
+	if len(b.msgs) == 0 {
+		hole(b.holesThrough, 0)
+	}
+	return u, gaps
+}
+
+// ProposeRestore proposes msgs, messages from a backup with increasing
+// sequences that follow sequence after (0: the first one's - 1), or
+// without messages the holes after after through holesThrough, without
+// waiting: RestoreResultOf waits for the outcome. Proposals made one
+// after another are applied in that order.
+func ProposeRestore(r *raft.Raft, after, holesThrough uint64, msgs []Message, timeout time.Duration) (raft.ApplyFuture, error) {
+	if len(msgs) == 0 && (after == 0 || holesThrough <= after) {
 		return nil, fmt.Errorf("%w: no messages", ErrRestoreSequence)
 	}
-	for i := 1; i < len(msgs); i++ {
-		if msgs[i].Seq != msgs[0].Seq+uint64(i) {
-			return nil, fmt.Errorf("%w: sequence %d follows %d", ErrRestoreSequence, msgs[i].Seq, msgs[i-1].Seq)
+	prev := after
+	for i, m := range msgs {
+		if m.Seq <= prev && (i > 0 || after > 0) {
+			return nil, fmt.Errorf("%w: sequence %d follows %d", ErrRestoreSequence, m.Seq, prev)
 		}
+		prev = m.Seq
 	}
-	return r.Apply(encodeRestore(msgs), timeout), nil
+	return r.Apply(encodeRestore(restoreBatch{after: after, holesThrough: holesThrough, msgs: msgs}), timeout), nil
 }
 
 // RestoreResultOf waits for a restore proposal and returns the stream's

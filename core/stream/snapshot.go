@@ -126,14 +126,11 @@ func (f *FSM) restoreInline(h snapHeader, dec *json.Decoder) error {
 		}
 		a.add(m)
 	}
+	// The snapshot's last messages may be removed (a purge, or one by
+	// one): its sequences go on past what it holds.
+	a.gapTo(h.State.LastSeq)
 	a.flush()
-	u := Update{Applied: h.Applied}
-	if f.store.State().LastSeq < h.State.LastSeq {
-		// The snapshot's last messages were removed (a purge): its
-		// sequences go on past what it holds.
-		u.RemoveThrough = h.State.LastSeq
-	}
-	f.update(u)
+	f.update(Update{Applied: h.Applied})
 	return nil
 }
 
@@ -158,53 +155,100 @@ func (f *FSM) restoreByCatchup(h snapHeader) error {
 		f.update(Update{RemoveThrough: h.State.FirstSeq - 1})
 		st = f.store.State()
 	}
+	a := appender{f: f}
 	if from := st.LastSeq + 1; from <= h.State.LastSeq {
 		ctx, cancel := context.WithTimeout(context.Background(), f.ctimeout)
 		defer cancel()
-		a := appender{f: f}
-		err := f.catchup(ctx, from, h.State.LastSeq, func(m Message) error { a.add(m); return nil })
+		err := f.catchup(ctx, from, h.State.LastSeq, a.fromSource)
 		a.flush()
 		if err != nil {
 			return fmt.Errorf("stream %s: restore: catch up %d..%d: %w", f.cfg.Name, from, h.State.LastSeq, err)
 		}
 	}
 	f.update(Update{RemoveThrough: h.State.FirstSeq - 1})
-	if f.store.State().LastSeq < h.State.LastSeq {
+	if !a.begun {
+		// The source holds nothing through the snapshot's last message.
 		f.update(Update{RemoveThrough: h.State.LastSeq})
 	}
+	a.gapTo(h.State.LastSeq) // the source's last messages may be removed
+	a.flush()
 	f.update(Update{Applied: h.Applied})
 	f.logger.Info("caught up from snapshot", "stream", f.cfg.Name, "last_seq", h.State.LastSeq, "applied", h.Applied)
 	return f.store.Sync()
 }
 
-// appender stores restored messages in batches, jumping over sequences
-// the source no longer holds.
+// appender stores restored messages in batches. A sequence the source
+// does not hold becomes a hole: a placeholder appended and removed in the
+// same update (the source removed it one by one, or by limits after its
+// snapshot was taken); into an empty store, the sequences are skipped.
 type appender struct {
-	f     *FSM
-	batch []Message
+	f      *FSM
+	batch  []Message
+	remove []uint64
+	begun  bool // fromSource had the source's first message
+}
+
+// fromSource takes the messages of a catchup: the first is the source's
+// first message (its replica sends it even when it lies before the
+// range asked for), so what this store holds before it is gone.
+func (a *appender) fromSource(m Message) error {
+	if !a.begun {
+		a.begun = true
+		if m.Seq > a.f.store.State().FirstSeq {
+			a.flush()
+			a.f.update(Update{RemoveThrough: m.Seq - 1})
+		}
+	}
+	a.add(m)
+	return nil
 }
 
 func (a *appender) add(m Message) {
-	last := a.f.store.State().LastSeq
-	if n := len(a.batch); n > 0 {
-		last = a.batch[n-1].Seq
-	}
+	last := a.last()
 	if m.Seq <= last {
 		return
 	}
-	if m.Seq > last+1 {
-		a.flush()
-		a.f.update(Update{RemoveThrough: m.Seq - 1})
-	}
+	a.gapTo(m.Seq - 1)
 	a.batch = append(a.batch, m)
 	if len(a.batch) >= catchupBatch {
 		a.flush()
 	}
 }
 
+// last is the sequence of the last message stored or batched.
+func (a *appender) last() uint64 {
+	if n := len(a.batch); n > 0 {
+		return a.batch[n-1].Seq
+	}
+	return a.f.store.State().LastSeq
+}
+
+// gapTo makes the sequences after the last one through seq holes.
+func (a *appender) gapTo(seq uint64) {
+	last := a.last()
+	if seq <= last {
+		return
+	}
+	if len(a.batch) == 0 && a.f.store.State().Msgs == 0 {
+		a.f.update(Update{RemoveThrough: seq})
+		return
+	}
+	t := a.f.store.State().LastTime
+	if n := len(a.batch); n > 0 {
+		t = a.batch[n-1].Time
+	}
+	for s := last + 1; s <= seq; s++ {
+		a.batch = append(a.batch, Message{Seq: s, Time: t})
+		a.remove = append(a.remove, s)
+		if len(a.remove) == MaxRemove {
+			a.flush()
+		}
+	}
+}
+
 func (a *appender) flush() {
 	if len(a.batch) > 0 {
-		a.f.update(Update{Append: a.batch})
-		a.batch = nil
+		a.f.update(Update{Append: a.batch, Remove: a.remove})
+		a.batch, a.remove = nil, nil
 	}
 }

@@ -60,6 +60,11 @@ type State struct {
 type Update struct {
 	// Append's sequences must be LastSeq+1, LastSeq+2, ...
 	Append []Message
+	// Remove removes these messages one by one (a work-queue or
+	// interest stream's processed messages); sequences the store does not
+	// hold are ignored. The sequences of the others do not change. At
+	// most MaxRemove (4096) sequences.
+	Remove []uint64
 	// RemoveThrough removes messages with Seq <= RemoveThrough (0: none).
 	// It may exceed the last sequence: the store then records LastSeq =
 	// RemoveThrough, so that the next message is RemoveThrough+1 (a purge

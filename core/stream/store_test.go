@@ -161,6 +161,38 @@ func testStore(t *testing.T, open func(t testing.TB) Store) {
 		}
 	})
 
+	t.Run("RemoveOneByOne", func(t *testing.T) {
+		s := open(t)
+		mustUpdate(t, s, Update{Append: testMsgs(1, 10), Applied: 1})
+		// Inside the range: the others keep their sequences.
+		mustUpdate(t, s, Update{Remove: []uint64{4, 7, 7, 42}, Applied: 2})
+		checkHoles(t, s, 1, 10, 0, 4, 7)
+		// The first message: FirstSeq moves past it and the holes behind.
+		mustUpdate(t, s, Update{Remove: []uint64{1, 2, 3}})
+		checkHoles(t, s, 5, 10, 4, 7)
+		// A prefix removal takes the holes it covers.
+		mustUpdate(t, s, Update{RemoveThrough: 8})
+		checkHoles(t, s, 9, 10, 8)
+		// Appended and removed in one update, both ways.
+		mustUpdate(t, s, Update{Append: testMsgs(11, 14), Remove: []uint64{9, 12}, RemoveThrough: 10})
+		checkHoles(t, s, 11, 14, 10, 12)
+		if v, ok := s.(Viewer); ok {
+			checkViewHoles(t, v, []uint64{11, 13, 14})
+		}
+		// A prefix removal up to a hole: FirstSeq moves past the hole.
+		mustUpdate(t, s, Update{RemoveThrough: 11})
+		checkHoles(t, s, 13, 14, 12)
+		// Every message removed: the store is empty after its last sequence.
+		mustUpdate(t, s, Update{Remove: []uint64{13, 14}})
+		checkState(t, s, State{FirstSeq: 15, LastSeq: 14, LastTime: testMsg(14).Time, Deleted: 14})
+		mustUpdate(t, s, Update{Append: testMsgs(15, 16)})
+		checkState(t, s, stateOf(15, 16, 14))
+		too := make([]uint64, MaxRemove+1)
+		if err := s.Update(Update{Remove: too}); !errors.Is(err, ErrBadUpdate) {
+			t.Fatalf("%d removals in one update: %v, want ErrBadUpdate", len(too), err)
+		}
+	})
+
 	t.Run("BadUpdate", func(t *testing.T) {
 		s := open(t)
 		mustUpdate(t, s, Update{Append: testMsgs(1, 3), Applied: 1})
@@ -311,6 +343,66 @@ func testStore(t *testing.T, open func(t testing.TB) Store) {
 			}
 		}
 	})
+}
+
+// checkHoles checks a store holding first..last but for the holes, with
+// deleted messages removed before first besides them.
+func checkHoles(t testing.TB, s Store, first, last, deletedBefore uint64, holes ...uint64) {
+	t.Helper()
+	want := stateOf(first, last, deletedBefore)
+	for _, h := range holes {
+		want.Msgs--
+		want.Bytes -= testMsg(h).Size()
+		want.Deleted++
+	}
+	checkState(t, s, want)
+	for seq := first; seq <= last; seq++ {
+		if slices.Contains(holes, seq) {
+			checkNotFound(t, s, seq)
+		} else {
+			checkGet(t, s, seq)
+		}
+	}
+	checkNotFound(t, s, first-1, last+1)
+}
+
+// checkViewHoles checks that a view of the store scans exactly want.
+func checkViewHoles(t testing.TB, s Viewer, want []uint64) {
+	t.Helper()
+	v, err := s.View()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	var got []uint64
+	if err := v.Scan(0, func(m Message) error { got = append(got, m.Seq); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("view scans %v, want %v", got, want)
+	}
+}
+
+// TestBadgerReopenHoles: holes survive a reopen, and stale hole keys
+// (outside the range) are not read as holes.
+func TestBadgerReopenHoles(t *testing.T) {
+	dir := t.TempDir()
+	db := openTestDB(t, dir)
+	s := openStore(t, db, "W-1")
+	mustUpdate(t, s, Update{Append: testMsgs(1, 10), Remove: []uint64{3, 5, 6}, Applied: 2})
+	mustUpdate(t, s, Update{RemoveThrough: 3})
+	checkHoles(t, s, 4, 10, 3, 5, 6)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = openTestDB(t, dir)
+	s = openStore(t, db, "W-1")
+	checkHoles(t, s, 4, 10, 3, 5, 6)
+	mustUpdate(t, s, Update{Remove: []uint64{4}})
+	checkHoles(t, s, 7, 10, 6)
+	if n := countKeys(t, db, s.holePrefix); n != 0 {
+		t.Fatalf("%d hole keys left after the prefix took them", n)
+	}
 }
 
 func TestMemStore(t *testing.T) {
