@@ -534,6 +534,41 @@ func TestLeaderKeepsWhatItsReplicaLacks(t *testing.T) {
 	}
 }
 
+// Purges, limits and removals of single messages clean pending state
+// through the consumer's own log: every replica ends in the same state.
+func TestRemovalsCleanEveryReplica(t *testing.T) {
+	g := newTestGroup(t, 3, finished(func(c *Config) { c.AckWait = 20 * time.Millisecond }))
+	_, l := g.leader()
+	g.src.publishN(t, "ORDERS.new", 8)
+	if got := streamSeqs(mustFetch(t, l, FetchRequest{Batch: 6, NoWait: true})); !slices.Equal(got, seqRange(1, 6)) {
+		t.Fatalf("fetched %v", got)
+	}
+	g.src.removeThrough(t, 2) // limits
+	g.src.hide(4)             // a message removed on its own
+	// The leader finds 4 gone when it comes due again.
+	if got := streamSeqs(mustFetch(t, l, FetchRequest{Batch: 8, Expires: time.Minute})); slices.Contains(got, 4) {
+		t.Fatalf("fetched %v: the removed message 4 again", got)
+	}
+	want := []uint64{3, 5, 6, 7, 8}
+	waitFor(t, "every replica without the removed messages", func() bool {
+		for i := range 3 {
+			if !slices.Equal(pendingSeqs(g.fsm(i).State()), want) {
+				return false
+			}
+		}
+		return true
+	})
+	g.src.removeThrough(t, 8) // a purge
+	waitFor(t, "every replica empty after the purge", func() bool {
+		for i := range 3 {
+			if st := g.fsm(i).State(); len(st.Pending) != 0 || st.AckFloor.Stream != 8 {
+				return false
+			}
+		}
+		return true
+	})
+}
+
 func TestLeaderDropsInteriorRemovals(t *testing.T) {
 	src := newTestSource()
 	src.publish(t, "ORDERS.a", "ORDERS.b", "ORDERS.c", "ORDERS.a", "ORDERS.b", "ORDERS.c")
