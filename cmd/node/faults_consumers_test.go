@@ -174,9 +174,11 @@ func runConsumerScenario(t *testing.T, fc *faultCluster, name string, sc consume
 	w.finish()
 	waitForCount(t, sc.name+": every acknowledged publish delivered",
 		func() int { return c.deliveredOf(w.h.acked) }, len(w.h.acked))
+	// The workers go on until the consumer drains: an ack a new leader
+	// ignored is only settled by the redelivery after the ack wait.
+	final := waitDrained(t, fc.c, name, "WORK")
 	close(stop)
 	wg.Wait()
-	final := waitDrained(t, fc.c, name, "WORK")
 	maxPending, samples := sampler.finish()
 	c.checkIDs(t, w.h.acked)
 	if maxPending > consumerFaultMaxPending {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"testing"
 	"time"
@@ -24,6 +25,13 @@ func (a *acked) add(t *testing.T, id string, seq uint64) {
 		t.Errorf("id %s acked with sequence %d and %d", id, prev, seq)
 	}
 	a.ids[id] = seq
+}
+
+// snapshot copies the acknowledged ids.
+func (a *acked) snapshot() map[string]uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return maps.Clone(a.ids)
 }
 
 func connectAll(t *testing.T, servers []*server) *client.Client {
