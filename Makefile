@@ -4,7 +4,7 @@ BIN       := bin
 PLUGINS   := strata-plugin-badger strata-plugin-file strata-plugin-s3snap strata-plugin-bolt
 TESTFLAGS ?= -count=1 -timeout 25m
 
-.PHONY: all build test test-faults bench bench-streams bench-consume bench-backup proto run clean
+.PHONY: all build test test-faults bench bench-streams bench-consume bench-compare bench-backup proto run clean
 
 all: build
 
@@ -47,6 +47,12 @@ bench-streams: build
 # file storage); installs nats-server and natscli into a temporary GOBIN.
 bench-consume: build
 	./examples/cluster/bench-consume.sh
+
+# Strata beside JetStream (defaults, and sync_interval: always) on this
+# machine in one run, every row of docs/benchmarks.md's comparison table;
+# installs nats-server and natscli into a temporary GOBIN.
+bench-compare: build
+	./examples/cluster/bench-compare.sh
 
 # Backup and restore throughput with strata-backup on a 1 GiB stream of
 # JSON-like messages, to a directory and to versitygw (docs/benchmarks.md).
