@@ -4,7 +4,7 @@ BIN       := bin
 PLUGINS   := strata-plugin-badger strata-plugin-file strata-plugin-s3snap strata-plugin-bolt
 TESTFLAGS ?= -count=1 -timeout 25m
 
-.PHONY: all build test test-faults bench bench-streams bench-consume bench-compare bench-backup proto run clean
+.PHONY: all build test test-faults bench bench-streams bench-consume bench-compare bench-breakdown bench-backup proto run clean
 
 all: build
 
@@ -53,6 +53,11 @@ bench-consume: build
 # installs nats-server and natscli into a temporary GOBIN.
 bench-compare: build
 	./examples/cluster/bench-compare.sh
+
+# Where one synchronous R3 publish spends its time, stage by stage, from
+# the nodes' /metrics (docs/benchmarks.md).
+bench-breakdown: build
+	./examples/cluster/breakdown.sh
 
 # Backup and restore throughput with strata-backup on a 1 GiB stream of
 # JSON-like messages, to a directory and to versitygw (docs/benchmarks.md).

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/stratadb/strata/client/pb"
 	"github.com/stratadb/strata/core/replica"
@@ -12,6 +13,7 @@ import (
 
 // Publish stores one message through its stream's leader.
 func (s *Server) Publish(ctx context.Context, req *pb.PubRequest) (*pb.PubAck, error) {
+	defer stream.ObserveStage(stream.StageTotal, time.Now())
 	name, err := s.streamForPublish(req)
 	if err != nil {
 		return nil, err
@@ -21,6 +23,7 @@ func (s *Server) Publish(ctx context.Context, req *pb.PubRequest) (*pb.PubAck, e
 		return nil, err
 	}
 	if local == nil {
+		defer stream.ObserveStage(stream.StageForward, time.Now())
 		return c.Publish(fctx, req)
 	}
 	return resultAck(req.GetId(), name, local.Publish(ctx, toPublish(req)))

@@ -189,7 +189,7 @@ func (n *Node) startHTTP() error {
 	s, err := monitor.Start(monitor.Config{
 		Addr: n.cfg.HTTP, ServerName: n.cfg.ServerName, ClusterName: n.cfg.Cluster.Name,
 		Members: n.members.Members, Meta: n.meta.Raft(), Logger: n.root.Named("monitor"),
-		Storage: n.host.Down, Collectors: append(n.host.Collectors(), n.advisories.Collector()),
+		Storage: n.host.Down, Collectors: n.metricCollectors(),
 		Streams: n.streamReplicas, Consumers: n.consumerReplicas, API: n.apiCounters, Registered: n.registered,
 	})
 	n.http = s

@@ -145,6 +145,7 @@ func (c Config) raftConfig() *raft.Config {
 	rc := *base
 	rc.LocalID = c.LocalID
 	rc.BatchApplyCh = true
+	rc.NoLegacyTelemetry = true // peers as labels, not in metric names
 	rc.Logger = c.logger().Named("raft")
 	return &rc
 }

@@ -168,7 +168,9 @@ func (f *FSM) applyPublish(now int64, batch []Publish, index uint64) []Result {
 		next++
 	}
 	trim := f.trimThrough(st, msgs, nil)
+	start := time.Now()
 	f.update(Update{Append: msgs, RemoveThrough: trim, Applied: index})
+	ObserveStage(StageStore, start)
 	f.dupes.forgetThrough(trim)
 	return results
 }

@@ -24,14 +24,16 @@ var ErrProposerClosed = errors.New("stream: proposer closed")
 
 // pending is a publish waiting for its entry to commit.
 type pending struct {
-	p    Publish
-	done func(Result)
+	p      Publish
+	done   func(Result)
+	queued time.Time
 }
 
 // inflight is an applied entry whose future the ack loop waits on.
 type inflight struct {
-	f     raft.ApplyFuture
-	batch []pending
+	f       raft.ApplyFuture
+	batch   []pending
+	applied time.Time // when it went to raft
 }
 
 // Proposer turns publishes into Raft entries on the stream leader: it
@@ -69,7 +71,7 @@ func NewProposer(r *raft.Raft) *Proposer {
 // PublishAsync queues msg; done is called once with its result, from
 // another goroutine. It blocks while the queue is full or ctx allows.
 func (p *Proposer) PublishAsync(ctx context.Context, msg Publish, done func(Result)) {
-	if err := p.enqueue(ctx, pending{p: msg, done: done}); err != nil {
+	if err := p.enqueue(ctx, pending{p: msg, done: done, queued: time.Now()}); err != nil {
 		done(Result{Err: err})
 	}
 }
@@ -135,9 +137,11 @@ func (p *Proposer) batchLoop() {
 		msgs := make([]Publish, len(batch))
 		for i := range batch {
 			msgs[i] = batch[i].p
+			ObserveStage(StageQueue, batch[i].queued)
 		}
+		applied := time.Now()
 		f := p.raft.Apply(encodePublish(p.now(), msgs), applyTimeout)
-		p.out <- inflight{f: f, batch: batch}
+		p.out <- inflight{f: f, batch: batch, applied: applied}
 	}
 }
 
@@ -172,6 +176,7 @@ func (p *Proposer) ackLoop() {
 	defer p.wg.Done()
 	for e := range p.out {
 		results, err := entryResults(e)
+		ObserveStage(StageRaft, e.applied)
 		for i, w := range e.batch {
 			if err != nil {
 				w.done(Result{Err: err})
