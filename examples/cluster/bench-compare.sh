@@ -21,24 +21,10 @@ ROUNDS=${ROUNDS:-2}
 BACKUP_MIB=${BACKUP_MIB:-1024}
 IDLE_STREAMS=${IDLE_STREAMS:-100}
 IDLE_SECONDS=${IDLE_SECONDS:-10}
-[[ -x $STRATA && -x $BACKUP ]] || { echo "bench-compare.sh: $STRATA or $BACKUP not found; run 'make build' first" >&2; exit 1; }
-[[ ! -e data ]] || { echo "bench-compare.sh: data/ exists; remove it (a running 'make run'?) first" >&2; exit 1; }
-
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf data "$work"
-}
-trap cleanup EXIT
-
-if [[ -z ${NATS_BIN:-} ]]; then
-	NATS_BIN=$work/gobin
-	echo "== installing nats-server v2.15.2 and natscli v0.5.0 into $NATS_BIN" >&2
-	GOBIN=$NATS_BIN go install github.com/nats-io/nats-server/v2@v2.15.2
-	GOBIN=$NATS_BIN go install github.com/nats-io/natscli/nats@v0.5.0
-fi
+# shellcheck source=benchlib.sh
+. examples/cluster/benchlib.sh
+bench_init bench-compare.sh "$STRATA" "$BACKUP"
+need_nats
 
 # start_js NAME BASE SYNC: a JetStream cluster on client ports BASE..BASE+2,
 # routes BASE+100.., monitoring BASE+200..; SYNC is a sync_interval or "".
@@ -59,19 +45,12 @@ EOF
 }
 start_js jsd 14222 ""
 start_js jsa 15222 always
-./examples/cluster/run.sh >"$work/strata.log" 2>&1 &
-pids+=($!)
-
+start_strata
 JSD="$NATS_BIN/nats --no-context -s nats://127.0.0.1:14222,nats://127.0.0.1:14223"
 JSA="$NATS_BIN/nats --no-context -s nats://127.0.0.1:15222,nats://127.0.0.1:15223"
-healthy() { curl -fsS -o /dev/null "$1" 2>/dev/null; }
-for _ in $(seq 1 120); do
-	ok=1
-	for p in 8222 8223 8224; do healthy "http://127.0.0.1:$p/healthz" || ok=0; done
-	for p in 14422 14423 14424 15422 15423 15424; do healthy "http://127.0.0.1:$p/healthz?js-enabled-only=true" || ok=0; done
-	((ok)) && break
-	sleep 0.5
-done
+js_health=()
+for p in 14422 14423 14424 15422 15423 15424; do js_health+=("http://127.0.0.1:$p/healthz?js-enabled-only=true"); done
+wait_healthy "${js_health[@]}"
 for js in "$JSD" "$JSA"; do
 	for _ in $(seq 1 60); do $js account info >/dev/null 2>&1 && break; sleep 0.5; done
 done

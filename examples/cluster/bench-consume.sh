@@ -15,24 +15,10 @@ cd "$(dirname "$0")/../.."
 STRATA=${STRATA:-bin/strata}
 MSGS=${MSGS:-200000}
 ROUNDS=${ROUNDS:-2}
-[[ -x $STRATA ]] || { echo "bench-consume.sh: $STRATA not found; run 'make build' first" >&2; exit 1; }
-[[ ! -e data ]] || { echo "bench-consume.sh: data/ exists; remove it (a running 'make run'?) first" >&2; exit 1; }
-
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf data "$work"
-}
-trap cleanup EXIT
-
-if [[ -z ${NATS_BIN:-} ]]; then
-	NATS_BIN=$work/gobin
-	echo "== installing nats-server v2.15.2 and natscli v0.5.0 into $NATS_BIN"
-	GOBIN=$NATS_BIN go install github.com/nats-io/nats-server/v2@v2.15.2
-	GOBIN=$NATS_BIN go install github.com/nats-io/natscli/nats@v0.5.0
-fi
+# shellcheck source=benchlib.sh
+. examples/cluster/benchlib.sh
+bench_init bench-consume.sh "$STRATA"
+need_nats
 NATS="$NATS_BIN/nats --no-context -s nats://127.0.0.1:14222,nats://127.0.0.1:14223,nats://127.0.0.1:14224"
 
 # A JetStream cluster on ports 14222-14224 (client), 16222-16224 (routes),
@@ -52,16 +38,9 @@ EOF
 	"$NATS_BIN/nats-server" -c "$work/js$i.conf" >"$work/js$i.log" 2>&1 &
 	pids+=($!)
 done
-./examples/cluster/run.sh >"$work/strata.log" 2>&1 &
-pids+=($!)
-
-healthy() { curl -fsS -o /dev/null "$1" 2>/dev/null; }
-for _ in $(seq 1 120); do
-	healthy http://127.0.0.1:8222/healthz && healthy http://127.0.0.1:8223/healthz && healthy http://127.0.0.1:8224/healthz &&
-		healthy "http://127.0.0.1:18222/healthz?js-enabled-only=true" && healthy "http://127.0.0.1:18223/healthz?js-enabled-only=true" &&
-		healthy "http://127.0.0.1:18224/healthz?js-enabled-only=true" && break
-	sleep 0.5
-done
+start_strata
+wait_healthy "http://127.0.0.1:18222/healthz?js-enabled-only=true" "http://127.0.0.1:18223/healthz?js-enabled-only=true" \
+	"http://127.0.0.1:18224/healthz?js-enabled-only=true"
 # JetStream's meta group elects a leader after the servers report healthy.
 for _ in $(seq 1 60); do $NATS account info >/dev/null 2>&1 && break; sleep 0.5; done
 

@@ -7,19 +7,10 @@ set -euo pipefail
 
 cd "$(dirname "$0")/../.."
 STRATA=${STRATA:-bin/strata}
-[[ -x $STRATA ]] || { echo "bench.sh: $STRATA not found; run 'make build' first" >&2; exit 1; }
-[[ ! -e data ]] || { echo "bench.sh: data/ exists; remove it (a running 'make run'?) first" >&2; exit 1; }
-
-./examples/cluster/run.sh >/dev/null 2>&1 &
-cluster=$!
-# run.sh is a background job of a script, which ignores SIGINT: stop it with TERM.
-trap 'kill -TERM $cluster 2>/dev/null || true; wait $cluster 2>/dev/null || true; rm -rf data' EXIT
-for _ in $(seq 1 120); do
-	curl -fsS -o /dev/null http://127.0.0.1:8222/healthz 2>/dev/null &&
-		curl -fsS -o /dev/null http://127.0.0.1:8223/healthz 2>/dev/null &&
-		curl -fsS -o /dev/null http://127.0.0.1:8224/healthz 2>/dev/null && break
-	sleep 0.5
-done
+# shellcheck source=benchlib.sh
+. examples/cluster/benchlib.sh
+bench_init bench.sh "$STRATA"
+start_strata
 
 run() {
 	echo "== strata bench pub $*"

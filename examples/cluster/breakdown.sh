@@ -11,19 +11,10 @@ cd "$(dirname "$0")/../.."
 STRATA=${STRATA:-bin/strata}
 MSGS=${MSGS:-3000}
 SIZE=${SIZE:-128}
-[[ -x $STRATA ]] || { echo "breakdown.sh: $STRATA not found; run 'make build' first" >&2; exit 1; }
-[[ ! -e data ]] || { echo "breakdown.sh: data/ exists; remove it (a running 'make run'?) first" >&2; exit 1; }
-
-./examples/cluster/run.sh >/dev/null 2>&1 &
-cluster=$!
-work=$(mktemp -d)
-trap 'kill -TERM $cluster 2>/dev/null || true; wait $cluster 2>/dev/null || true; rm -rf data "$work"' EXIT
-for _ in $(seq 1 120); do
-	curl -fsS -o /dev/null http://127.0.0.1:8222/healthz 2>/dev/null &&
-		curl -fsS -o /dev/null http://127.0.0.1:8223/healthz 2>/dev/null &&
-		curl -fsS -o /dev/null http://127.0.0.1:8224/healthz 2>/dev/null && break
-	sleep 0.5
-done
+# shellcheck source=benchlib.sh
+. examples/cluster/benchlib.sh
+bench_init breakdown.sh "$STRATA"
+start_strata
 
 "$STRATA" stream add BD --subjects 'BD.>' --replicas 3 >/dev/null
 leader=$("$STRATA" stream info BD --json | sed -nE 's/.*"leader": *"([^"]+)".*/\1/p' | head -1)
