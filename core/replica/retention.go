@@ -59,10 +59,15 @@ func toRemove(ret stream.Retention, src messages, cs []interest) removal {
 		through = max(through, commonFloor(cs, st.LastSeq))
 	}
 	prefix := true
-	for seq, scanned := through+1, 0; seq <= st.LastSeq && scanned < retentionScan && len(r.msgs) < stream.MaxRemove; seq, scanned = seq+1, scanned+1 {
+	// Holes cost a map lookup and do not count against the scan: a run
+	// of them behind a kept message must not stop later passes short.
+	for seq, scanned := through+1, 0; seq <= st.LastSeq && scanned < retentionScan && len(r.msgs) < stream.MaxRemove; seq++ {
 		m, err := src.Get(seq)
 		if err != nil && !errors.Is(err, stream.ErrMsgNotFound) {
 			break
+		}
+		if err == nil {
+			scanned++
 		}
 		keep := err == nil && !processed(ret, m, cs) // a hole keeps nothing
 		switch {

@@ -74,6 +74,26 @@ func TestToRemove(t *testing.T) {
 			}
 		})
 	}
+	t.Run("holes do not count against the scan", func(t *testing.T) {
+		// Message 1 stays; 2..retentionScan+2 are holes; the last one is processed.
+		n := uint64(retentionScan + 3)
+		s := retentionStore(t, n, 1)
+		var holes []uint64
+		for seq := uint64(2); seq < n; seq++ {
+			holes = append(holes, seq)
+		}
+		for len(holes) > 0 {
+			k := min(len(holes), stream.MaxRemove)
+			if err := s.Update(stream.Update{Remove: holes[:k]}); err != nil {
+				t.Fatal(err)
+			}
+			holes = holes[k:]
+		}
+		got := toRemove(stream.WorkQueueRetention, s, []interest{{floor: 0, matches: all, acked: in(n)}})
+		if got.through != 0 || !slices.Equal(got.msgs, []uint64{n}) {
+			t.Fatalf("toRemove = %+v, want message %d alone", got, n)
+		}
+	})
 	t.Run("empty stream", func(t *testing.T) {
 		if got := toRemove(stream.InterestRetention, stream.NewMemStore(), nil); got.through != 0 || got.msgs != nil {
 			t.Fatalf("toRemove on an empty stream = %+v", got)
