@@ -137,8 +137,8 @@ func (p *Proposer) batchLoop() {
 		msgs := make([]Publish, len(batch))
 		for i := range batch {
 			msgs[i] = batch[i].p
-			ObserveStage(StageQueue, batch[i].queued)
 		}
+		ObserveStage(StageQueue, first.queued) // the batch's longest wait
 		applied := time.Now()
 		f := p.raft.Apply(encodePublish(p.now(), msgs), applyTimeout)
 		p.out <- inflight{f: f, batch: batch, applied: applied}
