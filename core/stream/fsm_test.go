@@ -1126,3 +1126,28 @@ func TestFSMRemoveMsgs(t *testing.T) {
 		}
 	}
 }
+
+// TestFSMRestoreCatchupNothingToFetch: a replica that holds every message
+// of a snapshot but not its last entries (a config change after them)
+// fetches nothing and keeps its messages.
+func TestFSMRestoreCatchupNothingToFetch(t *testing.T) {
+	db := openTestDB(t, t.TempDir())
+	c := testConfig(t, FileStorage)
+	src := newFSM(t, c, openStore(t, db, "src"), nil)
+	l := newTestLog(t, src)
+	l.publish(t0, pubs(0, 10)...)
+	c2 := c
+	c2.MaxMsgs = 50
+	l.config(c2)
+	snap := snapshotOf(t, src)
+	source := &fileSource{store: src.store}
+	dst := newFSM(t, c, openStore(t, db, "dst"), source.catchup)
+	replay(dst, l.entries[:1])
+	if err := restore(dst, snap); err != nil {
+		t.Fatal(err)
+	}
+	if len(source.calls) != 0 {
+		t.Fatalf("catchup calls %v, want none", source.calls)
+	}
+	checkHolds(t, dst, src.store, 1, 10)
+}

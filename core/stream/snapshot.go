@@ -156,7 +156,8 @@ func (f *FSM) restoreByCatchup(h snapHeader) error {
 		st = f.store.State()
 	}
 	a := appender{f: f}
-	if from := st.LastSeq + 1; from <= h.State.LastSeq {
+	from := st.LastSeq + 1
+	if from <= h.State.LastSeq {
 		ctx, cancel := context.WithTimeout(context.Background(), f.ctimeout)
 		defer cancel()
 		err := f.catchup(ctx, from, h.State.LastSeq, a.fromSource)
@@ -166,7 +167,7 @@ func (f *FSM) restoreByCatchup(h snapHeader) error {
 		}
 	}
 	f.update(Update{RemoveThrough: h.State.FirstSeq - 1})
-	if !a.begun {
+	if from <= h.State.LastSeq && !a.begun {
 		// The source holds nothing through the snapshot's last message.
 		f.update(Update{RemoveThrough: h.State.LastSeq})
 	}
