@@ -151,7 +151,8 @@ func (n *Node) openStorage() error {
 }
 
 func (n *Node) listen() error {
-	cfg := raftgroup.MuxConfig{Logger: n.root.Named("mux")}
+	cfg := raftgroup.DefaultMuxConfig()
+	cfg.Logger = n.root.Named("mux")
 	if a := n.cfg.Cluster.Advertise; a != "" {
 		addr, err := net.ResolveTCPAddr("tcp", a)
 		if err != nil {

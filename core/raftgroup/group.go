@@ -180,6 +180,9 @@ func Start(mux *Mux, cfg Config) (*Group, error) {
 		return nil, err
 	}
 	trans := newTrackingTransport(newTransport(stream, cfg))
+	if mux.co != nil {
+		trans.coalesce(mux.co, cfg.GroupID, cfg.TransportTimeout, mux.coSend)
+	}
 	r, err := raft.NewRaft(cfg.raftConfig(), cfg.FSM, logs, cfg.Stores.Stable, cfg.Stores.Snapshots, trans)
 	if err != nil {
 		_ = trans.Close()

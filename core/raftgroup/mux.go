@@ -30,6 +30,12 @@ const (
 	// DefaultHeaderTimeout bounds how long an inbound connection may take to
 	// send its header before the mux drops it.
 	DefaultHeaderTimeout = 5 * time.Second
+
+	// DefaultCoalesceWindow (for MuxConfig.CoalesceWindow) is how long a coalesced call may wait for
+	// others to share its frame: it delays heartbeats and commit-index
+	// ticks by at most this much, and with a thousand groups turns
+	// thousands of RPCs a second per peer into a few hundred frames.
+	DefaultCoalesceWindow = 5 * time.Millisecond
 )
 
 var (
@@ -57,6 +63,14 @@ type MuxConfig struct {
 	HeaderTimeout time.Duration
 	// Logger receives the mux's own log lines. Defaults to a null logger.
 	Logger hclog.Logger
+	// CoalesceWindow, if positive, makes the groups on this mux send their
+	// heartbeats and empty AppendEntries to each peer node in shared frames,
+	// one frame per window (see coalescer). Zero sends each as its own RPC.
+	// Off by default until the fault suite has run with it: every node of
+	// a cluster must then set it, since a mux without it refuses coalesced
+	// connections (measured 2026-12-07: 100 idle R3 streams, 29% -> 22% of
+	// a core per node; docs/benchmarks.md).
+	CoalesceWindow time.Duration
 }
 
 // DefaultMuxConfig returns a MuxConfig with default values.
@@ -79,6 +93,8 @@ type Mux struct {
 	groups  map[string]*muxStream
 	pending map[net.Conn]struct{}
 	wg      sync.WaitGroup
+	co      *coalescer
+	coSend  bool // groups send through co (CoalesceWindow > 0)
 }
 
 // Listen binds addr (for example "127.0.0.1:6222" or "127.0.0.1:0") and
@@ -101,6 +117,9 @@ func NewMux(ln net.Listener, cfg MuxConfig) (*Mux, error) {
 	if cfg.HeaderTimeout <= 0 {
 		cfg.HeaderTimeout = DefaultHeaderTimeout
 	}
+	if cfg.CoalesceWindow < 0 {
+		return nil, fmt.Errorf("%w: CoalesceWindow %s is negative", ErrBadConfig, cfg.CoalesceWindow)
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
@@ -118,6 +137,12 @@ func NewMux(ln net.Listener, cfg MuxConfig) (*Mux, error) {
 		closeCh:       make(chan struct{}),
 		groups:        make(map[string]*muxStream),
 		pending:       make(map[net.Conn]struct{}),
+		coSend:        cfg.CoalesceWindow > 0,
+	}
+	if cfg.CoalesceWindow > 0 {
+		layer := newMuxStream(m, coalesceStreamID)
+		m.groups[coalesceStreamID] = layer
+		m.co = newCoalescer(layer, cfg.CoalesceWindow, cfg.Logger.Named("coalescer"))
 	}
 	m.wg.Add(1)
 	go m.acceptLoop()
@@ -174,6 +199,11 @@ func (m *Mux) Close() error {
 	}
 	m.closed = true
 	close(m.closeCh)
+	m.mu.Unlock()
+	if m.co != nil {
+		m.co.close()
+	}
+	m.mu.Lock()
 	err := m.ln.Close()
 	for c := range m.pending {
 		_ = c.Close()

@@ -26,19 +26,106 @@ type trackingTransport struct {
 	*raft.NetworkTransport
 	mu    sync.Mutex
 	peers map[raft.ServerID]*PeerState
+
+	// With a coalescer, calls without entries go through it, and calls it
+	// receives for this group join raft's RPC channel, rpcs, which also
+	// carries everything the group's own transport receives.
+	co        *coalescer
+	send      bool
+	group     string
+	timeout   time.Duration
+	rpcs      chan raft.RPC
+	done      chan struct{}
+	closeOnce sync.Once
+	hbMu      sync.Mutex
+	hbFn      func(raft.RPC)
 }
 
 func newTrackingTransport(t *raft.NetworkTransport) *trackingTransport {
-	return &trackingTransport{NetworkTransport: t, peers: map[raft.ServerID]*PeerState{}}
+	return &trackingTransport{NetworkTransport: t, peers: map[raft.ServerID]*PeerState{}, done: make(chan struct{})}
+}
+
+// coalesce makes the group a receiver of co's calls and, if send is set,
+// routes its calls without entries through co. It must run before raft
+// starts.
+func (t *trackingTransport) coalesce(co *coalescer, group string, timeout time.Duration, send bool) {
+	if timeout <= 0 || timeout > DefaultTransportTimeout {
+		timeout = DefaultTransportTimeout
+	}
+	t.co, t.group, t.timeout, t.send = co, group, timeout, send
+	t.rpcs = make(chan raft.RPC)
+	go t.forward()
+	co.register(group, t)
+}
+
+// forward passes the group's own inbound RPCs on to rpcs.
+func (t *trackingTransport) forward() {
+	in := t.NetworkTransport.Consumer()
+	for {
+		select {
+		case rpc := <-in:
+			select {
+			case t.rpcs <- rpc:
+			case <-t.done:
+				return
+			}
+		case <-t.done:
+			return
+		}
+	}
+}
+
+// Consumer returns the channel raft reads its RPCs from.
+func (t *trackingTransport) Consumer() <-chan raft.RPC {
+	if t.rpcs == nil {
+		return t.NetworkTransport.Consumer()
+	}
+	return t.rpcs
+}
+
+// SetHeartbeatHandler keeps raft's heartbeat fast path for coalesced
+// heartbeats too.
+func (t *trackingTransport) SetHeartbeatHandler(fn func(raft.RPC)) {
+	t.hbMu.Lock()
+	t.hbFn = fn
+	t.hbMu.Unlock()
+	t.NetworkTransport.SetHeartbeatHandler(fn)
+}
+
+func (t *trackingTransport) heartbeatHandler() func(raft.RPC) {
+	t.hbMu.Lock()
+	defer t.hbMu.Unlock()
+	return t.hbFn
+}
+
+// Close stops receiving coalesced calls and closes the group's transport.
+func (t *trackingTransport) Close() error {
+	t.closeOnce.Do(func() {
+		close(t.done)
+		if t.co != nil {
+			t.co.unregister(t.group, t)
+		}
+	})
+	return t.NetworkTransport.Close()
 }
 
 // AppendEntries sends the RPC and records the follower's answer.
 func (t *trackingTransport) AppendEntries(id raft.ServerID, target raft.ServerAddress,
 	args *raft.AppendEntriesRequest, resp *raft.AppendEntriesResponse) error {
-	err := t.NetworkTransport.AppendEntries(id, target, args, resp)
+	var err error
+	if t.send && coalescable(args) {
+		err = t.co.send(target, t.group, args, resp, t.timeout)
+	} else {
+		err = t.NetworkTransport.AppendEntries(id, target, args, resp)
+	}
 	if err != nil {
 		return err
 	}
+	t.record(id, args, resp)
+	return nil
+}
+
+func (t *trackingTransport) record(id raft.ServerID, args *raft.AppendEntriesRequest, resp *raft.AppendEntriesResponse) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	p := t.peers[id]
@@ -48,7 +135,7 @@ func (t *trackingTransport) AppendEntries(id raft.ServerID, target raft.ServerAd
 	}
 	p.LastContact = time.Now()
 	if !resp.Success {
-		return nil
+		return
 	}
 	// Heartbeats carry no previous entry and say nothing of the log.
 	switch n := len(args.Entries); {
@@ -57,7 +144,6 @@ func (t *trackingTransport) AppendEntries(id raft.ServerID, target raft.ServerAd
 	case args.PrevLogEntry > 0:
 		p.MatchIndex = args.PrevLogEntry
 	}
-	return nil
 }
 
 // snapshot returns the recorded peers sorted by id.

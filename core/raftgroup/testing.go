@@ -27,6 +27,8 @@ type ClusterConfig struct {
 	NewFSM func() raft.FSM
 	// Raft, if set, adjusts each group's raft config after the test timeouts.
 	Raft func(*raft.Config)
+	// CoalesceWindow is each node's MuxConfig.CoalesceWindow (0: off).
+	CoalesceWindow time.Duration
 	// LogLevel for raft and mux logs sent to tb.Log (NoLevel: the level named
 	// by $STRATA_TEST_LOG_LEVEL, else Info).
 	LogLevel hclog.Level
@@ -102,6 +104,7 @@ func (c *Cluster) newNode(i int) *clusterNode {
 	id := raft.ServerID(fmt.Sprintf("n%d", i))
 	cfg := DefaultMuxConfig()
 	cfg.Logger = c.logger.Named(string(id)).Named("mux")
+	cfg.CoalesceWindow = c.cfg.CoalesceWindow
 	m, err := Listen("127.0.0.1:0", cfg)
 	if err != nil {
 		c.tb.Fatalf("node %s: %v", id, err)

@@ -42,7 +42,9 @@ func runNode(spec nodeSpec) error {
 		return err
 	}
 	defer host.Close()
-	mux, err := raftgroup.Listen(spec.Raft, raftgroup.MuxConfig{Logger: logger.Named("mux")})
+	muxCfg := raftgroup.DefaultMuxConfig()
+	muxCfg.Logger = logger.Named("mux")
+	mux, err := raftgroup.Listen(spec.Raft, muxCfg)
 	if err != nil {
 		return err
 	}
