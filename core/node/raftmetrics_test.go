@@ -40,6 +40,11 @@ func TestPublishStageMetrics(t *testing.T) {
 			t.Errorf("/metrics has no %s", want)
 		}
 	}
+	for _, idle := range []string{"strata_raft_replication_heartbeat", "strata_raft_rpc_processHeartbeat"} {
+		if strings.Contains(body, idle) {
+			t.Errorf("/metrics has %s, blocked as an idle group's per-heartbeat timer", idle)
+		}
+	}
 	if strings.Contains(body, "strata_raft_replication_appendEntries_rpc_n") {
 		t.Error("/metrics has the legacy per-peer metric names")
 	}

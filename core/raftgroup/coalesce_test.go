@@ -36,3 +36,23 @@ func TestCoalescedGroupsReplicateAndFailOver(t *testing.T) {
 	c.StartGroup(old, g)
 	waitConverged(t, c, g, expectedState(1, 301), allNodes(c)...)
 }
+
+// A leader's VerifyLeader sends its heartbeats straight out, not in the
+// next coalesced frame: a linearizable read pays a round trip, not a
+// window.
+func TestCoalescedVerifyLeaderSendsDirect(t *testing.T) {
+	c := NewCluster(t, ClusterConfig{Nodes: 3, Groups: []string{"g"}, CoalesceWindow: DefaultCoalesceWindow})
+	i := c.LeaderNode("g")
+	g := c.Group(i, "g")
+	for range 5 {
+		if err := g.VerifyLeader(); err != nil {
+			t.Fatalf("VerifyLeader on the leader: %v", err)
+		}
+	}
+	if n := g.trans.direct.Load(); n == 0 {
+		t.Fatal("VerifyLeader's heartbeats all went through the coalescer")
+	}
+	if g.trans.urgent.Load() != 0 {
+		t.Fatal("urgent count not released after VerifyLeader")
+	}
+}

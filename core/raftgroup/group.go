@@ -80,6 +80,13 @@ type Config struct {
 	TransportTimeout time.Duration
 	// Advisories, if set, logs and counts the group's Raft events.
 	Advisories *Advisories
+	// FirstElection, if positive, is this node's heartbeat and election
+	// timeout until the group first has a leader; then the Raft timeouts
+	// come back (see firstElection). Set it on one peer of a new group,
+	// its preferred leader, so the group elects it in FirstElection to
+	// twice that instead of in the others' HeartbeatTimeout to twice that.
+	// It must not be below Raft.LeaderLeaseTimeout.
+	FirstElection time.Duration
 	// Logger is the parent logger (nil: a null logger).
 	Logger hclog.Logger
 }
@@ -119,6 +126,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: MaxRPCsInFlight %d is negative", ErrBadConfig, c.MaxRPCsInFlight)
 	case c.TransportTimeout < 0:
 		return fmt.Errorf("%w: TransportTimeout %s is negative", ErrBadConfig, c.TransportTimeout)
+	case c.FirstElection < 0:
+		return fmt.Errorf("%w: FirstElection %s is negative", ErrBadConfig, c.FirstElection)
 	}
 	if err := validGroupID(c.GroupID); err != nil {
 		return err
@@ -136,17 +145,23 @@ func (c Config) logger() hclog.Logger {
 	return c.Logger.With("group", c.GroupID)
 }
 
+func (c Config) baseRaft() *raft.Config {
+	if c.Raft == nil {
+		return raft.DefaultConfig()
+	}
+	return c.Raft
+}
+
 // raftConfig returns a copy of c.Raft with the fields Start owns set.
 func (c Config) raftConfig() *raft.Config {
-	base := c.Raft
-	if base == nil {
-		base = raft.DefaultConfig()
-	}
-	rc := *base
+	rc := *c.baseRaft()
 	rc.LocalID = c.LocalID
 	rc.BatchApplyCh = true
 	rc.NoLegacyTelemetry = true // peers as labels, not in metric names
 	rc.Logger = c.logger().Named("raft")
+	if c.FirstElection > 0 {
+		rc.HeartbeatTimeout, rc.ElectionTimeout = c.FirstElection, c.FirstElection
+	}
 	return &rc
 }
 
@@ -189,6 +204,9 @@ func Start(mux *Mux, cfg Config) (*Group, error) {
 		return nil, fmt.Errorf("raftgroup: start group %q: %w", cfg.GroupID, err)
 	}
 	g := &Group{id: cfg.GroupID, raft: r, trans: trans, logger: cfg.logger(), stop: make(chan struct{})}
+	if cfg.FirstElection > 0 {
+		g.restoreAfterFirstLeader(cfg.baseRaft())
+	}
 	if cfg.Advisories != nil {
 		cfg.Advisories.watch(g, g.stop)
 	}
@@ -214,6 +232,15 @@ func (g *Group) ID() string { return g.id }
 
 // Raft returns the group's raft instance.
 func (g *Group) Raft() *raft.Raft { return g.raft }
+
+// VerifyLeader confirms with a quorum that this node still leads the
+// group, as raft.VerifyLeader, with its heartbeats sent at once rather
+// than in the next coalesced frame.
+func (g *Group) VerifyLeader() error {
+	g.trans.urgent.Add(1)
+	defer g.trans.urgent.Add(-1)
+	return g.raft.VerifyLeader().Error()
+}
 
 // Addr returns the address peers use for this node in the group's configuration.
 func (g *Group) Addr() raft.ServerAddress { return g.trans.LocalAddr() }

@@ -26,14 +26,18 @@ func TestConfigValidate(t *testing.T) {
 		edit func(*Config)
 		want error
 	}{
-		"no local id":    {func(c *Config) { c.LocalID = "" }, ErrNoLocalID},
-		"no group id":    {func(c *Config) { c.GroupID = "" }, ErrInvalidGroupID},
-		"no fsm":         {func(c *Config) { c.FSM = nil }, ErrNoFSM},
-		"no log store":   {func(c *Config) { c.Stores.Log = nil }, ErrNoStores},
-		"no snapshots":   {func(c *Config) { c.Stores.Snapshots = nil }, ErrNoStores},
-		"negative pool":  {func(c *Config) { c.MaxPool = -1 }, ErrBadConfig},
-		"negative rpcs":  {func(c *Config) { c.MaxRPCsInFlight = -1 }, ErrBadConfig},
-		"negative cache": {func(c *Config) { c.LogCacheSize = -1 }, ErrBadConfig},
+		"no local id":             {func(c *Config) { c.LocalID = "" }, ErrNoLocalID},
+		"no group id":             {func(c *Config) { c.GroupID = "" }, ErrInvalidGroupID},
+		"no fsm":                  {func(c *Config) { c.FSM = nil }, ErrNoFSM},
+		"no log store":            {func(c *Config) { c.Stores.Log = nil }, ErrNoStores},
+		"no snapshots":            {func(c *Config) { c.Stores.Snapshots = nil }, ErrNoStores},
+		"negative pool":           {func(c *Config) { c.MaxPool = -1 }, ErrBadConfig},
+		"negative rpcs":           {func(c *Config) { c.MaxRPCsInFlight = -1 }, ErrBadConfig},
+		"negative cache":          {func(c *Config) { c.LogCacheSize = -1 }, ErrBadConfig},
+		"negative first election": {func(c *Config) { c.FirstElection = -1 }, ErrBadConfig},
+		"first election under lease": {func(c *Config) {
+			c.FirstElection = c.Raft.LeaderLeaseTimeout / 2
+		}, ErrBadConfig},
 		"raft rejects": {func(c *Config) {
 			c.Raft.LeaderLeaseTimeout = 2 * c.Raft.HeartbeatTimeout
 		}, ErrBadConfig},

@@ -66,16 +66,15 @@ type MuxConfig struct {
 	// CoalesceWindow, if positive, makes the groups on this mux send their
 	// heartbeats and empty AppendEntries to each peer node in shared frames,
 	// one frame per window (see coalescer). Zero sends each as its own RPC.
-	// Off by default until the fault suite has run with it: every node of
-	// a cluster must then set it, since a mux without it refuses coalesced
-	// connections (measured 2026-12-07: 100 idle R3 streams, 29% -> 22% of
-	// a core per node; docs/benchmarks.md).
+	// Every node of a cluster must agree on it being on or off, since a mux
+	// without it refuses coalesced connections (measured 2026-12-07: 100
+	// idle R3 streams, 29% -> 22% of a core per node; docs/benchmarks.md).
 	CoalesceWindow time.Duration
 }
 
 // DefaultMuxConfig returns a MuxConfig with default values.
 func DefaultMuxConfig() MuxConfig {
-	return MuxConfig{HeaderTimeout: DefaultHeaderTimeout}
+	return MuxConfig{HeaderTimeout: DefaultHeaderTimeout, CoalesceWindow: DefaultCoalesceWindow}
 }
 
 // Mux shares one TCP listener between all raft groups of a node. Each group

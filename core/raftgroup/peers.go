@@ -3,6 +3,7 @@ package raftgroup
 import (
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -39,6 +40,11 @@ type trackingTransport struct {
 	closeOnce sync.Once
 	hbMu      sync.Mutex
 	hbFn      func(raft.RPC)
+	// urgent counts callers waiting on heartbeats (VerifyLeader): while
+	// positive, calls go straight out instead of waiting for a coalesced
+	// frame, so a linearizable read costs a round trip, not a window.
+	urgent atomic.Int32
+	direct atomic.Uint64 // coalescable calls sent straight out while urgent
 }
 
 func newTrackingTransport(t *raft.NetworkTransport) *trackingTransport {
@@ -113,9 +119,13 @@ func (t *trackingTransport) Close() error {
 func (t *trackingTransport) AppendEntries(id raft.ServerID, target raft.ServerAddress,
 	args *raft.AppendEntriesRequest, resp *raft.AppendEntriesResponse) error {
 	var err error
-	if t.send && coalescable(args) {
+	switch {
+	case t.send && coalescable(args) && t.urgent.Load() == 0:
 		err = t.co.send(target, t.group, args, resp, t.timeout)
-	} else {
+	case t.send && coalescable(args):
+		t.direct.Add(1)
+		err = t.NetworkTransport.AppendEntries(id, target, args, resp)
+	default:
 		err = t.NetworkTransport.AppendEntries(id, target, args, resp)
 	}
 	if err != nil {

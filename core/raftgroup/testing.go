@@ -27,6 +27,9 @@ type ClusterConfig struct {
 	NewFSM func() raft.FSM
 	// Raft, if set, adjusts each group's raft config after the test timeouts.
 	Raft func(*raft.Config)
+	// Group, if set, adjusts the Config of each group on node i before it
+	// starts (after Raft).
+	Group func(node int, cfg *Config)
 	// CoalesceWindow is each node's MuxConfig.CoalesceWindow (0: off).
 	CoalesceWindow time.Duration
 	// LogLevel for raft and mux logs sent to tb.Log (NoLevel: the level named
@@ -160,6 +163,9 @@ func (c *Cluster) StartGroup(i int, group string) {
 		c.cfg.Raft(cfg.Raft)
 	}
 	cfg.Logger = c.logger.Named(string(n.id))
+	if c.cfg.Group != nil {
+		c.cfg.Group(i, &cfg)
+	}
 	g, err := Start(n.mux, cfg)
 	if err != nil {
 		c.tb.Fatalf("node %s: %v", n.id, err)

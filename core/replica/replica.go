@@ -170,7 +170,7 @@ func (r *Replica) close(remove bool) error {
 func (r *Replica) ReadBarrier(ctx context.Context) error {
 	rf := r.group.Raft()
 	last := rf.LastIndex()
-	if err := rf.VerifyLeader().Error(); err != nil {
+	if err := r.group.VerifyLeader(); err != nil {
 		return err
 	}
 	for rf.AppliedIndex() < last {

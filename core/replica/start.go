@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"time"
 
@@ -104,6 +105,9 @@ func (s *Set) runGroup(id, name string, stores raftgroup.Stores, fsm raft.FSM, r
 	cfg.Raft, cfg.Logger = rc, s.logger.Named(name)
 	cfg.TransportTimeout = installTimeout
 	cfg.Advisories = s.cfg.Advisories
+	if !hasState && preferredLeader(id, bootstrap) == s.cfg.Self {
+		cfg.FirstElection = rc.LeaderLeaseTimeout
+	}
 	g, err := raftgroup.Start(s.cfg.Mux, cfg)
 	if err != nil {
 		return nil, err
@@ -125,4 +129,17 @@ func (s *Set) runGroup(id, name string, stores raftgroup.Stores, fsm raft.FSM, r
 		return nil, err
 	}
 	return g, nil
+}
+
+// preferredLeader is the peer of a new group that campaigns first (see
+// raftgroup.Config.FirstElection): chosen by the group id's hash, which
+// carries a random suffix, so new groups' leaders spread over their peers
+// and every peer computes the same one.
+func preferredLeader(group string, bootstrap []string) string {
+	if len(bootstrap) == 0 {
+		return ""
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(group))
+	return bootstrap[h.Sum32()%uint32(len(bootstrap))]
 }
