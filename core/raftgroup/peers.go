@@ -119,13 +119,13 @@ func (t *trackingTransport) Close() error {
 func (t *trackingTransport) AppendEntries(id raft.ServerID, target raft.ServerAddress,
 	args *raft.AppendEntriesRequest, resp *raft.AppendEntriesResponse) error {
 	var err error
-	switch {
-	case t.send && coalescable(args) && t.urgent.Load() == 0:
+	viaCo := t.send && coalescable(args)
+	if viaCo && t.urgent.Load() == 0 {
 		err = t.co.send(target, t.group, args, resp, t.timeout)
-	case t.send && coalescable(args):
-		t.direct.Add(1)
-		err = t.NetworkTransport.AppendEntries(id, target, args, resp)
-	default:
+	} else {
+		if viaCo {
+			t.direct.Add(1)
+		}
 		err = t.NetworkTransport.AppendEntries(id, target, args, resp)
 	}
 	if err != nil {
