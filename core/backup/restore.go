@@ -53,9 +53,8 @@ func Restore(ctx context.Context, c *client.Client, store objstore.Store, b Back
 	if opts.Replicas > 0 {
 		cfg.Replicas = opts.Replicas
 	}
-	if err := refuseExisting(ctx, c, cfg.Name); err != nil {
-		return nil, err
-	}
+	// The meta leader alone knows whether the name is taken: another
+	// server's meta state may not show a delete it just acknowledged.
 	created, err := c.RestoreBegin(ctx, cfg)
 	if err != nil {
 		if errors.Is(err, client.ErrStreamExists) {
@@ -99,18 +98,6 @@ func leaderClient(ctx context.Context, c *client.Client, leader string) (*client
 		return lc, func() { _ = lc.Close() }
 	}
 	return c, func() {}
-}
-
-func refuseExisting(ctx context.Context, c *client.Client, name string) error {
-	_, err := c.StreamInfo(ctx, name)
-	switch {
-	case err == nil:
-		return fmt.Errorf("stream %s %w", name, ErrStreamExists)
-	case errors.Is(err, client.ErrStreamNotFound):
-		return nil
-	default:
-		return err
-	}
 }
 
 // restoreInto reads the backup again and sends its messages in batches;
