@@ -4,7 +4,7 @@ BIN       := bin
 PLUGINS   := strata-plugin-badger strata-plugin-file strata-plugin-s3snap strata-plugin-bolt
 TESTFLAGS ?= -count=1 -timeout 25m
 
-.PHONY: all build test test-faults bench bench-streams bench-consume bench-compare bench-breakdown bench-backup proto run clean
+.PHONY: all build test test-faults fuzz bench bench-streams bench-consume bench-compare bench-breakdown bench-backup proto run clean
 
 all: build
 
@@ -32,6 +32,11 @@ test: $(VERSITYGW)
 # (docs/reliability.md records its summary table).
 test-faults:
 	$(GO) test -tags faults -count=1 -timeout 15m -v -run 'TestFaults|TestConsumerFaults|TestStreamModelRejects' ./cmd/node/
+
+# Every fuzz target (config loader, subjects, plugin log codec, backup
+# records, Raft mux header, stream entries) for FUZZTIME each (default 5s).
+fuzz:
+	./scripts/fuzz.sh
 
 # Benchmarks of the stores (in process and over gRPC) and of 3-node Raft
 # groups; docs/benchmarks.md records the figures with this command.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/stratadb/strata/internal/wire"
@@ -135,15 +136,31 @@ func (rr *recordReader) next() (byte, []byte, error) {
 	if err != nil || n > maxRecord {
 		return 0, nil, fmt.Errorf("%w: bad record length", ErrCorrupt)
 	}
-	if uint64(cap(rr.buf)) < n {
-		rr.buf = make([]byte, n)
-	}
-	rr.buf = rr.buf[:n]
-	if _, err := io.ReadFull(rr.r, rr.buf); err != nil {
+	if err := rr.payload(int(n)); err != nil {
 		return 0, nil, fmt.Errorf("%w: truncated record: %w", ErrCorrupt, err)
 	}
 	rr.bytes += 1 + int64(uvarintLen(n)) + int64(n)
 	return typ, rr.buf, nil
+}
+
+// payloadChunk is how much more of a record's payload the reader makes
+// room for at a time.
+const payloadChunk = 1 << 20
+
+// payload reads n bytes into rr.buf, growing it as the bytes arrive: a
+// corrupt length cannot make the reader allocate more than the data
+// holds (plus a chunk).
+func (rr *recordReader) payload(n int) error {
+	rr.buf = rr.buf[:0]
+	for len(rr.buf) < n {
+		start := len(rr.buf)
+		k := min(n-start, payloadChunk)
+		rr.buf = slices.Grow(rr.buf, k)[:start+k]
+		if _, err := io.ReadFull(rr.r, rr.buf[start:]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func uvarintLen(x uint64) int {

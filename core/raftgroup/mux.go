@@ -323,8 +323,17 @@ func readHeader(conn net.Conn, timeout time.Duration) (string, error) {
 	if err := conn.SetReadDeadline(time.Now().Add(timeout)); err != nil {
 		return "", err
 	}
+	group, err := parseHeader(conn)
+	if err != nil {
+		return "", err
+	}
+	return group, conn.SetReadDeadline(time.Time{})
+}
+
+// parseHeader reads what encodeHeader wrote from r and returns its group.
+func parseHeader(r io.Reader) (string, error) {
 	var fixed [muxHeaderLen]byte
-	if _, err := io.ReadFull(conn, fixed[:]); err != nil {
+	if _, err := io.ReadFull(r, fixed[:]); err != nil {
 		return "", err
 	}
 	n := int(binary.BigEndian.Uint16(fixed[1:]))
@@ -332,12 +341,12 @@ func readHeader(conn net.Conn, timeout time.Duration) (string, error) {
 		return "", fmt.Errorf("%w: magic %#x, length %d", ErrBadHeader, fixed[0], n)
 	}
 	group := make([]byte, n+2)
-	if _, err := io.ReadFull(conn, group); err != nil {
+	if _, err := io.ReadFull(r, group); err != nil {
 		return "", err
 	}
 	sender := make([]byte, binary.BigEndian.Uint16(group[n:]))
-	if _, err := io.ReadFull(conn, sender); err != nil {
+	if _, err := io.ReadFull(r, sender); err != nil {
 		return "", err
 	}
-	return string(group[:n]), conn.SetReadDeadline(time.Time{})
+	return string(group[:n]), nil
 }
