@@ -51,4 +51,3 @@ func sameLog(a, b raft.Log) bool {
 	return a.Index == b.Index && a.Term == b.Term && a.Type == b.Type && a.AppendedAt.Equal(b.AppendedAt) &&
 		string(a.Data) == string(b.Data) && string(a.Extensions) == string(b.Extensions)
 }
-
