@@ -152,3 +152,19 @@ func TestS3SnapBuiltin(t *testing.T) {
 		t.Fatalf("s3snap without a block: %v, %+v", err, c.Plugins)
 	}
 }
+
+// TestParseRefusesHugeNumbers: a number beyond float64's range is a
+// clear error at once; HCL took minutes (and GiBs) to convert one like
+// 9e99999999 (found by FuzzParse).
+func TestParseRefusesHugeNumbers(t *testing.T) {
+	for _, src := range []string{"listen = 9e99999999", "server_name = 1e1000000",
+		"cluster {\n  bootstrap_expect = 1e10000000\n}"} {
+		_, err := Parse([]byte(src), "n.hcl")
+		if err == nil || !strings.Contains(err.Error(), "out of range") {
+			t.Errorf("Parse(%q) = %v, want an out-of-range error", src, err)
+		}
+	}
+	if _, err := Parse([]byte("cluster {\n  bootstrap_expect = 3\n}"), "n.hcl"); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -52,6 +53,9 @@ func LoadFile(path string) (*Config, error) {
 
 // Parse parses HCL source named filename over the defaults.
 func Parse(src []byte, filename string) (*Config, error) {
+	if err := checkNumbers(src, filename); err != nil {
+		return nil, err
+	}
 	f, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 	if diags.HasErrors() {
 		return nil, diagError(diags, src)
@@ -166,6 +170,23 @@ func bodyJSON(body hcl.Body) ([]byte, error) {
 
 // diagError is HCL's diagnostics as one error: file:line: the line's
 // text (which names the key), the summary and the detail.
+// checkNumbers refuses a number literal beyond float64's range before HCL
+// sees it: HCL holds numbers as arbitrary-precision floats, and turning
+// one like 9e99999999 into a string or an int takes minutes and GiBs
+// (found by FuzzParse).
+func checkNumbers(src []byte, filename string) error {
+	tokens, _ := hclsyntax.LexConfig(src, filename, hcl.InitialPos)
+	for _, tok := range tokens {
+		if tok.Type != hclsyntax.TokenNumberLit {
+			continue
+		}
+		if _, err := strconv.ParseFloat(string(tok.Bytes), 64); err != nil {
+			return fmt.Errorf("config: %s: %snumber %.40q is out of range", tok.Range, sourceLine(src, tok.Range.Start.Line), tok.Bytes)
+		}
+	}
+	return nil
+}
+
 func diagError(diags hcl.Diagnostics, src []byte) error {
 	var errs []error
 	for _, d := range diags.Errs() {
