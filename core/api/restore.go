@@ -80,11 +80,23 @@ func (s *Server) StreamRestoreEnd(ctx context.Context, req *pb.StreamRequest) (*
 			return nil, err
 		}
 	}
-	info, err := s.StreamInfo(ownCall(ctx), req)
+	return s.awaitLeaderRestored(ctx, req)
+}
+
+// awaitLeaderRestored returns the stream's info once its leader's meta
+// state has the restore ended: until then that leader, whose meta state
+// may lag the meta leader's, would still take restored batches and
+// refuse publishes.
+func (s *Server) awaitLeaderRestored(ctx context.Context, req *pb.StreamRequest) (*pb.Stream, error) {
+	var info *pb.Stream
+	err := s.waitFor(ctx, "stream "+req.GetName()+"'s leader to see the restore end", func() (bool, error) {
+		var err error
+		info, err = s.StreamInfo(ownCall(ctx), req)
+		return err == nil && !info.GetRestoring(), nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	info.Restoring = false // committed; the leader's meta state may lag
 	return info, nil
 }
 
