@@ -29,6 +29,8 @@ var (
 	// ErrNotRestoring refuses restored messages for a stream that is not
 	// being restored.
 	ErrNotRestoring = errors.New("stream is not being restored")
+	// ErrLimit refuses a publish beyond one of the node's Limits.
+	ErrLimit = errors.New("limit exceeded")
 )
 
 // toStatus maps an error to the gRPC status the client API promises.
@@ -58,7 +60,7 @@ func codeOf(err error) codes.Code {
 	case errors.Is(err, stream.ErrBadConfig), errors.Is(err, subject.ErrBadSubject),
 		errors.Is(err, subject.ErrEmptySubject), errors.Is(err, placement.ErrBadReplicas),
 		errors.Is(err, placement.ErrTooFewServers), errors.Is(err, meta.ErrSubjectsOverlap),
-		errors.Is(err, errInvalid), errors.Is(err, consumer.ErrBadConfig),
+		errors.Is(err, errInvalid), errors.Is(err, consumer.ErrBadConfig), errors.Is(err, ErrLimit),
 		errors.Is(err, meta.ErrWorkQueueOverlap), errors.Is(err, meta.ErrRetentionReplicas):
 		return codes.InvalidArgument
 	case errors.Is(err, stream.ErrMaxMsgs), errors.Is(err, stream.ErrMaxBytes),

@@ -32,6 +32,9 @@ func (s *Server) Publish(ctx context.Context, req *pb.PubRequest) (*pb.PubAck, e
 // streamForPublish checks req and returns the name of the stream that
 // takes it.
 func (s *Server) streamForPublish(req *pb.PubRequest) (string, error) {
+	if err := s.cfg.Limits.check(req); err != nil {
+		return "", err
+	}
 	if err := subject.ValidSubject(req.GetSubject()); err != nil {
 		return "", err
 	}

@@ -37,6 +37,8 @@ type Config struct {
 	MetaFSM       *meta.FSM
 	Replicas      *replica.Set
 	LeaderWait    time.Duration
+	// Limits bound each publish; zero fields take DefaultLimits.
+	Limits Limits
 	// LameDuck, if set, starts the node's lame duck mode (ServerLameDuck).
 	LameDuck func()
 	Logger   hclog.Logger
@@ -67,6 +69,7 @@ func Start(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
+	cfg.Limits = cfg.Limits.orDefault()
 	lis, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("api: listen %s: %w", cfg.Addr, err)
@@ -77,6 +80,7 @@ func Start(cfg Config) (*Server, error) {
 		// 1-3 MiB messages on one connection (gRPC's 64 KiB default
 		// throttles them to a few round trips per message).
 		grpc.InitialWindowSize(streamWindow), grpc.InitialConnWindowSize(2*streamWindow),
+		grpc.MaxRecvMsgSize(cfg.Limits.recvLimit()),
 		grpc.ChainUnaryInterceptor(s.countUnary),
 		grpc.ChainStreamInterceptor(s.countStream),
 	)

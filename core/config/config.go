@@ -19,6 +19,7 @@ type Config struct {
 	Tags       []string  `hcl:"tags,optional"`
 	Cluster    *Cluster  `hcl:"cluster,block"`
 	Storage    *Storage  `hcl:"storage,block"`
+	Limits     *Limits   `hcl:"limits,block"`
 	Plugins    []*Plugin `hcl:"-"`
 	LogLevel   string    `hcl:"log_level,optional"`
 }
@@ -80,6 +81,7 @@ func Default() *Config {
 		LogLevel:   "info",
 		Cluster:    &Cluster{Name: "strata", Listen: "127.0.0.1:6222", BootstrapExpect: 1},
 		Storage:    &Storage{Log: PluginBadger, Stable: PluginBadger, Snapshot: PluginFile, PluginRestartTimeout: "30s"},
+		Limits:     defaultLimits(),
 	}
 }
 

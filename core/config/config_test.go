@@ -168,3 +168,31 @@ func TestParseRefusesHugeNumbers(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestLimitsBlock(t *testing.T) {
+	c, err := Parse([]byte("limits {\n  max_payload = 4096\n}"), "n.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Limits{MaxPayload: 4096, MaxSubjectLength: DefaultMaxSubjectLength, MaxHeaderBytes: DefaultMaxHeaderBytes}
+	if *c.Limits != want {
+		t.Fatalf("limits = %+v, want %+v", *c.Limits, want)
+	}
+	if d := Default(); d.Limits.MaxPayload != DefaultMaxPayload || d.validateLimits() != nil {
+		t.Fatalf("default limits %+v: %v", *d.Limits, d.validateLimits())
+	}
+	for src, want := range map[string]string{
+		"limits {\n  max_payload = -1\n}":           "limits.max_payload: must be 1 to 33554432 bytes, got -1",
+		"limits {\n  max_payload = 33554433\n}":     "limits.max_payload: must be 1 to",
+		"limits {\n  max_subject_length = 70000\n}": "limits.max_subject_length: must be 1 to 65536",
+		"limits {\n  max_header_bytes = -5\n}":      "limits.max_header_bytes",
+	} {
+		c, err := Parse([]byte(src), "n.hcl")
+		if err == nil {
+			err = c.Finish(t.TempDir())
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", src, err, want)
+		}
+	}
+}

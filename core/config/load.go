@@ -26,6 +26,7 @@ type file struct {
 	LogLevel   *string      `hcl:"log_level"`
 	Cluster    *Cluster     `hcl:"cluster,block"`
 	Storage    *Storage     `hcl:"storage,block"`
+	Limits     *Limits      `hcl:"limits,block"`
 	Plugins    []pluginFile `hcl:"plugin,block"`
 }
 
@@ -83,6 +84,9 @@ func (f *file) apply(c *Config, baseDir string) error {
 	}
 	if f.Storage != nil {
 		mergeStorage(c.Storage, f.Storage)
+	}
+	if f.Limits != nil {
+		mergeLimits(c.Limits, f.Limits)
 	}
 	for _, pf := range f.Plugins {
 		p, err := pf.plugin(baseDir)

@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/stratadb/strata/core/api"
+	"github.com/stratadb/strata/core/config"
 	"github.com/stratadb/strata/core/monitor"
 	"github.com/stratadb/strata/core/raftgroup"
 	"github.com/stratadb/strata/core/replica"
@@ -47,9 +48,16 @@ func (n *Node) startAPI() error {
 	s, err := api.Start(api.Config{
 		Addr: n.cfg.Listen, Self: n.cfg.ServerName, Cluster: n.cfg.Cluster.Name,
 		Meta: n.meta, MetaFSM: n.fsm, Replicas: n.replicas, Logger: n.root.Named("api"), LameDuck: n.LameDuck,
+		Limits: apiLimits(n.cfg),
 	})
 	n.api = s
 	return err
+}
+
+func apiLimits(c *config.Config) api.Limits {
+	var l api.Limits
+	l.MaxPayload, l.MaxSubject, l.MaxHeaders = c.APILimits()
+	return l
 }
 
 // serverAddress returns a server's cluster address from the meta state.
