@@ -20,16 +20,20 @@ var fuzzManifest = Manifest{FormatVersion: FormatVersion, Stream: "S", FirstSeq:
 func fuzzRecords(t testing.TB) []byte {
 	var buf bytes.Buffer
 	rw, err := newRecordWriter(&buf)
-	if err != nil {
-		t.Fatal(err)
+	if err == nil {
+		err = rw.config(client.StreamConfig{Name: "S", Subjects: []string{"S.>"}})
 	}
-	_ = rw.config(client.StreamConfig{Name: "S", Subjects: []string{"S.>"}})
-	for seq := uint64(1); seq <= 3; seq++ {
-		_ = rw.message(client.Msg{Seq: seq, Subject: "S.x", Data: []byte("m"), Time: time.Unix(0, int64(seq)),
+	for seq := uint64(1); seq <= 3 && err == nil; seq++ {
+		err = rw.message(client.Msg{Seq: seq, Subject: "S.x", Data: []byte("m"), Time: time.Unix(0, int64(seq)),
 			Header: []client.Header{{Key: "k", Value: "v"}}})
 	}
-	_ = rw.consumer(Consumer{Config: client.ConsumerConfig{Durable: "C"}, State: []byte(`{"started":false}`)})
-	if err := rw.end(3, 3); err != nil {
+	if err == nil {
+		err = rw.consumer(Consumer{Config: client.ConsumerConfig{Durable: "C"}, State: []byte(`{"started":false}`)})
+	}
+	if err == nil {
+		err = rw.end(3, 3)
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()

@@ -19,7 +19,7 @@ type Config struct {
 	Tags       []string  `hcl:"tags,optional"`
 	Cluster    *Cluster  `hcl:"cluster,block"`
 	Storage    *Storage  `hcl:"storage,block"`
-	Limits     *Limits   `hcl:"limits,block"`
+	Limits     *Limits   `hcl:"limits,block"` // nil: the API's defaults
 	Plugins    []*Plugin `hcl:"-"`
 	LogLevel   string    `hcl:"log_level,optional"`
 }
@@ -81,7 +81,6 @@ func Default() *Config {
 		LogLevel:   "info",
 		Cluster:    &Cluster{Name: "strata", Listen: "127.0.0.1:6222", BootstrapExpect: 1},
 		Storage:    &Storage{Log: PluginBadger, Stable: PluginBadger, Snapshot: PluginFile, PluginRestartTimeout: "30s"},
-		Limits:     defaultLimits(),
 	}
 }
 

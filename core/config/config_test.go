@@ -174,15 +174,14 @@ func TestLimitsBlock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Limits{MaxPayload: 4096, MaxSubjectLength: DefaultMaxSubjectLength, MaxHeaderBytes: DefaultMaxHeaderBytes}
-	if *c.Limits != want {
-		t.Fatalf("limits = %+v, want %+v", *c.Limits, want)
+	if want := (Limits{MaxPayload: 4096}); c.Limits == nil || *c.Limits != want {
+		t.Fatalf("limits = %+v, want %+v", c.Limits, want)
 	}
-	if d := Default(); d.Limits.MaxPayload != DefaultMaxPayload || d.validateLimits() != nil {
-		t.Fatalf("default limits %+v: %v", *d.Limits, d.validateLimits())
+	if d := Default(); d.Limits != nil || d.validateLimits() != nil {
+		t.Fatalf("default limits %+v: %v", d.Limits, d.validateLimits())
 	}
 	for src, want := range map[string]string{
-		"limits {\n  max_payload = -1\n}":           "limits.max_payload: must be 1 to 33554432 bytes, got -1",
+		"limits {\n  max_payload = -1\n}":           "limits.max_payload: must be 1 to 33554432 bytes (0: the default), got -1",
 		"limits {\n  max_payload = 33554433\n}":     "limits.max_payload: must be 1 to",
 		"limits {\n  max_subject_length = 70000\n}": "limits.max_subject_length: must be 1 to 65536",
 		"limits {\n  max_header_bytes = -5\n}":      "limits.max_header_bytes",

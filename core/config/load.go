@@ -86,7 +86,7 @@ func (f *file) apply(c *Config, baseDir string) error {
 		mergeStorage(c.Storage, f.Storage)
 	}
 	if f.Limits != nil {
-		mergeLimits(c.Limits, f.Limits)
+		c.Limits = f.Limits
 	}
 	for _, pf := range f.Plugins {
 		p, err := pf.plugin(baseDir)
@@ -172,8 +172,6 @@ func bodyJSON(body hcl.Body) ([]byte, error) {
 	return ctyjson.Marshal(obj, obj.Type())
 }
 
-// diagError is HCL's diagnostics as one error: file:line: the line's
-// text (which names the key), the summary and the detail.
 // checkNumbers refuses a number literal beyond float64's range before HCL
 // sees it: HCL holds numbers as arbitrary-precision floats, and turning
 // one like 9e99999999 into a string or an int takes minutes and GiBs
@@ -191,6 +189,8 @@ func checkNumbers(src []byte, filename string) error {
 	return nil
 }
 
+// diagError is HCL's diagnostics as one error: file:line: the line's
+// text (which names the key), the summary and the detail.
 func diagError(diags hcl.Diagnostics, src []byte) error {
 	var errs []error
 	for _, d := range diags.Errs() {

@@ -54,10 +54,14 @@ func (n *Node) startAPI() error {
 	return err
 }
 
+// apiLimits returns the config's limits block as the client API takes
+// them (zero: its defaults).
 func apiLimits(c *config.Config) api.Limits {
-	var l api.Limits
-	l.MaxPayload, l.MaxSubject, l.MaxHeaders = c.APILimits()
-	return l
+	if c.Limits == nil {
+		return api.Limits{}
+	}
+	return api.Limits{MaxPayload: c.Limits.MaxPayload, MaxSubject: c.Limits.MaxSubjectLength,
+		MaxHeaders: c.Limits.MaxHeaderBytes}
 }
 
 // serverAddress returns a server's cluster address from the meta state.

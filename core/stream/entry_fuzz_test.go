@@ -15,15 +15,17 @@ func fuzzEntries() [][]byte {
 		{Subject: "ORDERS.paid", MsgID: "id-2", Header: []Header{{Key: "K", Value: "V"}}, Data: []byte("two")},
 	})
 	cfg, _ := encodeConfig(Config{Name: "ORDERS", Subjects: []string{"ORDERS.>"}, MaxMsgs: 1})
-	restore := encodeRestoreForFuzz()
+	restore := encodeRestore(restoreBatch{after: 6, msgs: []Message{{Seq: 7, Time: t0, Subject: "ORDERS.old", Data: []byte("x")}}})
 	return [][]byte{
 		pub, pub[:len(pub)-1], {opPurge}, cfg, encodeRemove(1), encodeRemoveMsgs([]uint64{1, 2}),
-		restore, {opRestoreAfter, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+		restore, encodeOldRestore(), {opRestoreAfter, 0, 0, 0, 0, 0, 0, 0, 0, 0},
 		{opPublish, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f}, {0}, {99},
 	}
 }
 
-func encodeRestoreForFuzz() []byte {
+// encodeOldRestore encodes an opRestore entry, which only entries
+// written before opRestoreAfter existed hold (nothing encodes one now).
+func encodeOldRestore() []byte {
 	b := binary.AppendUvarint([]byte{opRestore}, 1)
 	b = binary.BigEndian.AppendUint64(b, 7) // first sequence
 	b = binary.BigEndian.AppendUint64(b, uint64(t0))
