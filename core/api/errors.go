@@ -29,6 +29,10 @@ var (
 	// ErrNotRestoring refuses restored messages for a stream that is not
 	// being restored.
 	ErrNotRestoring = errors.New("stream is not being restored")
+	// ErrPeersUnknown defers a server peer-remove while the meta leader
+	// has not yet heard from enough servers to tell whether the rest keep
+	// a quorum; the call is worth retrying.
+	ErrPeersUnknown = errors.New("the meta leader has not heard from these servers yet")
 	// ErrLimit refuses a publish beyond one of the node's Limits.
 	ErrLimit = errors.New("limit exceeded")
 )
@@ -69,7 +73,7 @@ func codeOf(err error) codes.Code {
 		return codes.FailedPrecondition
 	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipLost),
 		errors.Is(err, raft.ErrLeadershipTransferInProgress), errors.Is(err, replica.ErrNotLeader),
-		errors.Is(err, ErrNoLeader), errors.Is(err, raft.ErrRaftShutdown), errors.Is(err, raft.ErrEnqueueTimeout),
+		errors.Is(err, ErrNoLeader), errors.Is(err, ErrPeersUnknown), errors.Is(err, raft.ErrRaftShutdown), errors.Is(err, raft.ErrEnqueueTimeout),
 		errors.Is(err, stream.ErrProposerClosed), errors.Is(err, ErrTooManyHops),
 		errors.Is(err, replica.ErrNotConsumerLeader), errors.Is(err, consumer.ErrNotLeader):
 		return codes.Unavailable

@@ -69,20 +69,36 @@ func (s *Server) checkRemovable(name string) error {
 	for _, p := range s.cfg.Meta.Peers() {
 		seen[p.ID] = p.LastContact
 	}
-	alive := 0
-	for _, v := range servers {
-		if string(v.ID) == name || v.Suffrage != raft.Voter {
-			continue
-		}
-		if string(v.ID) == s.cfg.Self || time.Since(seen[v.ID]) < offlineAfter {
-			alive++
-		}
-	}
+	alive, unknown := liveVoters(servers, seen, s.cfg.Self, name, time.Now())
 	if rest := len(servers) - 1; alive < rest/2+1 {
+		if len(unknown) > 0 {
+			return fmt.Errorf("%w: %v (a meta leader elected a moment ago)", ErrPeersUnknown, unknown)
+		}
 		return fmt.Errorf("%w: removing %s would leave the meta group with %d live of %d voters, no quorum",
 			errInvalid, name, alive, rest)
 	}
 	return nil
+}
+
+// liveVoters counts the voters other than name that are live: self, and
+// those this leader heard from within offlineAfter. Voters it has no
+// record of (it has not sent them anything yet, as just after its
+// election) are returned apart: they are not known to be down.
+func liveVoters(servers []raft.Server, seen map[raft.ServerID]time.Time, self, name string, now time.Time) (int, []string) {
+	alive, unknown := 0, []string(nil)
+	for _, v := range servers {
+		if string(v.ID) == name || v.Suffrage != raft.Voter {
+			continue
+		}
+		last, ok := seen[v.ID]
+		switch {
+		case string(v.ID) == self || ok && now.Sub(last) < offlineAfter:
+			alive++
+		case !ok || last.IsZero():
+			unknown = append(unknown, string(v.ID))
+		}
+	}
+	return alive, unknown
 }
 
 // moveStreamsOff returns every stream held by name with a replacement
