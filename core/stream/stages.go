@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"math"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,11 +28,14 @@ const (
 	StageStore = "store"
 )
 
-// stageSeconds times the stages of publishes on this process's nodes.
+// stageSeconds times the stages of publishes on this process's nodes. Its
+// buckets grow by 2^(1/4) from 25 µs to 3.3 s: a quantile interpolated in
+// one is off by at most 19%, where buckets that double could be off by
+// hundreds of microseconds at a millisecond (and were, 2026-12-07).
 var stageSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 	Name:    "strata_publish_stage_seconds",
 	Help:    "Time of each stage of a publish on this node (total, forward, queue, raft, store).",
-	Buckets: prometheus.ExponentialBuckets(25e-6, 2, 18),
+	Buckets: prometheus.ExponentialBuckets(25e-6, math.Pow(2, 0.25), 4*17+1),
 }, []string{"stage"})
 
 // stageObservers are stageSeconds' series, looked up once: publishes

@@ -40,23 +40,40 @@ summ() {
 	index($1, name "{") == 1 && $1 ~ "quantile=\"" q "\"" && (label == "" || index($1, label) > 0) { printf "%.0f", $2 * 1000; found = 1; exit }
 	END { if (!found) print "-" }' "$1"
 }
+# hmean FILE STAGE: the mean of strata_publish_stage_seconds{stage} (its
+# sum over its count) in µs. Means add up where quantiles do not.
+hmean() {
+	awk -v stage="$2" '
+	$1 == "strata_publish_stage_seconds_sum{stage=\"" stage "\"}" { s = $2 }
+	$1 == "strata_publish_stage_seconds_count{stage=\"" stage "\"}" { c = $2 }
+	END { if (c > 0) printf "%.0f", s / c * 1e6; else print "-" }' "$1"
+}
+# smean FILE NAME [LABEL]: a go-metrics summary's mean (its _sum over its
+# _count, in ms) in µs.
+smean() {
+	awk -v name="$2" -v label="${3:-}" '
+	index($1, name "_sum") == 1 && (label == "" || index($1, label) > 0) { s = $2 }
+	index($1, name "_count") == 1 && (label == "" || index($1, label) > 0) { c = $2 }
+	END { if (c > 0) printf "%.0f", s / c * 1000; else print "-" }' "$1"
+}
 n=${leader#n}
 follower=$((n % 3 + 1))
 L=$work/n$n.prom
 F=$work/n$follower.prom
 C=$work/n1.prom
-row() { printf '| %s | %s | %s | %s |\n' "$1" "$2" "$3" "$4"; }
-echo "| stage | where | p50 µs | p99 µs |"
-echo "| --- | --- | --- | --- |"
-row "whole publish at the node called (API)" n1 "$(hist "$C" total 0.5)" "$(hist "$C" total 0.99)"
+row() { printf '| %s | %s | %s | %s | %s |\n' "$1" "$2" "$3" "$4" "$5"; }
+echo "| stage | where | mean µs | p50 µs | p99 µs |"
+echo "| --- | --- | --- | --- | --- |"
+row "whole publish at the node called (API)" n1 "$(hmean "$C" total)" "$(hist "$C" total 0.5)" "$(hist "$C" total 0.99)"
 if [[ $n != 1 ]]; then
-	row "forward to the leader and back" n1 "$(hist "$C" forward 0.5)" "$(hist "$C" forward 0.99)"
+	row "forward to the leader and back" n1 "$(hmean "$C" forward)" "$(hist "$C" forward 0.5)" "$(hist "$C" forward 0.99)"
 fi
-row "waiting in the proposer for its entry" "$leader" "$(hist "$L" queue 0.5)" "$(hist "$L" queue 0.99)"
-row "entry in raft: raft.Apply to committed and applied" "$leader" "$(hist "$L" raft 0.5)" "$(hist "$L" raft 0.99)"
-row "… leader's log write (raft leader dispatchLog)" "$leader" "$(summ "$L" strata_raft_leader_dispatchLog 0.5)" "$(summ "$L" strata_raft_leader_dispatchLog 0.99)"
-row "… AppendEntries round trip to n$follower" "$leader" "$(summ "$L" strata_raft_replication_appendEntries_rpc 0.5 "peer_id=\"n$follower\"")" "$(summ "$L" strata_raft_replication_appendEntries_rpc 0.99 "peer_id=\"n$follower\"")"
-row "… … follower's log write (storeLogs)" "n$follower" "$(summ "$F" strata_raft_rpc_appendEntries_storeLogs 0.5)" "$(summ "$F" strata_raft_rpc_appendEntries_storeLogs 0.99)"
-row "… dispatch to commit (raft commitTime)" "$leader" "$(summ "$L" strata_raft_commitTime 0.5)" "$(summ "$L" strata_raft_commitTime 0.99)"
-row "… FSM apply (raft fsm apply)" "$leader" "$(summ "$L" strata_raft_fsm_apply 0.5)" "$(summ "$L" strata_raft_fsm_apply 0.99)"
-row "… … message store write" "$leader" "$(hist "$L" store 0.5)" "$(hist "$L" store 0.99)"
+row "waiting in the proposer for its entry" "$leader" "$(hmean "$L" queue)" "$(hist "$L" queue 0.5)" "$(hist "$L" queue 0.99)"
+row "entry in raft: raft.Apply to committed and applied" "$leader" "$(hmean "$L" raft)" "$(hist "$L" raft 0.5)" "$(hist "$L" raft 0.99)"
+row "… leader's log write (raft leader dispatchLog)" "$leader" "$(smean "$L" strata_raft_leader_dispatchLog)" "$(summ "$L" strata_raft_leader_dispatchLog 0.5)" "$(summ "$L" strata_raft_leader_dispatchLog 0.99)"
+row "… AppendEntries round trip to n$follower" "$leader" "$(smean "$L" strata_raft_replication_appendEntries_rpc "peer_id=\"n$follower\"")" "$(summ "$L" strata_raft_replication_appendEntries_rpc 0.5 "peer_id=\"n$follower\"")" "$(summ "$L" strata_raft_replication_appendEntries_rpc 0.99 "peer_id=\"n$follower\"")"
+row "… … follower's log write (storeLogs)" "n$follower" "$(smean "$F" strata_raft_rpc_appendEntries_storeLogs)" "$(summ "$F" strata_raft_rpc_appendEntries_storeLogs 0.5)" "$(summ "$F" strata_raft_rpc_appendEntries_storeLogs 0.99)"
+row "… dispatch to commit (raft commitTime)" "$leader" "$(smean "$L" strata_raft_commitTime)" "$(summ "$L" strata_raft_commitTime 0.5)" "$(summ "$L" strata_raft_commitTime 0.99)"
+row "… hand-off of committed entries to the FSM (raft fsm enqueue)" "$leader" "$(smean "$L" strata_raft_fsm_enqueue)" "$(summ "$L" strata_raft_fsm_enqueue 0.5)" "$(summ "$L" strata_raft_fsm_enqueue 0.99)"
+row "… FSM apply (raft fsm apply)" "$leader" "$(smean "$L" strata_raft_fsm_apply)" "$(summ "$L" strata_raft_fsm_apply 0.5)" "$(summ "$L" strata_raft_fsm_apply 0.99)"
+row "… … message store write" "$leader" "$(hmean "$L" store)" "$(hist "$L" store 0.5)" "$(hist "$L" store 0.99)"
