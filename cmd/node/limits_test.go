@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stratadb/strata/client"
 	"github.com/stratadb/strata/internal/clustertest"
@@ -55,5 +57,97 @@ func TestLimitsRefusePublishes(t *testing.T) {
 	info, err := c.StreamInfo(ctx, "L")
 	if err != nil || info.State.Msgs != 1 {
 		t.Fatalf("stream info = %+v, %v; want the one message at the limits", info, err)
+	}
+}
+
+// TestLimitsRefuseConnectionsAndFetches runs a server that serves two
+// client connections and one fetch per connection: a call on a third
+// connection, and a second fetch in flight on one connection, are refused
+// with errors naming the limit, and are served again once the first
+// connection or fetch is gone.
+func TestLimitsRefuseConnectionsAndFetches(t *testing.T) {
+	needBinaries(t)
+	cluster := clustertest.Start(t, clustertest.Options{BinDir: binDir, Servers: 1,
+		Extra: "limits {\n  max_connections = 2\n  max_fetches_per_connection = 1\n}\n"})
+	ctx := context.Background()
+	c1 := cluster.Connect(t)
+	if _, err := c1.AddStream(ctx, client.StreamConfig{Name: "L", Subjects: []string{"L.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c1.AddConsumer(ctx, "L", client.ConsumerConfig{Durable: "C"}); err != nil {
+		t.Fatal(err)
+	}
+	c2 := cluster.Connect(t)
+	if _, err := c2.StreamInfo(ctx, "L"); err != nil {
+		t.Fatalf("second connection: %v", err)
+	}
+	c3 := cluster.Connect(t)
+	if _, err := c3.StreamInfo(ctx, "L"); err == nil || !strings.Contains(err.Error(), "max_connections (2)") {
+		t.Fatalf("third connection: stream info = %v, want an error naming max_connections", err)
+	}
+	if _, err := c3.Publish(ctx, "L.x", []byte("no")); err == nil {
+		t.Fatal("third connection: publish accepted")
+	}
+	_ = c2.Close()
+	_ = c3.Close()
+	c4 := connectWhenServed(t, cluster)
+
+	pull, stop := context.WithCancel(ctx)
+	held := make(chan error, 1)
+	go func() {
+		_, err := c1.Fetch(pull, "L", "C", client.FetchOptions{Batch: 1, Expires: time.Minute})
+		held <- err
+	}()
+	waitFor(t, "the first fetch to wait on the consumer", func() bool {
+		info, err := c4.ConsumerInfo(ctx, "L", "C")
+		return err == nil && info.State.Waiting == 1
+	})
+	if _, err := c1.Fetch(ctx, "L", "C", client.FetchOptions{NoWait: true}); err == nil ||
+		!strings.Contains(err.Error(), "max_fetches_per_connection (1)") {
+		t.Fatalf("second fetch on the connection = %v, want an error naming max_fetches_per_connection", err)
+	}
+	if _, err := c4.Fetch(ctx, "L", "C", client.FetchOptions{NoWait: true}); err != nil {
+		t.Fatalf("fetch on another connection: %v", err)
+	}
+	stop()
+	if err := <-held; err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatalf("first fetch: %v", err)
+	}
+	waitFor(t, "a fetch after the first one ended", func() bool {
+		_, err := c1.Fetch(ctx, "L", "C", client.FetchOptions{NoWait: true})
+		return err == nil
+	})
+	if info, err := c1.StreamInfo(ctx, "L"); err != nil || info.State.Msgs != 0 {
+		t.Fatalf("stream info = %+v, %v; want the stream empty (the refused publish stored nothing)", info, err)
+	}
+}
+
+// connectWhenServed connects until the server serves the connection's
+// calls: a server notices a closed connection a moment after the client
+// closed it.
+func connectWhenServed(t *testing.T, cluster *clustertest.Cluster) *client.Client {
+	t.Helper()
+	var c *client.Client
+	waitFor(t, "a connection the server serves", func() bool {
+		c = cluster.Connect(t)
+		if _, err := c.StreamInfo(context.Background(), "L"); err != nil {
+			_ = c.Close()
+			return false
+		}
+		return true
+	})
+	return c
+}
+
+// waitFor polls ok every 50 ms until it holds, failing after 30 s with
+// what it waited for.
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

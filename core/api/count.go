@@ -10,6 +10,10 @@ import (
 // statuses the API promises.
 func (s *Server) countUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 	s.requests.Add(1)
+	if err := s.conns.checkCall(ctx); err != nil {
+		s.errors.Add(1)
+		return nil, toStatus(err)
+	}
 	resp, err := h(ctx, req)
 	if err != nil {
 		s.errors.Add(1)
@@ -20,6 +24,10 @@ func (s *Server) countUnary(ctx context.Context, req any, info *grpc.UnaryServer
 
 func (s *Server) countStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
 	s.requests.Add(1)
+	if err := s.conns.checkCall(ss.Context()); err != nil {
+		s.errors.Add(1)
+		return toStatus(err)
+	}
 	err := h(srv, ss)
 	if err != nil {
 		s.errors.Add(1)

@@ -35,6 +35,9 @@ var (
 	ErrPeersUnknown = errors.New("the meta leader has not heard from these servers yet")
 	// ErrLimit refuses a publish beyond one of the node's Limits.
 	ErrLimit = errors.New("limit exceeded")
+	// ErrResourceLimit refuses a call beyond the connections, or the
+	// fetches on one connection, a node's Limits allow.
+	ErrResourceLimit = errors.New("resource limit reached")
 )
 
 // toStatus maps an error to the gRPC status the client API promises.
@@ -77,7 +80,7 @@ func codeOf(err error) codes.Code {
 		errors.Is(err, stream.ErrProposerClosed), errors.Is(err, ErrTooManyHops),
 		errors.Is(err, replica.ErrNotConsumerLeader), errors.Is(err, consumer.ErrNotLeader):
 		return codes.Unavailable
-	case errors.Is(err, consumer.ErrMaxWaiting):
+	case errors.Is(err, consumer.ErrMaxWaiting), errors.Is(err, ErrResourceLimit):
 		return codes.ResourceExhausted
 	case errors.Is(err, context.DeadlineExceeded):
 		return codes.DeadlineExceeded

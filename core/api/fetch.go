@@ -21,6 +21,11 @@ const (
 // relays it from there.
 func (s *Server) ConsumerFetch(req *pb.FetchRequest, ss pb.Strata_ConsumerFetchServer) error {
 	ctx := ss.Context()
+	release, err := s.conns.acquireFetch(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	local, c, fctx, err := s.consumerRoute(ctx, req.GetStream(), req.GetConsumer())
 	if err != nil {
 		return err

@@ -6,8 +6,9 @@ import (
 	"github.com/stratadb/strata/client/pb"
 )
 
-// Limits bound what one publish may carry to a node; a publish beyond
-// one is refused with ErrLimit before it is routed or stored.
+// Limits bound what one publish may carry to a node (a publish beyond
+// one is refused with ErrLimit before it is routed or stored) and what
+// clients may hold open on it (refused with ErrResourceLimit).
 type Limits struct {
 	// MaxPayload bounds a message's data, in bytes.
 	MaxPayload int
@@ -15,19 +16,28 @@ type Limits struct {
 	MaxSubject int
 	// MaxHeaders bounds a message's headers (keys and values), in bytes.
 	MaxHeaders int
+	// MaxConns bounds the client connections a node serves; a call on a
+	// connection beyond it is refused.
+	MaxConns int
+	// MaxFetches bounds the fetches in flight on one client connection.
+	MaxFetches int
 }
 
-// Default limits: NATS's 1 MiB payload; subjects and headers generous
-// for any real use and small beside the payload.
+// Default limits: NATS's 1 MiB payload and 64K connections; subjects,
+// headers and fetches generous for any real use and small beside the
+// payload and a node's memory.
 const (
 	DefaultMaxPayload = 1 << 20
 	DefaultMaxSubject = 1024
 	DefaultMaxHeaders = 64 << 10
+	DefaultMaxConns   = 64 << 10
+	DefaultMaxFetches = 1024
 )
 
 // DefaultLimits returns the limits of a node whose config sets none.
 func DefaultLimits() Limits {
-	return Limits{MaxPayload: DefaultMaxPayload, MaxSubject: DefaultMaxSubject, MaxHeaders: DefaultMaxHeaders}
+	return Limits{MaxPayload: DefaultMaxPayload, MaxSubject: DefaultMaxSubject, MaxHeaders: DefaultMaxHeaders,
+		MaxConns: DefaultMaxConns, MaxFetches: DefaultMaxFetches}
 }
 
 // orDefault fills the unset (zero) limits with the defaults.
@@ -41,6 +51,12 @@ func (l Limits) orDefault() Limits {
 	}
 	if l.MaxHeaders == 0 {
 		l.MaxHeaders = d.MaxHeaders
+	}
+	if l.MaxConns == 0 {
+		l.MaxConns = d.MaxConns
+	}
+	if l.MaxFetches == 0 {
+		l.MaxFetches = d.MaxFetches
 	}
 	return l
 }

@@ -52,6 +52,7 @@ type Server struct {
 	grpc    *grpc.Server
 	lis     net.Listener
 	pool    *pool
+	conns   *conns
 	started time.Time
 
 	requests atomic.Uint64
@@ -74,8 +75,11 @@ func Start(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: listen %s: %w", cfg.Addr, err)
 	}
-	s := &Server{cfg: cfg, logger: cfg.Logger, lis: lis, pool: newPool(), started: time.Now()}
+	s := &Server{cfg: cfg, logger: cfg.Logger, pool: newPool(), started: time.Now(),
+		conns: &conns{limits: cfg.Limits, logger: cfg.Logger}}
+	s.lis = s.conns.listener(lis)
 	s.grpc = grpc.NewServer(
+		grpc.StatsHandler(s.conns),
 		// Windows big enough for a backup's or a restore's stream of
 		// 1-3 MiB messages on one connection (gRPC's 64 KiB default
 		// throttles them to a few round trips per message).
@@ -86,7 +90,7 @@ func Start(cfg Config) (*Server, error) {
 	)
 	pb.RegisterStrataServer(s.grpc, s)
 	go func() {
-		if err := s.grpc.Serve(lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+		if err := s.grpc.Serve(s.lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 			s.logger.Error("client API stopped", "error", err)
 		}
 	}()
@@ -119,3 +123,10 @@ func (s *Server) Requests() uint64 { return s.requests.Load() }
 
 // Errors counts the API calls that ended with an error.
 func (s *Server) Errors() uint64 { return s.errors.Load() }
+
+// Connections counts the client connections the server serves.
+func (s *Server) Connections() int64 { return s.conns.open.Load() }
+
+// LimitRefusals counts the connections and calls refused for the
+// connection and fetch limits.
+func (s *Server) LimitRefusals() uint64 { return s.conns.refused.Load() }

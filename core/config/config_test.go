@@ -170,21 +170,23 @@ func TestParseRefusesHugeNumbers(t *testing.T) {
 }
 
 func TestLimitsBlock(t *testing.T) {
-	c, err := Parse([]byte("limits {\n  max_payload = 4096\n}"), "n.hcl")
+	c, err := Parse([]byte("limits {\n  max_payload = 4096\n  max_connections = 10\n  max_fetches_per_connection = 3\n}"), "n.hcl")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Limits{MaxPayload: 4096}); c.Limits == nil || *c.Limits != want {
+	if want := (Limits{MaxPayload: 4096, MaxConnections: 10, MaxFetchesPerConnection: 3}); c.Limits == nil || *c.Limits != want {
 		t.Fatalf("limits = %+v, want %+v", c.Limits, want)
 	}
 	if d := Default(); d.Limits != nil || d.validateLimits() != nil {
 		t.Fatalf("default limits %+v: %v", d.Limits, d.validateLimits())
 	}
 	for src, want := range map[string]string{
-		"limits {\n  max_payload = -1\n}":           "limits.max_payload: must be 1 to 33554432 bytes (0: the default), got -1",
-		"limits {\n  max_payload = 33554433\n}":     "limits.max_payload: must be 1 to",
-		"limits {\n  max_subject_length = 70000\n}": "limits.max_subject_length: must be 1 to 65536",
-		"limits {\n  max_header_bytes = -5\n}":      "limits.max_header_bytes",
+		"limits {\n  max_payload = -1\n}":                     "limits.max_payload: must be 1 to 33554432 bytes (0: the default), got -1",
+		"limits {\n  max_payload = 33554433\n}":               "limits.max_payload: must be 1 to",
+		"limits {\n  max_subject_length = 70000\n}":           "limits.max_subject_length: must be 1 to 65536",
+		"limits {\n  max_header_bytes = -5\n}":                "limits.max_header_bytes",
+		"limits {\n  max_connections = -1\n}":                 "limits.max_connections: must be 1 to 1048576 connections",
+		"limits {\n  max_fetches_per_connection = 2000000\n}": "limits.max_fetches_per_connection: must be 1 to 1048576 fetches",
 	} {
 		c, err := Parse([]byte(src), "n.hcl")
 		if err == nil {

@@ -26,6 +26,11 @@ type StreamReplica struct {
 type API struct {
 	Requests uint64 `json:"requests"`
 	Errors   uint64 `json:"errors"`
+	// Connections is the client connections the node serves now.
+	Connections int64 `json:"connections"`
+	// LimitRefusals counts connections and calls refused for
+	// max_connections and max_fetches_per_connection.
+	LimitRefusals uint64 `json:"limit_refusals"`
 }
 
 func (s *Server) streams() []StreamReplica {
@@ -59,7 +64,7 @@ func (s *Server) streamsHealth() *Health {
 type streamCollector struct {
 	s                                       *Server
 	msgs, bytes, last, leader, term, commit *prometheus.Desc
-	requests, errors                        *prometheus.Desc
+	requests, errors, conns, refusals       *prometheus.Desc
 }
 
 func newStreamCollector(s *Server) *streamCollector {
@@ -76,11 +81,13 @@ func newStreamCollector(s *Server) *streamCollector {
 		commit:   desc("strata_stream_raft_commit_index", "The stream group's commit index on this node.", "stream"),
 		requests: desc("strata_api_requests_total", "Client API calls this node answered."),
 		errors:   desc("strata_api_errors_total", "Client API calls this node answered with an error."),
+		conns:    desc("strata_api_connections", "Client connections this node serves."),
+		refusals: desc("strata_api_limit_refusals_total", "Client connections and calls refused for max_connections and max_fetches_per_connection."),
 	}
 }
 
 func (c *streamCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.msgs, c.bytes, c.last, c.leader, c.term, c.commit, c.requests, c.errors} {
+	for _, d := range []*prometheus.Desc{c.msgs, c.bytes, c.last, c.leader, c.term, c.commit, c.requests, c.errors, c.conns, c.refusals} {
 		ch <- d
 	}
 }
@@ -90,6 +97,8 @@ func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
 		a := c.s.cfg.API()
 		ch <- prometheus.MustNewConstMetric(c.requests, prometheus.CounterValue, float64(a.Requests))
 		ch <- prometheus.MustNewConstMetric(c.errors, prometheus.CounterValue, float64(a.Errors))
+		ch <- prometheus.MustNewConstMetric(c.conns, prometheus.GaugeValue, float64(a.Connections))
+		ch <- prometheus.MustNewConstMetric(c.refusals, prometheus.CounterValue, float64(a.LimitRefusals))
 	}
 	if c.s.cfg.Streams == nil {
 		return

@@ -61,7 +61,8 @@ func apiLimits(c *config.Config) api.Limits {
 		return api.Limits{}
 	}
 	return api.Limits{MaxPayload: c.Limits.MaxPayload, MaxSubject: c.Limits.MaxSubjectLength,
-		MaxHeaders: c.Limits.MaxHeaderBytes}
+		MaxHeaders: c.Limits.MaxHeaderBytes, MaxConns: c.Limits.MaxConnections,
+		MaxFetches: c.Limits.MaxFetchesPerConnection}
 }
 
 // serverAddress returns a server's cluster address from the meta state.
@@ -104,7 +105,8 @@ func (n *Node) streamReplicas() []monitor.StreamReplica {
 }
 
 func (n *Node) apiCounters() monitor.API {
-	return monitor.API{Requests: n.api.Requests(), Errors: n.api.Errors()}
+	return monitor.API{Requests: n.api.Requests(), Errors: n.api.Errors(),
+		Connections: n.api.Connections(), LimitRefusals: n.api.LimitRefusals()}
 }
 
 // consumerReplicas describes the local consumer replicas for monitoring.
