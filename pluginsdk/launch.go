@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -177,6 +178,18 @@ func (c *Conn) Pid() int {
 		return 0
 	}
 	return rc.Pid
+}
+
+// Addr is the address the plugin process serves gRPC on (a Unix socket
+// on Linux), or nil when it is not running. Only the host that launched
+// it can talk to it: the connection is mutual TLS with certificates
+// made for this launch (go-plugin's AutoMTLS).
+func (c *Conn) Addr() net.Addr {
+	rc := c.process.ReattachConfig()
+	if rc == nil {
+		return nil
+	}
+	return rc.Addr
 }
 
 // Kill stops the plugin process: gracefully first, then by force.

@@ -22,6 +22,10 @@ type Config struct {
 	Limits     *Limits   `hcl:"limits,block"` // nil: the API's defaults
 	Plugins    []*Plugin `hcl:"-"`
 	LogLevel   string    `hcl:"log_level,optional"`
+	// RequirePluginChecksums refuses a config with any plugin, built-in
+	// ones included, whose block pins no sha256: a node then runs only
+	// binaries its operator vouched for.
+	RequirePluginChecksums bool `hcl:"require_plugin_checksums,optional"`
 }
 
 // Cluster is the `cluster {}` block.

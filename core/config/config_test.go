@@ -197,3 +197,31 @@ func TestLimitsBlock(t *testing.T) {
 		}
 	}
 }
+
+// TestRequirePluginChecksums: with require_plugin_checksums, a plugin
+// without a pinned sha256 (a built-in one included) is refused, naming
+// it; pinning every plugin in use passes, the built-in paths kept.
+func TestRequirePluginChecksums(t *testing.T) {
+	c, err := Parse([]byte("require_plugin_checksums = true\n"), "n.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Finish("/opt/strata")
+	if want := `plugin "badger": sha256: required by require_plugin_checksums (/opt/strata/strata-plugin-badger)`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("finish = %v, want %q", err, want)
+	}
+	sum := strings.Repeat("ab", 32)
+	c, err = Parse([]byte("require_plugin_checksums = true\nplugin \"badger\" { sha256 = \""+sum+"\" }\nplugin \"file\" { sha256 = \""+sum+"\" }\n"), "n.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Finish("/opt/strata"); err != nil {
+		t.Fatalf("every plugin pinned: %v", err)
+	}
+	if p := c.Plugin("file"); p == nil || p.Path != "/opt/strata/strata-plugin-file" || p.SHA256 != sum {
+		t.Fatalf("file plugin = %+v", p)
+	}
+	if d := Default(); d.RequirePluginChecksums {
+		t.Fatal("checksums required by default")
+	}
+}

@@ -18,16 +18,18 @@ import (
 // file is the HCL file's shape. Blocks are pointers so that an absent
 // block keeps the defaults.
 type file struct {
-	ServerName *string      `hcl:"server_name"`
-	Listen     *string      `hcl:"listen"`
-	HTTP       *string      `hcl:"http"`
-	DataDir    *string      `hcl:"data_dir"`
-	Tags       *[]string    `hcl:"tags"`
-	LogLevel   *string      `hcl:"log_level"`
-	Cluster    *Cluster     `hcl:"cluster,block"`
-	Storage    *Storage     `hcl:"storage,block"`
-	Limits     *Limits      `hcl:"limits,block"`
-	Plugins    []pluginFile `hcl:"plugin,block"`
+	ServerName *string   `hcl:"server_name"`
+	Listen     *string   `hcl:"listen"`
+	HTTP       *string   `hcl:"http"`
+	DataDir    *string   `hcl:"data_dir"`
+	Tags       *[]string `hcl:"tags"`
+	LogLevel   *string   `hcl:"log_level"`
+	// RequirePluginChecksums is Config.RequirePluginChecksums.
+	RequirePluginChecksums *bool        `hcl:"require_plugin_checksums"`
+	Cluster                *Cluster     `hcl:"cluster,block"`
+	Storage                *Storage     `hcl:"storage,block"`
+	Limits                 *Limits      `hcl:"limits,block"`
+	Plugins                []pluginFile `hcl:"plugin,block"`
 }
 
 type pluginFile struct {
@@ -79,6 +81,7 @@ func (f *file) apply(c *Config, baseDir string) error {
 	setIf(&c.DataDir, f.DataDir)
 	setIf(&c.Tags, f.Tags)
 	setIf(&c.LogLevel, f.LogLevel)
+	setIf(&c.RequirePluginChecksums, f.RequirePluginChecksums)
 	if f.Cluster != nil {
 		mergeCluster(c.Cluster, f.Cluster)
 	}

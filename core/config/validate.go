@@ -102,6 +102,10 @@ func (c *Config) validatePlugins() error {
 		if p.Path == "" {
 			return fmt.Errorf("plugin %q: path: required", p.Name)
 		}
+		if p.SHA256 == "" && c.RequirePluginChecksums {
+			return fmt.Errorf("plugin %q: sha256: required by require_plugin_checksums (%s); "+
+				"pin it in a plugin %q { sha256 = \"...\" } block (sha256sum prints it)", p.Name, p.Path, p.Name)
+		}
 		if p.SHA256 != "" {
 			if b, err := hex.DecodeString(p.SHA256); err != nil || len(b) != 32 {
 				return fmt.Errorf("plugin %q: sha256: must be 64 hex digits", p.Name)

@@ -51,6 +51,7 @@ func (s Suite) runBinary(t *testing.T) {
 	t.Run("KillDurability", func(t *testing.T) { s.killDurability(t) })
 	t.Run("UnknownConfigKey", func(t *testing.T) { s.unknownConfigKey(t) })
 	t.Run("WrongChecksum", func(t *testing.T) { s.wrongChecksum(t) })
+	t.Run("MutualTLS", func(t *testing.T) { s.mutualTLS(t) })
 }
 
 // killDurability stores logs, stable values and a snapshot, kill -9s the
