@@ -13,6 +13,7 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"slices"
 	"strings"
@@ -21,6 +22,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/stratadb/strata/client/pb"
@@ -43,6 +45,9 @@ type Options struct {
 	// "password" with every call.
 	User     string
 	Password string
+	// TLS, when set, connects over TLS with it (LoadTLS builds one from
+	// files); nil connects in plain text.
+	TLS *tls.Config
 	// DialOptions are added to the gRPC dial options.
 	DialOptions []grpc.DialOption
 }
@@ -105,7 +110,11 @@ func ConnectOptions(ctx context.Context, opts Options) (*Client, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	dial := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()),
+	creds := insecure.NewCredentials()
+	if opts.TLS != nil {
+		creds = credentials.NewTLS(opts.TLS)
+	}
+	dial := []grpc.DialOption{grpc.WithTransportCredentials(creds),
 		// Backups and restores stream MiB-sized messages: gRPC's 64 KiB
 		// default window would throttle them.
 		grpc.WithInitialWindowSize(streamWindow), grpc.WithInitialConnWindowSize(2 * streamWindow),

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -28,6 +29,9 @@ type connOptions struct {
 	timeout  time.Duration
 	user     string
 	password string
+	tlsCert  string
+	tlsKey   string
+	tlsCA    string
 }
 
 // addFlags binds the connection flags, with defaults from the environment.
@@ -37,6 +41,17 @@ func (o *connOptions) addFlags(f *pflag.FlagSet) {
 	f.DurationVar(&o.timeout, "timeout", 5*time.Second, "time limit of each request")
 	f.StringVar(&o.user, "user", "", "user name (env STRATA_USER)")
 	f.StringVar(&o.password, "password", "", "password (env STRATA_PASSWORD)")
+	f.StringVar(&o.tlsCert, "tlscert", os.Getenv("STRATA_TLS_CERT"), "client certificate `file` (PEM) for a TLS port that verifies clients (env STRATA_TLS_CERT)")
+	f.StringVar(&o.tlsKey, "tlskey", os.Getenv("STRATA_TLS_KEY"), "the client certificate's key `file` (env STRATA_TLS_KEY)")
+	f.StringVar(&o.tlsCA, "tlsca", os.Getenv("STRATA_TLS_CA"), "CA `file` (PEM) the servers' certificates chain to; connects over TLS (env STRATA_TLS_CA)")
+}
+
+// tls returns the TLS config the flags ask for, or nil for plain text.
+func (o *connOptions) tls() (*tls.Config, error) {
+	if o.tlsCert == "" && o.tlsKey == "" && o.tlsCA == "" {
+		return nil, nil
+	}
+	return client.LoadTLS(o.tlsCert, o.tlsKey, o.tlsCA)
 }
 
 func envOr(key, def string) string {
@@ -83,6 +98,11 @@ func (o *connOptions) connectTo(ctx context.Context, addrs []string) (*client.Cl
 	if opts.Password == "" {
 		opts.Password = os.Getenv("STRATA_PASSWORD")
 	}
+	tlsCfg, err := o.tls()
+	if err != nil {
+		return nil, err
+	}
+	opts.TLS = tlsCfg
 	return client.ConnectOptions(ctx, opts)
 }
 

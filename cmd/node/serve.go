@@ -38,7 +38,8 @@ func (o *serveOptions) command() *cobra.Command {
 		Use:   "serve",
 		Short: "Run a Strata server",
 		Long: "Run a Strata server until SIGINT or SIGTERM. Settings come from --config and the\n" +
-			"defaults; flags given on the command line override both.",
+			"defaults; flags given on the command line override both. SIGHUP reloads the TLS\n" +
+			"certificates, keys and CAs of every port without a restart.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
@@ -138,6 +139,8 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 	if err := n.Start(); err != nil {
 		return err
 	}
+	stopReload := reloadOnHangup(n, logger)
+	defer stopReload()
 	select {
 	case <-ctx.Done():
 		logger.Info("stopping", "reason", context.Cause(ctx))
@@ -145,4 +148,25 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 		logger.Info("stopping", "reason", "lame duck mode requested")
 	}
 	return n.Shutdown()
+}
+
+// reloadOnHangup reloads the node's TLS certificates on each SIGHUP until
+// the returned func is called.
+func reloadOnHangup(n *node.Node, logger hclog.Logger) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-hup:
+				if err := n.ReloadTLS(); err != nil {
+					logger.Error("reloading TLS certificates failed; the ones loaded before stay in use", "error", err)
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { signal.Stop(hup); close(done) }
 }

@@ -1,10 +1,12 @@
 package api
 
 import (
+	"crypto/tls"
 	"sync"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/stratadb/strata/client/pb"
@@ -13,13 +15,20 @@ import (
 // pool keeps one client connection per server's client address. The
 // same address always gives the same client value.
 type pool struct {
+	creds   credentials.TransportCredentials
 	mu      sync.Mutex
 	conns   map[string]*grpc.ClientConn
 	clients map[string]pb.StrataClient
 }
 
-func newPool() *pool {
-	return &pool{conns: map[string]*grpc.ClientConn{}, clients: map[string]pb.StrataClient{}}
+// newPool returns a pool that dials with tlsCfg, or in plain text when
+// it is nil.
+func newPool(tlsCfg *tls.Config) *pool {
+	creds := insecure.NewCredentials()
+	if tlsCfg != nil {
+		creds = credentials.NewTLS(tlsCfg)
+	}
+	return &pool{creds: creds, conns: map[string]*grpc.ClientConn{}, clients: map[string]pb.StrataClient{}}
 }
 
 // client returns a client for the server at addr.
@@ -29,7 +38,7 @@ func (p *pool) client(addr string) (pb.StrataClient, error) {
 	if c, ok := p.clients[addr]; ok {
 		return c, nil
 	}
-	c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(p.creds))
 	if err != nil {
 		return nil, err
 	}

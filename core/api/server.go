@@ -6,6 +6,7 @@
 package api
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 
 	"github.com/stratadb/strata/client/pb"
 	"github.com/stratadb/strata/core/meta"
@@ -39,6 +41,10 @@ type Config struct {
 	LeaderWait    time.Duration
 	// Limits bound each publish; zero fields take DefaultLimits.
 	Limits Limits
+	// TLS, if set, serves the client port over TLS; PeerTLS is then the
+	// config of this node's calls to other nodes' client ports (forwards
+	// and catch-ups), presenting the node's certificate.
+	TLS, PeerTLS *tls.Config
 	// LameDuck, if set, starts the node's lame duck mode (ServerLameDuck).
 	LameDuck func()
 	Logger   hclog.Logger
@@ -75,19 +81,22 @@ func Start(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: listen %s: %w", cfg.Addr, err)
 	}
-	s := &Server{cfg: cfg, logger: cfg.Logger, pool: newPool(), started: time.Now(),
+	s := &Server{cfg: cfg, logger: cfg.Logger, pool: newPool(cfg.PeerTLS), started: time.Now(),
 		conns: &conns{limits: cfg.Limits, logger: cfg.Logger}}
 	s.lis = s.conns.listener(lis)
-	s.grpc = grpc.NewServer(
-		grpc.StatsHandler(s.conns),
+	opts := []grpc.ServerOption{grpc.StatsHandler(s.conns),
 		// Windows big enough for a backup's or a restore's stream of
 		// 1-3 MiB messages on one connection (gRPC's 64 KiB default
 		// throttles them to a few round trips per message).
-		grpc.InitialWindowSize(streamWindow), grpc.InitialConnWindowSize(2*streamWindow),
+		grpc.InitialWindowSize(streamWindow), grpc.InitialConnWindowSize(2 * streamWindow),
 		grpc.MaxRecvMsgSize(cfg.Limits.recvLimit()),
 		grpc.ChainUnaryInterceptor(s.countUnary),
 		grpc.ChainStreamInterceptor(s.countStream),
-	)
+	}
+	if cfg.TLS != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(cfg.TLS)))
+	}
+	s.grpc = grpc.NewServer(opts...)
 	pb.RegisterStrataServer(s.grpc, s)
 	go func() {
 		if err := s.grpc.Serve(s.lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {

@@ -12,16 +12,20 @@ import (
 
 // Config is a node's configuration.
 type Config struct {
-	ServerName string    `hcl:"server_name,optional"`
-	Listen     string    `hcl:"listen,optional"`
-	HTTP       string    `hcl:"http,optional"`
-	DataDir    string    `hcl:"data_dir,optional"`
-	Tags       []string  `hcl:"tags,optional"`
-	Cluster    *Cluster  `hcl:"cluster,block"`
-	Storage    *Storage  `hcl:"storage,block"`
-	Limits     *Limits   `hcl:"limits,block"` // nil: the API's defaults
-	Plugins    []*Plugin `hcl:"-"`
-	LogLevel   string    `hcl:"log_level,optional"`
+	ServerName string   `hcl:"server_name,optional"`
+	Listen     string   `hcl:"listen,optional"`
+	HTTP       string   `hcl:"http,optional"`
+	DataDir    string   `hcl:"data_dir,optional"`
+	Tags       []string `hcl:"tags,optional"`
+	Cluster    *Cluster `hcl:"cluster,block"`
+	Storage    *Storage `hcl:"storage,block"`
+	Limits     *Limits  `hcl:"limits,block"` // nil: the API's defaults
+	// TLS and HTTPTLS, when set, serve the client and the HTTP port over
+	// TLS (nil: plain text).
+	TLS      *TLS      `hcl:"tls,block"`
+	HTTPTLS  *TLS      `hcl:"http_tls,block"`
+	Plugins  []*Plugin `hcl:"-"`
+	LogLevel string    `hcl:"log_level,optional"`
 	// RequirePluginChecksums refuses a config with any plugin, built-in
 	// ones included, whose block pins no sha256: a node then runs only
 	// binaries its operator vouched for.
@@ -38,6 +42,8 @@ type Cluster struct {
 	Routes          []string `hcl:"routes,optional"`
 	BootstrapExpect int      `hcl:"bootstrap_expect,optional"`
 	Raft            *Raft    `hcl:"raft,block"`
+	// TLS, when set, is mutual TLS on the cluster port.
+	TLS *TLS `hcl:"tls,block"`
 }
 
 // Storage is the `storage {}` block: the plugin serving each store kind.

@@ -225,3 +225,38 @@ func TestRequirePluginChecksums(t *testing.T) {
 		t.Fatal("checksums required by default")
 	}
 }
+
+// TestTLSBlocks: the three TLS blocks parse with paths taken from the
+// config file's directory; a block without its key, a verifying one
+// without a CA, and a cluster block without a CA are refused.
+func TestTLSBlocks(t *testing.T) {
+	src := "tls {\n  cert_file = \"n.pem\"\n  key_file = \"/k/n-key.pem\"\n  ca_file = \"ca.pem\"\n  verify = true\n}\n" +
+		"http_tls {\n  cert_file = \"n.pem\"\n  key_file = \"n-key.pem\"\n}\n" +
+		"cluster {\n  tls {\n    cert_file = \"n.pem\"\n    key_file = \"n-key.pem\"\n    ca_file = \"ca.pem\"\n  }\n}\n"
+	c, err := Parse([]byte(src), "/etc/strata/n.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Finish(t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	if want := (TLS{CertFile: "/etc/strata/n.pem", KeyFile: "/k/n-key.pem", CAFile: "/etc/strata/ca.pem", Verify: true}); *c.TLS != want {
+		t.Fatalf("tls = %+v, want %+v", *c.TLS, want)
+	}
+	if c.HTTPTLS.CAFile != "" || c.Cluster.TLS.CAFile != "/etc/strata/ca.pem" {
+		t.Fatalf("http_tls %+v, cluster.tls %+v", c.HTTPTLS, c.Cluster.TLS)
+	}
+	for src, want := range map[string]string{
+		"tls {\n  cert_file = \"n.pem\"\n}":                                           "tls: certs: cert_file and key_file are required",
+		"http_tls {\n  cert_file = \"n.pem\"\n  key_file = \"k\"\n  verify = true\n}": "http_tls: certs: ca_file is required",
+		"cluster {\n  tls {\n    cert_file = \"n.pem\"\n    key_file = \"k\"\n  }\n}": "cluster.tls: ca_file: required",
+	} {
+		c, err := Parse([]byte(src), "n.hcl")
+		if err == nil {
+			err = c.Finish(t.TempDir())
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", src, err, want)
+		}
+	}
+}

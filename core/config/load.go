@@ -29,6 +29,8 @@ type file struct {
 	Cluster                *Cluster     `hcl:"cluster,block"`
 	Storage                *Storage     `hcl:"storage,block"`
 	Limits                 *Limits      `hcl:"limits,block"`
+	TLS                    *TLS         `hcl:"tls,block"`
+	HTTPTLS                *TLS         `hcl:"http_tls,block"`
 	Plugins                []pluginFile `hcl:"plugin,block"`
 }
 
@@ -83,6 +85,9 @@ func (f *file) apply(c *Config, baseDir string) error {
 	setIf(&c.LogLevel, f.LogLevel)
 	setIf(&c.RequirePluginChecksums, f.RequirePluginChecksums)
 	if f.Cluster != nil {
+		if f.Cluster.TLS != nil {
+			f.Cluster.TLS.resolve(baseDir)
+		}
 		mergeCluster(c.Cluster, f.Cluster)
 	}
 	if f.Storage != nil {
@@ -90,6 +95,12 @@ func (f *file) apply(c *Config, baseDir string) error {
 	}
 	if f.Limits != nil {
 		c.Limits = f.Limits
+	}
+	for _, t := range []struct{ dst, src **TLS }{{&c.TLS, &f.TLS}, {&c.HTTPTLS, &f.HTTPTLS}} {
+		if *t.src != nil {
+			(*t.src).resolve(baseDir)
+			*t.dst = *t.src
+		}
 	}
 	for _, pf := range f.Plugins {
 		p, err := pf.plugin(baseDir)
@@ -128,6 +139,9 @@ func mergeCluster(dst, src *Cluster) {
 	}
 	if src.Raft != nil {
 		dst.Raft = src.Raft
+	}
+	if src.TLS != nil {
+		dst.TLS = src.TLS
 	}
 }
 

@@ -5,6 +5,7 @@ package monitor
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"net"
@@ -59,6 +60,8 @@ type Config struct {
 	Consumers func() []ConsumerReplica
 	// API, if set, returns the client API's counters.
 	API func() API
+	// TLS, if set, serves the endpoints over HTTPS.
+	TLS *tls.Config
 	// Logger (nil: a null logger).
 	Logger hclog.Logger
 }
@@ -96,6 +99,9 @@ func Start(cfg Config) (*Server, error) {
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.TLS != nil {
+		ln = tls.NewListener(ln, cfg.TLS)
 	}
 	s := &Server{cfg: cfg, ln: ln, done: make(chan struct{})}
 	s.srv = &http.Server{

@@ -57,6 +57,7 @@ type Node struct {
 	memberInterval time.Duration
 
 	host    *storage.Host
+	tls     portTLS
 	mux     *raftgroup.Mux
 	members *membership.Membership
 	meta    *raftgroup.Group
@@ -122,6 +123,7 @@ func (n *Node) Start() error {
 		run  func() error
 	}{
 		{"data_dir", func() error { return os.MkdirAll(n.cfg.DataDir, 0o755) }},
+		{"tls", n.loadTLS},
 		{"storage", n.openStorage},
 		{"messages", n.openMessages},
 		{"cluster.listen", n.listen},
@@ -160,6 +162,7 @@ func (n *Node) listen() error {
 		}
 		cfg.Advertise = addr
 	}
+	cfg.ServerTLS, cfg.ClientTLS = serverTLS(n.tls.cluster), clientTLS(n.tls.cluster)
 	mux, err := raftgroup.Listen(n.cfg.Cluster.Listen, cfg)
 	n.mux = mux
 	return err
@@ -192,6 +195,7 @@ func (n *Node) startHTTP() error {
 		Members: n.members.Members, Meta: n.meta.Raft(), Logger: n.root.Named("monitor"),
 		Storage: n.host.Down, Collectors: n.metricCollectors(),
 		Streams: n.streamReplicas, Consumers: n.consumerReplicas, API: n.apiCounters, Registered: n.registered,
+		TLS: serverTLS(n.tls.http),
 	})
 	n.http = s
 	return err

@@ -48,7 +48,7 @@ func (n *Node) startAPI() error {
 	s, err := api.Start(api.Config{
 		Addr: n.cfg.Listen, Self: n.cfg.ServerName, Cluster: n.cfg.Cluster.Name,
 		Meta: n.meta, MetaFSM: n.fsm, Replicas: n.replicas, Logger: n.root.Named("api"), LameDuck: n.LameDuck,
-		Limits: apiLimits(n.cfg),
+		Limits: apiLimits(n.cfg), TLS: serverTLS(n.tls.client), PeerTLS: clientTLS(n.tls.client),
 	})
 	n.api = s
 	return err

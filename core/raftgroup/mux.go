@@ -1,6 +1,8 @@
 package raftgroup
 
 import (
+	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -70,6 +72,12 @@ type MuxConfig struct {
 	// without it refuses coalesced connections (measured 2026-12-07: 100
 	// idle R3 streams, 29% -> 22% of a core per node; docs/benchmarks.md).
 	CoalesceWindow time.Duration
+	// ServerTLS, if set, serves the port over TLS: with a config that
+	// requires and verifies client certificates (certs.Store's, verify
+	// on), a process without a certificate the cluster trusts cannot open
+	// a connection to any group. ClientTLS is then the config this node
+	// dials its peers with; the server name is the address's host.
+	ServerTLS, ClientTLS *tls.Config
 }
 
 // DefaultMuxConfig returns a MuxConfig with default values.
@@ -94,6 +102,8 @@ type Mux struct {
 	wg      sync.WaitGroup
 	co      *coalescer
 	coSend  bool // groups send through co (CoalesceWindow > 0)
+
+	clientTLS *tls.Config // nil: plain TCP
 }
 
 // Listen binds addr (for example "127.0.0.1:6222" or "127.0.0.1:0") and
@@ -128,6 +138,12 @@ func NewMux(ln net.Listener, cfg MuxConfig) (*Mux, error) {
 	if err := checkAdvertisable(cfg.Advertise); err != nil {
 		return nil, err
 	}
+	if (cfg.ServerTLS == nil) != (cfg.ClientTLS == nil) {
+		return nil, fmt.Errorf("%w: ServerTLS and ClientTLS go together", ErrBadConfig)
+	}
+	if cfg.ServerTLS != nil {
+		ln = tls.NewListener(ln, cfg.ServerTLS)
+	}
 	m := &Mux{
 		ln:            ln,
 		advertise:     cfg.Advertise,
@@ -137,6 +153,7 @@ func NewMux(ln net.Listener, cfg MuxConfig) (*Mux, error) {
 		groups:        make(map[string]*muxStream),
 		pending:       make(map[net.Conn]struct{}),
 		coSend:        cfg.CoalesceWindow > 0,
+		clientTLS:     cfg.ClientTLS,
 	}
 	if cfg.CoalesceWindow > 0 {
 		layer := newMuxStream(m, coalesceStreamID)
@@ -278,6 +295,12 @@ func (m *Mux) untrackPending(conn net.Conn) {
 // handshake reads conn's header and hands conn to the named group.
 func (m *Mux) handshake(conn net.Conn) {
 	defer m.wg.Done()
+	if err := m.tlsHandshake(conn); err != nil {
+		m.untrackPending(conn)
+		m.logger.Warn("refused a cluster connection: TLS handshake failed", "remote", conn.RemoteAddr(), "error", err)
+		_ = conn.Close()
+		return
+	}
 	group, err := readHeader(conn, m.headerTimeout)
 	m.untrackPending(conn)
 	if err != nil {
@@ -292,6 +315,19 @@ func (m *Mux) handshake(conn net.Conn) {
 		return
 	}
 	s.deliver(conn, m.headerTimeout)
+}
+
+// tlsHandshake completes a TLS connection's handshake within the header
+// timeout, so that a peer refused for its certificate is told apart from
+// one that sent a bad header.
+func (m *Mux) tlsHandshake(conn net.Conn) error {
+	tc, ok := conn.(*tls.Conn)
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), m.headerTimeout)
+	defer cancel()
+	return tc.HandshakeContext(ctx)
 }
 
 func (m *Mux) lookup(group string) *muxStream {

@@ -1,6 +1,8 @@
 package raftgroup
 
 import (
+	"context"
+	"crypto/tls"
 	"net"
 	"sync"
 	"time"
@@ -40,8 +42,7 @@ func (s *muxStream) Dial(address raft.ServerAddress, timeout time.Duration) (net
 	if s.isClosed() {
 		return nil, ErrStreamClosed
 	}
-	d := net.Dialer{Timeout: timeout}
-	conn, err := d.Dial("tcp", string(address))
+	conn, err := s.mux.dial(string(address), timeout)
 	if err != nil {
 		return nil, err
 	}
@@ -172,4 +173,27 @@ func (c *muxConn) shutdown() {
 	}
 	_ = tc.CloseWrite()
 	time.AfterFunc(connCloseGrace, func() { _ = c.Conn.Close() })
+}
+
+// dial connects to a peer's mux, over TLS when the mux has a client
+// config: the handshake is done within timeout.
+func (m *Mux) dial(address string, timeout time.Duration) (net.Conn, error) {
+	d := net.Dialer{Timeout: timeout}
+	if m.clientTLS == nil {
+		return d.Dial("tcp", address)
+	}
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return nil, err
+	}
+	cfg := m.clientTLS.Clone()
+	cfg.ServerName = host
+	ctx := context.Background()
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	td := tls.Dialer{NetDialer: &d, Config: cfg}
+	return td.DialContext(ctx, "tcp", address)
 }

@@ -6,6 +6,7 @@ package clustertest
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"net/http"
@@ -71,6 +72,12 @@ type Options struct {
 	// ("n1", "n2", ...), appended after Extra: settings that differ
 	// between servers, such as each its own snapshot prefix.
 	ExtraFor func(name string) string
+	// HTTPTLS, if set, is the client config WaitHealthy reaches the
+	// servers' HTTP ports with (their config has an http_tls block).
+	HTTPTLS *tls.Config
+	// ClientTLS, if set, is the TLS config Connect uses (their config has
+	// a tls block).
+	ClientTLS *tls.Config
 	// ClusterExtra is HCL added inside every server's cluster block (a
 	// raft block, say).
 	ClusterExtra string
@@ -95,6 +102,7 @@ type Server struct {
 	done                            chan struct{}
 	log                             string
 	runs                            int
+	httpTLS                         *tls.Config
 }
 
 // Start starts a cluster and waits until every server is healthy.
@@ -109,7 +117,7 @@ func Start(t testing.TB, opts Options) *Cluster {
 	for i := 1; i <= opts.Servers; i++ {
 		s := &Server{Name: fmt.Sprintf("n%d", i), Client: testnet.FreeAddr(t), HTTP: testnet.FreeAddr(t),
 			ClusterAddr: testnet.FreeAddr(t), DataDir: filepath.Join(dir, fmt.Sprintf("n%d", i)),
-			t: t, bin: filepath.Join(opts.BinDir, "strata"), env: opts.Env}
+			t: t, bin: filepath.Join(opts.BinDir, "strata"), env: opts.Env, httpTLS: opts.HTTPTLS}
 		if first == "" {
 			first = s.ClusterAddr
 		}
@@ -181,6 +189,7 @@ func (c *Cluster) Connect(t testing.TB) *client.Client {
 	opts := client.DefaultOptions()
 	opts.Addrs = c.Addrs()
 	opts.Timeout = 20 * time.Second
+	opts.TLS = c.opts.ClientTLS
 	cl, err := client.ConnectOptions(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -227,6 +236,18 @@ func (s *Server) Start() {
 	go func() { _ = s.cmd.Wait(); f.Close(); close(s.done) }()
 }
 
+// Signal sends sig to the server process (SIGHUP reloads its TLS
+// certificates), failing the test if it is not running.
+func (s *Server) Signal(sig syscall.Signal) {
+	s.t.Helper()
+	if s.cmd == nil || s.cmd.Process == nil {
+		s.t.Fatalf("%s is not running", s.Name)
+	}
+	if err := syscall.Kill(s.cmd.Process.Pid, sig); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
 // Kill ends the server and its plugins with SIGKILL, if running.
 func (s *Server) Kill() {
 	if s.cmd == nil || s.cmd.Process == nil || s.cmd.Process.Pid <= 0 {
@@ -252,7 +273,7 @@ func (s *Server) WaitHealthy() {
 			s.t.Fatalf("%s exited while starting", s.Name)
 		default:
 		}
-		resp, err := http.Get("http://" + s.HTTP + "/healthz")
+		resp, err := s.healthz()
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -263,6 +284,16 @@ func (s *Server) WaitHealthy() {
 	}
 	s.dumpLog()
 	s.t.Fatalf("%s not healthy after 60s", s.Name)
+}
+
+// healthz asks the server's /healthz, over HTTPS when the cluster's
+// HTTP ports use TLS.
+func (s *Server) healthz() (*http.Response, error) {
+	if s.httpTLS == nil {
+		return http.Get("http://" + s.HTTP + "/healthz")
+	}
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: s.httpTLS}, Timeout: 5 * time.Second}
+	return c.Get("https://" + s.HTTP + "/healthz")
 }
 
 // Log returns what the server's current (latest) run has logged so far.
