@@ -35,6 +35,12 @@ var (
 	ErrUnavailable = errors.New("unavailable")
 	// ErrClosed: the client or the publisher was closed.
 	ErrClosed = errors.New("closed")
+	// ErrUnauthenticated: the server has accounts and the call's user and
+	// password were missing or wrong.
+	ErrUnauthenticated = errors.New("authentication failed")
+	// ErrPermissionDenied: the user's permissions do not allow the call;
+	// the message names the permission.
+	ErrPermissionDenied = errors.New("permission denied")
 )
 
 // Error is an error returned by a Strata server. It matches one of the
@@ -96,6 +102,10 @@ func statusError(code codes.Code, msg string, notFound error) error {
 		kind = ErrRefused
 	case codes.Unavailable:
 		kind = ErrUnavailable
+	case codes.Unauthenticated:
+		kind = ErrUnauthenticated
+	case codes.PermissionDenied:
+		kind = ErrPermissionDenied
 	case codes.Canceled:
 		kind = context.Canceled
 	case codes.DeadlineExceeded:

@@ -22,7 +22,8 @@ func newServerCmd(conn *connOptions) *cobra.Command {
 	}
 	ls := &serverLsOptions{conn: conn}
 	report := &serverReportOptions{conn: conn}
-	cmd.AddCommand(ls.command(), report.command(), newServerRaftCmd(conn), newServerLameDuckCmd(conn))
+	passwd := &serverPasswdOptions{}
+	cmd.AddCommand(ls.command(), report.command(), newServerRaftCmd(conn), newServerLameDuckCmd(conn), passwd.command())
 	return cmd
 }
 

@@ -14,12 +14,20 @@ func (s *Server) countUnary(ctx context.Context, req any, info *grpc.UnaryServer
 		s.errors.Add(1)
 		return nil, toStatus(err)
 	}
-	resp, err := h(ctx, req)
+	ctx, err := s.authenticate(ctx)
+	if err == nil {
+		err = s.authorizeUnary(ctx, info.FullMethod, req)
+	}
+	var resp any
+	if err == nil {
+		resp, err = h(ctx, req)
+	}
 	if err != nil {
 		s.errors.Add(1)
 		s.logger.Debug("call failed", "method", info.FullMethod, "error", err)
+		return nil, toStatus(err)
 	}
-	return resp, toStatus(err)
+	return s.visibleStreams(ctx, resp), nil
 }
 
 func (s *Server) countStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
@@ -28,7 +36,10 @@ func (s *Server) countStream(srv any, ss grpc.ServerStream, info *grpc.StreamSer
 		s.errors.Add(1)
 		return toStatus(err)
 	}
-	err := h(srv, ss)
+	ctx, err := s.authenticate(ss.Context())
+	if err == nil {
+		err = h(srv, &authorizedStream{ServerStream: ss, ctx: ctx, s: s, method: info.FullMethod})
+	}
 	if err != nil {
 		s.errors.Add(1)
 	}

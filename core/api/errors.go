@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/stratadb/strata/core/auth"
 	"github.com/stratadb/strata/core/consumer"
 	"github.com/stratadb/strata/core/meta"
 	"github.com/stratadb/strata/core/placement"
@@ -80,6 +81,10 @@ func codeOf(err error) codes.Code {
 		errors.Is(err, stream.ErrProposerClosed), errors.Is(err, ErrTooManyHops),
 		errors.Is(err, replica.ErrNotConsumerLeader), errors.Is(err, consumer.ErrNotLeader):
 		return codes.Unavailable
+	case errors.Is(err, auth.ErrUnauthenticated):
+		return codes.Unauthenticated
+	case errors.Is(err, auth.ErrDenied):
+		return codes.PermissionDenied
 	case errors.Is(err, consumer.ErrMaxWaiting), errors.Is(err, ErrResourceLimit):
 		return codes.ResourceExhausted
 	case errors.Is(err, context.DeadlineExceeded):

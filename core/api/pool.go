@@ -15,20 +15,23 @@ import (
 // pool keeps one client connection per server's client address. The
 // same address always gives the same client value.
 type pool struct {
-	creds   credentials.TransportCredentials
+	opts    []grpc.DialOption
 	mu      sync.Mutex
 	conns   map[string]*grpc.ClientConn
 	clients map[string]pb.StrataClient
 }
 
 // newPool returns a pool that dials with tlsCfg, or in plain text when
-// it is nil.
-func newPool(tlsCfg *tls.Config) *pool {
+// it is nil, and with token, when set, sends peerCredentials.
+func newPool(tlsCfg *tls.Config, token string) *pool {
 	creds := insecure.NewCredentials()
 	if tlsCfg != nil {
 		creds = credentials.NewTLS(tlsCfg)
 	}
-	return &pool{creds: creds, conns: map[string]*grpc.ClientConn{}, clients: map[string]pb.StrataClient{}}
+	unary, stream := peerCredentials(token)
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds),
+		grpc.WithChainUnaryInterceptor(unary), grpc.WithChainStreamInterceptor(stream)}
+	return &pool{opts: opts, conns: map[string]*grpc.ClientConn{}, clients: map[string]pb.StrataClient{}}
 }
 
 // client returns a client for the server at addr.
@@ -38,7 +41,7 @@ func (p *pool) client(addr string) (pb.StrataClient, error) {
 	if c, ok := p.clients[addr]; ok {
 		return c, nil
 	}
-	c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(p.creds))
+	c, err := grpc.NewClient(addr, p.opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/credentials"
 
 	"github.com/stratadb/strata/client/pb"
+	"github.com/stratadb/strata/core/auth"
 	"github.com/stratadb/strata/core/meta"
 	"github.com/stratadb/strata/core/raftgroup"
 	"github.com/stratadb/strata/core/replica"
@@ -45,6 +46,11 @@ type Config struct {
 	// config of this node's calls to other nodes' client ports (forwards
 	// and catch-ups), presenting the node's certificate.
 	TLS, PeerTLS *tls.Config
+	// Users, if set, authenticate and authorize every call (nil: every
+	// call is allowed); NodeToken is the cluster token servers send with
+	// their own calls to each other.
+	Users     *auth.Users
+	NodeToken string
 	// LameDuck, if set, starts the node's lame duck mode (ServerLameDuck).
 	LameDuck func()
 	Logger   hclog.Logger
@@ -81,7 +87,7 @@ func Start(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: listen %s: %w", cfg.Addr, err)
 	}
-	s := &Server{cfg: cfg, logger: cfg.Logger, pool: newPool(cfg.PeerTLS), started: time.Now(),
+	s := &Server{cfg: cfg, logger: cfg.Logger, pool: newPool(cfg.PeerTLS, cfg.NodeToken), started: time.Now(),
 		conns: &conns{limits: cfg.Limits, logger: cfg.Logger}}
 	s.lis = s.conns.listener(lis)
 	opts := []grpc.ServerOption{grpc.StatsHandler(s.conns),

@@ -30,6 +30,11 @@ type Config struct {
 	// ones included, whose block pins no sha256: a node then runs only
 	// binaries its operator vouched for.
 	RequirePluginChecksums bool `hcl:"require_plugin_checksums,optional"`
+	// Accounts and their users; none leaves every call allowed (a
+	// development cluster). SystemAccount names the account whose users
+	// run server, meta and recovery commands.
+	Accounts      []*Account `hcl:"-"`
+	SystemAccount string     `hcl:"system_account,optional"`
 }
 
 // Cluster is the `cluster {}` block.
@@ -44,6 +49,9 @@ type Cluster struct {
 	Raft            *Raft    `hcl:"raft,block"`
 	// TLS, when set, is mutual TLS on the cluster port.
 	TLS *TLS `hcl:"tls,block"`
+	// Token authenticates the servers' calls to each other's client
+	// ports; required with accounts, the same on every server, secret.
+	Token string `hcl:"token,optional"`
 }
 
 // Storage is the `storage {}` block: the plugin serving each store kind.

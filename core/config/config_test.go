@@ -260,3 +260,59 @@ func TestTLSBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestAccountsBlock: accounts with users and permissions parse into auth
+// users, the system account's marked; a plain-text password, a missing
+// system account or cluster token, and an unknown key are refused.
+func TestAccountsBlock(t *testing.T) {
+	hash := "$2a$04$1GLU4tDn6HutZVHqnS9Bd.5ZlxdaBhHeBD0ztLbEy7Ve8mSeJkK7y" // bcrypt of "pw", cost 4
+	good := `accounts {
+  APP {
+    users = [{ user = "app", password = "` + hash + `",
+               permissions = { publish = ["ORDERS.>"], subscribe = ["ORDERS.>"], admin = ["ORDERS"] } }]
+  }
+  SYS { users = [{ user = "admin", password = "` + hash + `" }] }
+}
+system_account = "SYS"
+cluster { token = "0123456789abcdef" }
+`
+	c, err := Parse([]byte(good), "n.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Finish(t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	users := c.AuthUsers()
+	if len(users) != 2 {
+		t.Fatalf("users = %+v", users)
+	}
+	for _, u := range users {
+		switch u.Name {
+		case "app":
+			if u.System || u.Account != "APP" || u.Permissions.Admin[0] != "ORDERS" || u.Permissions.Publish[0] != "ORDERS.>" {
+				t.Errorf("app = %+v", u)
+			}
+		case "admin":
+			if !u.System || u.Account != "SYS" {
+				t.Errorf("admin = %+v", u)
+			}
+		}
+	}
+	for src, want := range map[string]string{
+		strings.Replace(good, hash, "hunter2", 1):                                `user "app": password is not a bcrypt hash`,
+		strings.Replace(good, `system_account = "SYS"`, "", 1):                   "system_account: required with accounts",
+		strings.Replace(good, `cluster { token = "0123456789abcdef" }`, "", 1):   "cluster.token: required with accounts",
+		strings.Replace(good, `user = "admin"`, `user = "admin", role = "x"`, 1): `unknown field "role"`,
+		strings.Replace(good, "APP {", "APP {\n    limit = 1", 1):                `unknown key "limit"`,
+		`system_account = "SYS"`:                                                 `system_account: "SYS" names no account`,
+	} {
+		c, err := Parse([]byte(src), "n.hcl")
+		if err == nil {
+			err = c.Finish(t.TempDir())
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", want, err, want)
+		}
+	}
+}

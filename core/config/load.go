@@ -25,13 +25,15 @@ type file struct {
 	Tags       *[]string `hcl:"tags"`
 	LogLevel   *string   `hcl:"log_level"`
 	// RequirePluginChecksums is Config.RequirePluginChecksums.
-	RequirePluginChecksums *bool        `hcl:"require_plugin_checksums"`
-	Cluster                *Cluster     `hcl:"cluster,block"`
-	Storage                *Storage     `hcl:"storage,block"`
-	Limits                 *Limits      `hcl:"limits,block"`
-	TLS                    *TLS         `hcl:"tls,block"`
-	HTTPTLS                *TLS         `hcl:"http_tls,block"`
-	Plugins                []pluginFile `hcl:"plugin,block"`
+	RequirePluginChecksums *bool         `hcl:"require_plugin_checksums"`
+	Cluster                *Cluster      `hcl:"cluster,block"`
+	Storage                *Storage      `hcl:"storage,block"`
+	Limits                 *Limits       `hcl:"limits,block"`
+	TLS                    *TLS          `hcl:"tls,block"`
+	HTTPTLS                *TLS          `hcl:"http_tls,block"`
+	Accounts               *accountsBody `hcl:"accounts,block"`
+	SystemAccount          *string       `hcl:"system_account"`
+	Plugins                []pluginFile  `hcl:"plugin,block"`
 }
 
 type pluginFile struct {
@@ -73,6 +75,13 @@ func Parse(src []byte, filename string) (*Config, error) {
 	if err := raw.apply(c, filepath.Dir(filename)); err != nil {
 		return nil, err
 	}
+	if raw.Accounts != nil {
+		accounts, err := decodeAccounts(raw.Accounts, src)
+		if err != nil {
+			return nil, err
+		}
+		c.Accounts = accounts
+	}
 	return c, nil
 }
 
@@ -84,6 +93,7 @@ func (f *file) apply(c *Config, baseDir string) error {
 	setIf(&c.Tags, f.Tags)
 	setIf(&c.LogLevel, f.LogLevel)
 	setIf(&c.RequirePluginChecksums, f.RequirePluginChecksums)
+	setIf(&c.SystemAccount, f.SystemAccount)
 	if f.Cluster != nil {
 		if f.Cluster.TLS != nil {
 			f.Cluster.TLS.resolve(baseDir)
@@ -142,6 +152,9 @@ func mergeCluster(dst, src *Cluster) {
 	}
 	if src.TLS != nil {
 		dst.TLS = src.TLS
+	}
+	if src.Token != "" {
+		dst.Token = src.Token
 	}
 }
 

@@ -22,7 +22,7 @@ func (c *Config) Finish(binDir string) error {
 
 // Validate returns the first problem, naming the key and the reason.
 func (c *Config) Validate() error {
-	checks := []func() error{c.validateNode, c.validateCluster, c.validateStorage, c.validatePlugins, c.validateLimits, c.validateTLS}
+	checks := []func() error{c.validateNode, c.validateCluster, c.validateStorage, c.validatePlugins, c.validateLimits, c.validateTLS, c.validateAccounts}
 	for _, check := range checks {
 		if err := check(); err != nil {
 			return fmt.Errorf("config: %w", err)

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/stratadb/strata/client"
+	"github.com/stratadb/strata/internal/clustertest"
+)
+
+const clusterToken = "t0k3n-for-the-accounts-test"
+
+// accountsCluster starts three servers with accounts APP (user app:
+// ORDERS), OTHER (user other: BILLING) and the system account SYS (user
+// admin). Passwords are the user names reversed; the app user's hash is
+// made by `strata server passwd`.
+func accountsCluster(t *testing.T) *clustertest.Cluster {
+	cmd := exec.Command(filepath.Join(binDir, "strata"), "server", "passwd")
+	cmd.Stdin = strings.NewReader("ppa\n")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("strata server passwd: %v", err)
+	}
+	appHash := strings.TrimSpace(string(out))
+	if bcrypt.CompareHashAndPassword([]byte(appHash), []byte("ppa")) != nil {
+		t.Fatalf("strata server passwd printed %q, not a bcrypt hash of the password", appHash)
+	}
+	hash := func(pw string) string {
+		h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(h)
+	}
+	accounts := fmt.Sprintf(`accounts {
+  APP {
+    users = [{ user = "app", password = %q,
+               permissions = { publish = ["ORDERS.>"], subscribe = ["ORDERS.>"], admin = ["ORDERS"] } }]
+  }
+  OTHER {
+    users = [{ user = "other", password = %q,
+               permissions = { publish = ["BILLING.>"], subscribe = ["BILLING.>"], admin = ["BILLING"] } }]
+  }
+  SYS { users = [{ user = "admin", password = %q }] }
+}
+system_account = "SYS"
+`, appHash, hash("rehto"), hash("nimda"))
+	return clustertest.Start(t, clustertest.Options{BinDir: binDir, Extra: accounts,
+		ClusterExtra: fmt.Sprintf("token = %q", clusterToken)})
+}
+
+// connectAs connects to the servers at addrs as user with password.
+func connectAs(t *testing.T, addrs []string, user, password string) *client.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	opts := client.DefaultOptions()
+	opts.Addrs, opts.User, opts.Password, opts.Timeout = addrs, user, password, 20*time.Second
+	c, err := client.ConnectOptions(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func wantErr(t *testing.T, what string, err, kind error, text string) {
+	t.Helper()
+	if !errors.Is(err, kind) || !strings.Contains(err.Error(), text) {
+		t.Errorf("%s: %v; want %v with %q", what, err, kind, text)
+	}
+}
+
+// TestAccountsAndPermissions runs a cluster with accounts: a call without
+// credentials or with a wrong password is refused; a user publishes,
+// reads and administers only what its permissions allow, through any
+// server (forwarded calls keep its identity); server commands need the
+// system account; a refused call changes nothing; no password or token
+// reaches a log.
+func TestAccountsAndPermissions(t *testing.T) {
+	needBinaries(t)
+	cluster := accountsCluster(t)
+	ctx := context.Background()
+	addrs := cluster.Addrs()
+
+	_, err := connectAs(t, addrs, "", "").StreamInfo(ctx, "ORDERS")
+	wantErr(t, "no credentials", err, client.ErrUnauthenticated, "authentication failed")
+	_, err = connectAs(t, addrs, "app", "wrong").Servers(ctx)
+	wantErr(t, "wrong password", err, client.ErrUnauthenticated, "authentication failed")
+
+	app := connectAs(t, addrs, "app", "ppa")
+	if _, err := app.AddStream(ctx, client.StreamConfig{Name: "ORDERS", Subjects: []string{"ORDERS.>"}, Replicas: 3}); err != nil {
+		t.Fatalf("app creates ORDERS: %v", err)
+	}
+	_, err = app.AddStream(ctx, client.StreamConfig{Name: "BILLING", Subjects: []string{"BILLING.>"}})
+	wantErr(t, "app creates BILLING", err, client.ErrPermissionDenied, `user "app" may not administer stream "BILLING"`)
+	admin := connectAs(t, addrs, "admin", "nimda")
+	if _, err := admin.StreamInfo(ctx, "BILLING"); !errors.Is(err, client.ErrStreamNotFound) {
+		t.Fatalf("BILLING after the refused create: %v; want not found", err)
+	}
+	for _, s := range cluster.Servers { // two of the three forward to the leader
+		if _, err := connectAs(t, []string{s.Client}, "app", "ppa").Publish(ctx, "ORDERS.new", []byte(s.Name)); err != nil {
+			t.Fatalf("app publishes through %s: %v", s.Name, err)
+		}
+	}
+	_, err = app.Publish(ctx, "BILLING.x", nil)
+	wantErr(t, "app publishes to BILLING.x", err, client.ErrPermissionDenied, `may not publish to "BILLING.x"`)
+	if _, err := app.AddConsumer(ctx, "ORDERS", client.ConsumerConfig{Durable: "WORK"}); err != nil {
+		t.Fatalf("app adds a consumer: %v", err)
+	}
+	msgs, err := app.Fetch(ctx, "ORDERS", "WORK", client.FetchOptions{Batch: 3, Expires: 10 * time.Second})
+	if err != nil || len(msgs) != 3 {
+		t.Fatalf("app fetches: %d messages, %v", len(msgs), err)
+	}
+	_, err = app.ServerReport(ctx)
+	wantErr(t, "app runs server report", err, client.ErrPermissionDenied, "needs a system account user")
+
+	if _, err := admin.AddStream(ctx, client.StreamConfig{Name: "BILLING", Subjects: []string{"BILLING.>"}}); err != nil {
+		t.Fatalf("admin creates BILLING: %v", err)
+	}
+	other := connectAs(t, addrs, "other", "rehto")
+	if _, err := other.Publish(ctx, "BILLING.x", []byte("1")); err != nil {
+		t.Fatalf("other publishes to BILLING.x: %v", err)
+	}
+	_, err = other.GetMsg(ctx, "ORDERS", 1)
+	wantErr(t, "other reads ORDERS", err, client.ErrPermissionDenied, `user "other" may not read stream "ORDERS"`)
+	_, err = other.Fetch(ctx, "ORDERS", "WORK", client.FetchOptions{NoWait: true})
+	wantErr(t, "other fetches from ORDERS", err, client.ErrPermissionDenied, "may not read stream")
+	list, err := other.Streams(ctx)
+	if err != nil || len(list) != 1 || list[0].Config.Name != "BILLING" {
+		t.Fatalf("other lists %+v, %v; want only BILLING", list, err)
+	}
+	if _, err := admin.ServerReport(ctx); err != nil {
+		t.Fatalf("admin runs server report: %v", err)
+	}
+	if info, err := admin.StreamInfo(ctx, "ORDERS"); err != nil || info.State.Msgs != 3 {
+		t.Fatalf("ORDERS = %+v, %v; want the 3 messages app published", info, err)
+	}
+
+	cli := func(args ...string) (string, error) {
+		out, err := exec.Command(filepath.Join(binDir, "strata"), append([]string{"-s", cluster.URL()}, args...)...).CombinedOutput()
+		return string(out), err
+	}
+	if out, err := cli("--user", "app", "--password", "ppa", "stream", "info", "ORDERS"); err != nil {
+		t.Fatalf("strata stream info as app: %v\n%s", err, out)
+	}
+	if out, err := cli("server", "report"); err == nil || !strings.Contains(out, "authentication failed") {
+		t.Fatalf("strata server report without credentials: %v\n%s", err, out)
+	}
+	for _, s := range cluster.Servers {
+		log := s.Log()
+		for _, secret := range []string{"ppa", "rehto", "nimda", clusterToken} {
+			if strings.Contains(log, secret) {
+				t.Errorf("%s's log holds the secret %q", s.Name, secret)
+			}
+		}
+	}
+}

@@ -1,0 +1,205 @@
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"fmt"
+	"path"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/stratadb/strata/client/pb"
+	"github.com/stratadb/strata/core/auth"
+)
+
+// Metadata keys of a call's credentials: a client's user and password
+// (client.Options.User and Password), or the cluster token a server sends
+// with the calls it makes on its own behalf.
+const (
+	userKey      = "user"
+	passwordKey  = "password"
+	nodeTokenKey = "strata-node-token"
+)
+
+// nodeUser is the identity of another server of the cluster calling on
+// its own behalf (a catch-up, a check after a restore).
+var nodeUser = &auth.User{Name: "$server", Account: "$SYS", System: true}
+
+type callerKey struct{}
+
+// caller returns the authenticated user of ctx, nil when the node has no
+// accounts.
+func caller(ctx context.Context) *auth.User {
+	u, _ := ctx.Value(callerKey{}).(*auth.User)
+	return u
+}
+
+// authenticate returns ctx with its caller, or ErrUnauthenticated. A
+// node without accounts lets every call in.
+func (s *Server) authenticate(ctx context.Context) (context.Context, error) {
+	if s.cfg.Users == nil {
+		return ctx, nil
+	}
+	md, _ := metadata.FromIncomingContext(ctx)
+	first := func(key string) string {
+		if v := md.Get(key); len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	if tok := first(nodeTokenKey); tok != "" {
+		if subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.NodeToken)) != 1 {
+			return nil, fmt.Errorf("%w: wrong cluster token", auth.ErrUnauthenticated)
+		}
+		return context.WithValue(ctx, callerKey{}, nodeUser), nil
+	}
+	u, err := s.cfg.Users.Authenticate(first(userKey), first(passwordKey))
+	if err != nil {
+		return nil, err
+	}
+	return context.WithValue(ctx, callerKey{}, u), nil
+}
+
+// authorizeUnary checks that the caller may make the call req is.
+func (s *Server) authorizeUnary(ctx context.Context, method string, req any) error {
+	u := caller(ctx)
+	if u == nil || u.System {
+		return nil
+	}
+	switch r := req.(type) {
+	case *pb.PubRequest:
+		return u.CanPublish(r.GetSubject())
+	case *pb.GetMsgRequest:
+		return s.canRead(u, r.GetStream())
+	case *pb.StreamConfig: // StreamCreate, StreamUpdate, StreamRestoreBegin
+		return u.CanAdmin(r.GetName())
+	case *pb.StreamRequest:
+		if m := path.Base(method); m == "StreamInfo" || m == "ConsumerList" {
+			return s.canSee(u, r.GetName())
+		}
+		return u.CanAdmin(r.GetName())
+	case *pb.StreamListRequest:
+		return nil // the answer is filtered (visibleStreams)
+	case *pb.RestoreMsgs:
+		return u.CanAdmin(r.GetStream())
+	case *pb.ConsumerCreateRequest:
+		return u.CanAdmin(r.GetStream())
+	case *pb.ConsumerRequest:
+		if path.Base(method) == "ConsumerInfo" {
+			return s.canSee(u, r.GetStream())
+		}
+		return u.CanAdmin(r.GetStream())
+	case *pb.AckRequest:
+		return s.canRead(u, r.GetStream())
+	default: // server, meta and recovery commands
+		return u.CanSystem(path.Base(method))
+	}
+}
+
+// authorizeStream checks the request of a server-streaming call, or each
+// batch of a PublishStream, as it is received.
+func (s *Server) authorizeStream(ctx context.Context, method string, msg any) error {
+	u := caller(ctx)
+	if u == nil || u.System {
+		return nil
+	}
+	switch r := msg.(type) {
+	case *pb.PubBatch:
+		for _, m := range r.GetMsgs() {
+			if err := u.CanPublish(m.GetSubject()); err != nil {
+				return err
+			}
+		}
+		return nil
+	case *pb.FetchRequest:
+		return s.canRead(u, r.GetStream())
+	case *pb.BackupRequest:
+		return u.CanAdmin(r.GetStream())
+	default: // Catchup: between servers
+		return u.CanSystem(path.Base(method))
+	}
+}
+
+// canRead: u may read the stream's messages.
+func (s *Server) canRead(u *auth.User, stream string) error {
+	st, _ := s.cfg.MetaFSM.Stream(stream)
+	return u.CanRead(stream, st.Config.Subjects)
+}
+
+// canSee: u may read the stream's or its consumers' info, as a reader or
+// an administrator of it.
+func (s *Server) canSee(u *auth.User, stream string) error {
+	if u.CanAdmin(stream) == nil {
+		return nil
+	}
+	return s.canRead(u, stream)
+}
+
+// visibleStreams drops from a stream list what the caller may not see.
+func (s *Server) visibleStreams(ctx context.Context, resp any) any {
+	u := caller(ctx)
+	list, ok := resp.(*pb.StreamListResponse)
+	if u == nil || u.System || !ok {
+		return resp
+	}
+	out := &pb.StreamListResponse{}
+	for _, st := range list.GetStreams() {
+		name := st.GetConfig().GetName()
+		if u.CanAdmin(name) == nil || u.CanRead(name, st.GetConfig().GetSubjects()) == nil {
+			out.Streams = append(out.Streams, st)
+		}
+	}
+	return out
+}
+
+// authorizedStream checks each message a streaming call receives.
+type authorizedStream struct {
+	grpc.ServerStream
+	ctx    context.Context
+	s      *Server
+	method string
+}
+
+func (a *authorizedStream) Context() context.Context { return a.ctx }
+
+func (a *authorizedStream) RecvMsg(m any) error {
+	if err := a.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	if err := a.s.authorizeStream(a.ctx, a.method, m); err != nil {
+		return toStatus(err)
+	}
+	return nil
+}
+
+// peerCredentials is the pool's interceptor: a call forwarded for a
+// client carries the client's user and password, so the next server
+// checks the client and not this one; a call this server makes on its
+// own behalf carries the cluster token.
+func peerCredentials(token string) (grpc.UnaryClientInterceptor, grpc.StreamClientInterceptor) {
+	with := func(ctx context.Context) context.Context {
+		if token == "" {
+			return ctx
+		}
+		in, _ := metadata.FromIncomingContext(ctx)
+		if users := in.Get(userKey); len(users) > 0 {
+			return metadata.AppendToOutgoingContext(ctx, userKey, users[0], passwordKey, firstOf(in.Get(passwordKey)))
+		}
+		return metadata.AppendToOutgoingContext(ctx, nodeTokenKey, token)
+	}
+	unary := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		return invoker(with(ctx), method, req, reply, cc, opts...)
+	}
+	stream := func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+		return streamer(with(ctx), desc, cc, method, opts...)
+	}
+	return unary, stream
+}
+
+func firstOf(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
+}
