@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -23,6 +24,12 @@ const clusterToken = "t0k3n-for-the-accounts-test"
 // admin). Passwords are the user names reversed; the app user's hash is
 // made by `strata server passwd`.
 func accountsCluster(t *testing.T) *clustertest.Cluster {
+	return clustertest.Start(t, clustertest.Options{BinDir: binDir, Extra: accountsHCL(t),
+		ClusterExtra: fmt.Sprintf("token = %q", clusterToken)})
+}
+
+// accountsHCL is the accounts of accountsCluster, with http_auth.
+func accountsHCL(t testing.TB) string {
 	cmd := exec.Command(filepath.Join(binDir, "strata"), "server", "passwd")
 	cmd.Stdin = strings.NewReader("ppa\n")
 	out, err := cmd.Output()
@@ -52,9 +59,9 @@ func accountsCluster(t *testing.T) *clustertest.Cluster {
   SYS { users = [{ user = "admin", password = %q }] }
 }
 system_account = "SYS"
+http_auth = true
 `, appHash, hash("rehto"), hash("nimda"))
-	return clustertest.Start(t, clustertest.Options{BinDir: binDir, Extra: accounts,
-		ClusterExtra: fmt.Sprintf("token = %q", clusterToken)})
+	return accounts
 }
 
 // connectAs connects to the servers at addrs as user with password.
@@ -143,6 +150,25 @@ func TestAccountsAndPermissions(t *testing.T) {
 	}
 	if info, err := admin.StreamInfo(ctx, "ORDERS"); err != nil || info.State.Msgs != 3 {
 		t.Fatalf("ORDERS = %+v, %v; want the 3 messages app published", info, err)
+	}
+
+	jsz := "http://" + cluster.Servers[0].HTTP + "/jsz"
+	for _, c := range []struct {
+		user, password string
+		want           int
+	}{{"", "", http.StatusUnauthorized}, {"app", "ppa", http.StatusUnauthorized}, {"admin", "nimda", http.StatusOK}} {
+		req, _ := http.NewRequest(http.MethodGet, jsz, nil)
+		if c.user != "" {
+			req.SetBasicAuth(c.user, c.password)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("/jsz as %q: %d, want %d", c.user, resp.StatusCode, c.want)
+		}
 	}
 
 	cli := func(args ...string) (string, error) {

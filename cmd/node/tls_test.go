@@ -30,7 +30,13 @@ func tlsBlock(name string, ca *testcerts.CA, leaf testcerts.Leaf, verify bool) s
 // verifies client certificates, the cluster port is mutual TLS. It
 // returns the cluster, the CA, the client's TLS config and each server's
 // client-port certificate directory.
-func tlsCluster(t *testing.T) (*clustertest.Cluster, *testcerts.CA, *tls.Config, map[string]string) {
+func tlsCluster(t testing.TB) (*clustertest.Cluster, *testcerts.CA, *tls.Config, map[string]string) {
+	return tlsClusterWith(t, "", "")
+}
+
+// tlsClusterWith is tlsCluster with more HCL for every server and inside
+// the cluster block.
+func tlsClusterWith(t testing.TB, extra, clusterExtra string) (*clustertest.Cluster, *testcerts.CA, *tls.Config, map[string]string) {
 	ca := testcerts.NewCA(t, "strata")
 	clusterLeaf := ca.Issue(t, "cluster")
 	dirs := map[string]string{}
@@ -49,7 +55,7 @@ func tlsCluster(t *testing.T) (*clustertest.Cluster, *testcerts.CA, *tls.Config,
 	}
 	cluster := clustertest.Start(t, clustertest.Options{
 		BinDir: binDir, ClientTLS: clientTLS, HTTPTLS: &tls.Config{RootCAs: pool},
-		ClusterExtra: tlsBlock("tls", ca, clusterLeaf, true),
+		ClusterExtra: tlsBlock("tls", ca, clusterLeaf, true) + clusterExtra, Extra: extra,
 		ExtraFor: func(name string) string {
 			leaf := ca.IssueIn(t, dirs[name], "client-port")
 			return tlsBlock("tls", ca, leaf, true) + tlsBlock("http_tls", ca, leaf, false)

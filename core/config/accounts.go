@@ -123,6 +123,9 @@ const minTokenLen = 16
 
 func (c *Config) validateAccounts() error {
 	if len(c.Accounts) == 0 {
+		if c.HTTPAuth {
+			return fmt.Errorf("http_auth: needs accounts (a system account user signs in)")
+		}
 		if c.SystemAccount != "" {
 			return fmt.Errorf("system_account: %q names no account (no accounts block)", c.SystemAccount)
 		}

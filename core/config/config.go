@@ -35,6 +35,9 @@ type Config struct {
 	// run server, meta and recovery commands.
 	Accounts      []*Account `hcl:"-"`
 	SystemAccount string     `hcl:"system_account,optional"`
+	// HTTPAuth requires a system account user's HTTP basic credentials on
+	// every HTTP endpoint but /healthz.
+	HTTPAuth bool `hcl:"http_auth,optional"`
 }
 
 // Cluster is the `cluster {}` block.

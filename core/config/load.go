@@ -33,6 +33,7 @@ type file struct {
 	HTTPTLS                *TLS          `hcl:"http_tls,block"`
 	Accounts               *accountsBody `hcl:"accounts,block"`
 	SystemAccount          *string       `hcl:"system_account"`
+	HTTPAuth               *bool         `hcl:"http_auth"`
 	Plugins                []pluginFile  `hcl:"plugin,block"`
 }
 
@@ -94,6 +95,7 @@ func (f *file) apply(c *Config, baseDir string) error {
 	setIf(&c.LogLevel, f.LogLevel)
 	setIf(&c.RequirePluginChecksums, f.RequirePluginChecksums)
 	setIf(&c.SystemAccount, f.SystemAccount)
+	setIf(&c.HTTPAuth, f.HTTPAuth)
 	if f.Cluster != nil {
 		if f.Cluster.TLS != nil {
 			f.Cluster.TLS.resolve(baseDir)

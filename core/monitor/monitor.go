@@ -62,6 +62,10 @@ type Config struct {
 	API func() API
 	// TLS, if set, serves the endpoints over HTTPS.
 	TLS *tls.Config
+	// Authorize, if set, guards every endpoint but /healthz: a request
+	// must carry HTTP basic credentials it accepts (a system account
+	// user's), else it is answered 401.
+	Authorize func(user, password string) bool
 	// Logger (nil: a null logger).
 	Logger hclog.Logger
 }
@@ -123,13 +127,29 @@ func (s *Server) serve() {
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.HandleFunc("GET /jsz", s.jsz)
-	mux.Handle("GET /metrics", s.metricsHandler())
+	mux.Handle("GET /jsz", s.guard(http.HandlerFunc(s.jsz)))
+	mux.Handle("GET /metrics", s.guard(s.metricsHandler()))
 	// Go's profiler, as nats-server offers on its profiling port.
-	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
-	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	mux.Handle("GET /debug/pprof/", s.guard(http.HandlerFunc(pprof.Index)))
+	mux.Handle("GET /debug/pprof/profile", s.guard(http.HandlerFunc(pprof.Profile)))
+	mux.Handle("GET /debug/pprof/trace", s.guard(http.HandlerFunc(pprof.Trace)))
 	return mux
+}
+
+// guard answers 401 to a request without credentials Authorize accepts.
+func (s *Server) guard(h http.Handler) http.Handler {
+	if s.cfg.Authorize == nil {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, password, ok := r.BasicAuth()
+		if !ok || !s.cfg.Authorize(user, password) {
+			w.Header().Set("WWW-Authenticate", `Basic realm="strata", charset="UTF-8"`)
+			http.Error(w, "a system account user is required", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // Addr returns the address the server listens on.

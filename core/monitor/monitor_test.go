@@ -169,3 +169,38 @@ func TestHealthzWaitsForRegistration(t *testing.T) {
 		t.Fatalf("healthz after registration: %d %s", code, body)
 	}
 }
+
+// TestAuthorizeGuardsAllButHealthz: with Authorize, /jsz, /metrics and the
+// profiler answer 401 without accepted basic credentials; /healthz stays
+// open.
+func TestAuthorizeGuardsAllButHealthz(t *testing.T) {
+	r := newRaft(t)
+	members := func() []membership.Member { return nil }
+	s, err := Start(Config{Addr: "127.0.0.1:0", ServerName: "n1", ClusterName: "C1", Members: members, Meta: r,
+		Authorize: func(user, password string) bool { return user == "admin" && password == "pw" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Shutdown(context.Background()) })
+	base := "http://" + s.Addr().String()
+	if code, _ := get(t, base+"/healthz"); code == http.StatusUnauthorized {
+		t.Fatal("/healthz asked for credentials")
+	}
+	for _, path := range []string{"/jsz", "/metrics", "/debug/pprof/"} {
+		if code, _ := get(t, base+path); code != http.StatusUnauthorized {
+			t.Errorf("%s without credentials: %d, want 401", path, code)
+		}
+		for _, creds := range [][2]string{{"admin", "wrong"}, {"admin", "pw"}} {
+			req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+			req.SetBasicAuth(creds[0], creds[1])
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if want := creds[1] == "pw"; (resp.StatusCode == http.StatusOK) != want {
+				t.Errorf("%s as %s/%s: %d", path, creds[0], creds[1], resp.StatusCode)
+			}
+		}
+	}
+}

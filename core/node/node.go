@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/stratadb/strata/core/api"
+	"github.com/stratadb/strata/core/auth"
 	"github.com/stratadb/strata/core/config"
 	"github.com/stratadb/strata/core/membership"
 	"github.com/stratadb/strata/core/meta"
@@ -58,6 +59,7 @@ type Node struct {
 
 	host    *storage.Host
 	tls     portTLS
+	users   *auth.Users // nil: no accounts, every call allowed
 	mux     *raftgroup.Mux
 	members *membership.Membership
 	meta    *raftgroup.Group
@@ -124,6 +126,7 @@ func (n *Node) Start() error {
 	}{
 		{"data_dir", func() error { return os.MkdirAll(n.cfg.DataDir, 0o755) }},
 		{"tls", n.loadTLS},
+		{"accounts", n.loadUsers},
 		{"storage", n.openStorage},
 		{"messages", n.openMessages},
 		{"cluster.listen", n.listen},
@@ -195,7 +198,7 @@ func (n *Node) startHTTP() error {
 		Members: n.members.Members, Meta: n.meta.Raft(), Logger: n.root.Named("monitor"),
 		Storage: n.host.Down, Collectors: n.metricCollectors(),
 		Streams: n.streamReplicas, Consumers: n.consumerReplicas, API: n.apiCounters, Registered: n.registered,
-		TLS: serverTLS(n.tls.http),
+		TLS: serverTLS(n.tls.http), Authorize: n.httpAuthorize(),
 	})
 	n.http = s
 	return err

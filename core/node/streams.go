@@ -8,7 +8,6 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/stratadb/strata/core/api"
-	"github.com/stratadb/strata/core/auth"
 	"github.com/stratadb/strata/core/config"
 	"github.com/stratadb/strata/core/monitor"
 	"github.com/stratadb/strata/core/raftgroup"
@@ -46,15 +45,8 @@ func (n *Node) startReplicas() error {
 
 // startAPI serves the client API on the client listen address.
 func (n *Node) startAPI() error {
-	var users *auth.Users
-	if u := n.cfg.AuthUsers(); len(u) > 0 {
-		var err error
-		if users, err = auth.New(u); err != nil {
-			return err
-		}
-	}
 	s, err := api.Start(api.Config{
-		Users: users, NodeToken: n.cfg.Cluster.Token,
+		Users: n.users, NodeToken: n.cfg.Cluster.Token,
 		Addr: n.cfg.Listen, Self: n.cfg.ServerName, Cluster: n.cfg.Cluster.Name,
 		Meta: n.meta, MetaFSM: n.fsm, Replicas: n.replicas, Logger: n.root.Named("api"), LameDuck: n.LameDuck,
 		Limits: apiLimits(n.cfg), TLS: serverTLS(n.tls.client), PeerTLS: clientTLS(n.tls.client),
