@@ -14,6 +14,8 @@ import (
 
 type restoreOptions struct {
 	progressOptions
+	keyOptions
+	secret   []byte // the key, once read
 	all      bool
 	as       string
 	replicas int
@@ -41,6 +43,7 @@ under TARGET is restored (disaster recovery onto a new cluster).`,
 	cmd.Flags().StringVar(&o.as, "as", "", "restore under this stream name")
 	cmd.Flags().IntVar(&o.replicas, "replicas", 0, "replicas of the restored stream (default: the backup's)")
 	cmd.Flags().BoolVar(&o.noProgress, "no-progress", false, "log lines instead of a progress bar")
+	o.addKeyFlags(cmd.Flags(), "decrypts an encrypted backup")
 	return cmd
 }
 
@@ -50,6 +53,10 @@ func (o *restoreOptions) run(cmd *cobra.Command, conn *connOptions, source strin
 	}
 	if o.all && o.as != "" {
 		return errors.New("--as names one stream: it does not go with --all")
+	}
+	var err error
+	if o.secret, err = o.key(); err != nil {
+		return err
 	}
 	ctx := cmd.Context()
 	store, err := openStore(cmd, source)
@@ -92,7 +99,7 @@ func (o *restoreOptions) restoreOne(cmd *cobra.Command, c *client.Client, store 
 	ctx := cmd.Context()
 	p := o.newProgress(cmd.ErrOrStderr(), newLogger(cmd.ErrOrStderr(), "restore"), "restoring")
 	start := time.Now()
-	info, err := backup.Restore(ctx, c, store, b, backup.RestoreOptions{As: o.as, Replicas: o.replicas, Progress: p})
+	info, err := backup.Restore(ctx, c, store, b, backup.RestoreOptions{As: o.as, Replicas: o.replicas, Progress: p, Key: o.secret})
 	if err != nil {
 		return fmt.Errorf("restore %s: %w", b.Manifest.Stream, err)
 	}

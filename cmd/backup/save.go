@@ -16,8 +16,11 @@ import (
 
 type saveOptions struct {
 	progressOptions
-	all   bool
-	level string
+	keyOptions
+	all      bool
+	level    string
+	sse      string
+	sseKMSID string
 }
 
 func newSaveCmd(conn *connOptions) *cobra.Command {
@@ -39,6 +42,9 @@ unacknowledged when the backup began and skips nothing.`,
 	cmd.Flags().BoolVar(&o.all, "all", false, "back up every stream, and write an index")
 	cmd.Flags().BoolVar(&o.noProgress, "no-progress", false, "log lines instead of a progress bar")
 	cmd.Flags().StringVar(&o.level, "level", "fastest", "zstd level: fastest, default, better or best")
+	o.addKeyFlags(cmd.Flags(), "encrypts the backup on the client (verify and restore then need it)")
+	cmd.Flags().StringVar(&o.sse, "sse", "", "S3 server-side encryption of every object: AES256 (SSE-S3) or aws:kms (SSE-KMS)")
+	cmd.Flags().StringVar(&o.sseKMSID, "sse-kms-key-id", "", "the KMS key of --sse aws:kms (default: the AWS managed key)")
 	return cmd
 }
 
@@ -50,8 +56,12 @@ func (o *saveOptions) run(cmd *cobra.Command, conn *connOptions, args []string) 
 	if !ok {
 		return fmt.Errorf("unknown --level %q: fastest, default, better or best", o.level)
 	}
+	key, err := o.key()
+	if err != nil {
+		return err
+	}
 	ctx := cmd.Context()
-	store, err := openStore(cmd, args[len(args)-1])
+	store, err := objstore.Open(ctx, args[len(args)-1], objstore.WithSSE(objstore.SSE{Mode: o.sse, KMSKeyID: o.sseKMSID}))
 	if err != nil {
 		return err
 	}
@@ -60,7 +70,7 @@ func (o *saveOptions) run(cmd *cobra.Command, conn *connOptions, args []string) 
 		return err
 	}
 	defer c.Close()
-	opts := backup.SaveOptions{Level: level}
+	opts := backup.SaveOptions{Level: level, Key: key}
 	if o.all {
 		return o.saveAll(ctx, cmd, c, store, opts)
 	}

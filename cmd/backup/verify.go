@@ -13,6 +13,7 @@ import (
 
 type verifyOptions struct {
 	progressOptions
+	keyOptions
 	json bool
 }
 
@@ -28,6 +29,7 @@ func newVerifyCmd() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&o.noProgress, "no-progress", false, "log lines instead of a progress bar")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print the verified backup as JSON")
+	o.addKeyFlags(cmd.Flags(), "decrypts an encrypted backup")
 	return cmd
 }
 
@@ -42,13 +44,17 @@ type verifyReport struct {
 }
 
 func (o *verifyOptions) run(cmd *cobra.Command, source string) error {
+	key, err := o.key()
+	if err != nil {
+		return err
+	}
 	store, b, err := openBackup(cmd, source)
 	if err != nil {
 		return err
 	}
 	p := o.newProgress(cmd.ErrOrStderr(), newLogger(cmd.ErrOrStderr(), "verify"), "verifying")
 	start := time.Now()
-	st, err := backup.Verify(cmd.Context(), store, b, p)
+	st, err := backup.Verify(cmd.Context(), store, b, backup.VerifyOptions{Progress: p, Key: key})
 	if err != nil {
 		return err
 	}

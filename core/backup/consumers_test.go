@@ -33,7 +33,7 @@ func ackedThrough(floor, delivered uint64) consumer.State {
 
 func TestVerifyReadsConsumers(t *testing.T) {
 	store, b := writeTestBackup(t, 1, 100, testConsumer(t, "A", ackedThrough(40, 50)), testConsumer(t, "B", consumer.State{}))
-	st, err := Verify(context.Background(), store, b, nil)
+	st, err := Verify(context.Background(), store, b, VerifyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,15 +47,15 @@ func TestVerifyReadsConsumers(t *testing.T) {
 func TestVerifyRefusesConsumers(t *testing.T) {
 	store, b := writeTestBackup(t, 1, 100, testConsumer(t, "A", ackedThrough(40, 50)))
 	b.Manifest.Consumers = 0
-	if _, err := Verify(context.Background(), store, b, nil); !errors.Is(err, ErrCorrupt) {
+	if _, err := Verify(context.Background(), store, b, VerifyOptions{}); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("Verify with a wrong consumer count = %v, want ErrCorrupt", err)
 	}
 	store, b = writeTestBackup(t, 1, 100, testConsumer(t, "A", ackedThrough(40, 150)))
-	if _, err := Verify(context.Background(), store, b, nil); !errors.Is(err, ErrCorrupt) {
+	if _, err := Verify(context.Background(), store, b, VerifyOptions{}); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("Verify of a consumer ahead of the stream = %v, want ErrCorrupt", err)
 	}
 	store, b = writeTestBackup(t, 1, 100, Consumer{State: json.RawMessage(`{}`)})
-	if _, err := Verify(context.Background(), store, b, nil); !errors.Is(err, ErrCorrupt) {
+	if _, err := Verify(context.Background(), store, b, VerifyOptions{}); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("Verify of a consumer without a name = %v, want ErrCorrupt", err)
 	}
 }

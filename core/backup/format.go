@@ -40,6 +40,11 @@ var (
 	ErrCorrupt = errors.New("backup is corrupt")
 	// ErrVersion marks a backup written by a newer format.
 	ErrVersion = errors.New("backup format version not supported")
+	// ErrKeyRequired refuses to read an encrypted backup without a key.
+	ErrKeyRequired = errors.New("backup is encrypted: its key is required")
+	// ErrWrongKey refuses to read an encrypted backup with another key
+	// than the one it was saved with.
+	ErrWrongKey = errors.New("wrong key for the backup")
 )
 
 // recordWriter writes records to w (the compressor's input).

@@ -45,7 +45,7 @@ func TestBackupRestoreHoles(t *testing.T) {
 	if m := b.Manifest; m.Messages != 4 || m.FirstSeq != 1 || m.LastSeq != n {
 		t.Fatalf("manifest %+v: want 4 messages from 1 through %d", m, n)
 	}
-	if _, err := backup.Verify(ctx, store, b, nil); err != nil {
+	if _, err := backup.Verify(ctx, store, b, backup.VerifyOptions{}); err != nil {
 		t.Fatalf("verify: %v", err)
 	}
 	if err := c.DeleteStream(ctx, "WQ"); err != nil {

@@ -47,6 +47,18 @@ type Manifest struct {
 	Finished      time.Time `json:"finished"`
 	// Data is the data object's name beside the manifest.
 	Data string `json:"data"`
+	// Encryption, when set, says the data object was encrypted on the
+	// client (Compressed and SHA256 are then the encrypted object's).
+	Encryption *Encryption `json:"encryption,omitempty"`
+}
+
+// Encryption is how a backup's data object was encrypted, and with
+// which key.
+type Encryption struct {
+	// Cipher is crypt.Cipher.
+	Cipher string `json:"cipher"`
+	// KeyID names the key (crypt.KeyID), not revealing it.
+	KeyID string `json:"key_id"`
 }
 
 // Backup is a complete backup found in a store.

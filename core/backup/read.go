@@ -13,6 +13,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/stratadb/strata/client"
+	"github.com/stratadb/strata/core/backup/crypt"
 	"github.com/stratadb/strata/internal/objstore"
 )
 
@@ -32,14 +33,24 @@ type reader struct {
 	consumers []Consumer
 }
 
-func openReader(ctx context.Context, store objstore.Store, b Backup) (*reader, error) {
+func openReader(ctx context.Context, store objstore.Store, b Backup, key []byte) (*reader, error) {
+	if err := checkKey(b, key); err != nil {
+		return nil, err
+	}
 	rc, err := store.Open(ctx, path.Join(b.Dir, b.Manifest.Data))
 	if err != nil {
 		return nil, err
 	}
 	r := &reader{m: b.Manifest, rc: rc, sum: sha256.New(), next: b.Manifest.FirstSeq}
 	r.body = &countReader{r: io.TeeReader(rc, r.sum)}
-	if r.dec, err = zstd.NewReader(r.body, zstd.WithDecoderConcurrency(2), zstd.WithDecoderMaxMemory(1<<30)); err != nil {
+	var plain io.Reader = r.body
+	if b.Manifest.Encryption != nil {
+		if plain, err = crypt.NewReader(r.body, key); err != nil {
+			rc.Close()
+			return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+		}
+	}
+	if r.dec, err = zstd.NewReader(plain, zstd.WithDecoderConcurrency(2), zstd.WithDecoderMaxMemory(1<<30)); err != nil {
 		rc.Close()
 		return nil, err
 	}
@@ -48,6 +59,23 @@ func openReader(ctx context.Context, store objstore.Store, b Backup) (*reader, e
 		return nil, err
 	}
 	return r, nil
+}
+
+// checkKey refuses an encrypted backup without its key, or with another
+// key, before anything is read.
+func checkKey(b Backup, key []byte) error {
+	e := b.Manifest.Encryption
+	switch {
+	case e == nil: // a key given for it is not needed
+		return nil
+	case e.Cipher != crypt.Cipher:
+		return fmt.Errorf("%w: %s: cipher %q", ErrVersion, b.Dir, e.Cipher)
+	case key == nil:
+		return fmt.Errorf("%w: %s was saved with key %s", ErrKeyRequired, b.Dir, e.KeyID)
+	case crypt.KeyID(key) != e.KeyID:
+		return fmt.Errorf("%w: %s was saved with key %s, this key is %s", ErrWrongKey, b.Dir, e.KeyID, crypt.KeyID(key))
+	}
+	return nil
 }
 
 func (r *reader) Close() error {
@@ -175,13 +203,20 @@ type Stats struct {
 	Consumers []Consumer
 }
 
+// VerifyOptions configures Verify.
+type VerifyOptions struct {
+	Progress Progress
+	// Key decrypts a backup saved with SaveOptions.Key.
+	Key []byte
+}
+
 // Verify reads a backup end to end and checks it against its manifest:
 // checksum, sizes, record framing, sequences and counts. It restores
 // nothing.
-func Verify(ctx context.Context, store objstore.Store, b Backup, progress Progress) (st Stats, err error) {
-	prog := progressOr(progress)
+func Verify(ctx context.Context, store objstore.Store, b Backup, opts VerifyOptions) (st Stats, err error) {
+	prog := progressOr(opts.Progress)
 	defer func() { prog.Done(err) }()
-	r, err := openReader(ctx, store, b)
+	r, err := openReader(ctx, store, b, opts.Key)
 	if err != nil {
 		return Stats{}, err
 	}

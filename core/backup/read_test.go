@@ -75,7 +75,7 @@ func writeTestBackup(t *testing.T, first, last uint64, consumers ...Consumer) (o
 
 func TestVerify(t *testing.T) {
 	store, b := writeTestBackup(t, 11, 2000)
-	st, err := Verify(context.Background(), store, b, nil)
+	st, err := Verify(context.Background(), store, b, VerifyOptions{})
 	if err != nil || st.Messages != 1990 {
 		t.Fatalf("Verify = %+v, %v", st, err)
 	}
@@ -103,7 +103,7 @@ func TestVerifyRefuses(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			store, b := writeTestBackup(t, 1, 500)
 			corrupt(t, store.String(), &b)
-			if _, err := Verify(context.Background(), store, b, nil); !errors.Is(err, ErrCorrupt) {
+			if _, err := Verify(context.Background(), store, b, VerifyOptions{}); !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("Verify = %v, want ErrCorrupt", err)
 			}
 		})

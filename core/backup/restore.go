@@ -30,6 +30,8 @@ type RestoreOptions struct {
 	// Replicas overrides the stream's replica count (0: the backup's).
 	Replicas int
 	Progress Progress
+	// Key decrypts a backup saved with SaveOptions.Key.
+	Key []byte
 }
 
 // Restore recreates a backup's stream on the cluster c talks to: the
@@ -42,7 +44,7 @@ type RestoreOptions struct {
 // existing stream is an error and is left unchanged; a restore that
 // fails after creating the stream deletes it (and its consumers).
 func Restore(ctx context.Context, c *client.Client, store objstore.Store, b Backup, opts RestoreOptions) (*client.StreamInfo, error) {
-	st, err := Verify(ctx, store, b, nil)
+	st, err := Verify(ctx, store, b, VerifyOptions{Key: opts.Key})
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +65,7 @@ func Restore(ctx context.Context, c *client.Client, store objstore.Store, b Back
 		return nil, err
 	}
 	lc, closeLC := leaderClient(ctx, c, created.Cluster.Leader)
-	info, err := restoreInto(ctx, lc, store, b, cfg.Name, progressOr(opts.Progress))
+	info, err := restoreInto(ctx, lc, store, b, cfg.Name, opts.Key, progressOr(opts.Progress))
 	closeLC()
 	if err == nil {
 		err = restoreConsumers(ctx, c, cfg.Name, info.Config.Replicas, st.Consumers)
@@ -102,7 +104,7 @@ func leaderClient(ctx context.Context, c *client.Client, leader string) (*client
 
 // restoreInto reads the backup again and sends its messages in batches;
 // reading and decompressing the next batch overlaps sending this one.
-func restoreInto(ctx context.Context, c *client.Client, store objstore.Store, b Backup, name string, prog Progress) (*client.StreamInfo, error) {
+func restoreInto(ctx context.Context, c *client.Client, store objstore.Store, b Backup, name string, key []byte, prog Progress) (*client.StreamInfo, error) {
 	prog.Start(name, int64(b.Manifest.StreamBytes), b.Manifest.Messages)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -110,7 +112,7 @@ func restoreInto(ctx context.Context, c *client.Client, store objstore.Store, b 
 	readErr := make(chan error, 1)
 	go func() {
 		defer close(batches)
-		readErr <- readBatches(ctx, store, b, batches)
+		readErr <- readBatches(ctx, store, b, key, batches)
 	}()
 	err := sendBatches(ctx, cancel, c, name, b.Manifest.FirstSeq, batches, prog)
 	if rerr := <-readErr; err == nil && rerr != nil {
@@ -268,8 +270,8 @@ func (bt *batcher) flush() error {
 
 // readBatches reads the backup's messages into batches; holes at its end
 // (through the manifest's last sequence) go in batches of their own.
-func readBatches(ctx context.Context, store objstore.Store, b Backup, out chan<- restoreBatch) error {
-	r, err := openReader(ctx, store, b)
+func readBatches(ctx context.Context, store objstore.Store, b Backup, key []byte, out chan<- restoreBatch) error {
+	r, err := openReader(ctx, store, b, key)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/stratadb/strata/client"
+	"github.com/stratadb/strata/core/backup/crypt"
 	"github.com/stratadb/strata/core/backup/record"
 	"github.com/stratadb/strata/internal/objstore"
 )
@@ -27,6 +28,9 @@ type SaveOptions struct {
 	// Level is the zstd level; 0 means zstd.SpeedFastest.
 	Level    zstd.EncoderLevel
 	Progress Progress
+	// Key, when set (32 bytes), encrypts the data object on the client
+	// (crypt); the manifest records its KeyID.
+	Key []byte
 }
 
 // Save writes a point-in-time backup of a stream into store: the data
@@ -80,12 +84,16 @@ func writeData(ctx context.Context, c *client.Client, w objstore.Writer, opts Sa
 	if level == 0 {
 		level = zstd.SpeedFastest
 	}
-	enc, err := zstd.NewWriter(cw, zstd.WithEncoderLevel(level), zstd.WithEncoderConcurrency(2))
+	s := &saver{prog: prog, consumers: consumers,
+		m: Manifest{FormatVersion: FormatVersion, ToolVersion: ToolVersion, Stream: opts.Stream, Data: dataObject}}
+	sealed, err := sealWriter(cw, opts.Key, &s.m)
 	if err != nil {
 		return Manifest{}, err
 	}
-	s := &saver{prog: prog, consumers: consumers,
-		m: Manifest{FormatVersion: FormatVersion, ToolVersion: ToolVersion, Stream: opts.Stream, Data: dataObject}}
+	enc, err := zstd.NewWriter(sealed, zstd.WithEncoderLevel(level), zstd.WithEncoderConcurrency(2))
+	if err != nil {
+		return Manifest{}, err
+	}
 	if s.rw, err = newRecordWriter(enc); err == nil {
 		err = c.BackupRecords(ctx, opts.Stream, s.info, s.records)
 	}
@@ -93,6 +101,9 @@ func writeData(ctx context.Context, c *client.Client, w objstore.Writer, opts Sa
 		err = s.finish()
 	}
 	if cerr := enc.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := sealed.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
@@ -104,6 +115,24 @@ func writeData(ctx context.Context, c *client.Client, w objstore.Writer, opts Sa
 	s.m.Bytes, s.m.Compressed, s.m.SHA256 = s.rw.bytes, cw.n, hex.EncodeToString(sum.Sum(nil))
 	return s.m, nil
 }
+
+// sealWriter returns w itself when key is nil, else a writer that
+// encrypts into w, and records the encryption in m.
+func sealWriter(w io.Writer, key []byte, m *Manifest) (io.WriteCloser, error) {
+	if key == nil {
+		return nopCloser{w}, nil
+	}
+	sw, err := crypt.NewWriter(w, key)
+	if err != nil {
+		return nil, err
+	}
+	m.Encryption = &Encryption{Cipher: crypt.Cipher, KeyID: crypt.KeyID(key)}
+	return sw, nil
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
 
 // saver writes the records of one stream's backup.
 type saver struct {

@@ -24,6 +24,35 @@ type options struct {
 	endpoint    string
 	region      string
 	logger      hclog.Logger
+	sse         SSE
+}
+
+// SSE is the server-side encryption S3 applies to every object a store
+// writes. The zero value asks for none (the bucket's default applies).
+type SSE struct {
+	// Mode is "" (none), SSES3 or SSEKMS.
+	Mode string
+	// KMSKeyID is the KMS key of SSEKMS (empty: the account's AWS managed
+	// key for S3).
+	KMSKeyID string
+}
+
+// Server-side encryption modes, as S3's x-amz-server-side-encryption
+// header names them.
+const (
+	SSES3  = "AES256"
+	SSEKMS = "aws:kms"
+)
+
+// Validate checks the mode and that a KMS key goes with SSEKMS only.
+func (s SSE) Validate() error {
+	switch {
+	case s.Mode != "" && s.Mode != SSES3 && s.Mode != SSEKMS:
+		return fmt.Errorf("%w: server-side encryption %q: %s or %s", ErrInvalidOption, s.Mode, SSES3, SSEKMS)
+	case s.KMSKeyID != "" && s.Mode != SSEKMS:
+		return fmt.Errorf("%w: a KMS key id needs server-side encryption %s", ErrInvalidOption, SSEKMS)
+	}
+	return nil
 }
 
 func newOptions(opts []Option) (*options, error) {
@@ -37,6 +66,9 @@ func newOptions(opts []Option) (*options, error) {
 	}
 	if o.partSize < manager.MinUploadPartSize {
 		return nil, fmt.Errorf("%w: part size %d is below S3's minimum %d", ErrInvalidOption, o.partSize, manager.MinUploadPartSize)
+	}
+	if err := o.sse.Validate(); err != nil {
+		return nil, err
 	}
 	if o.concurrency < 1 {
 		return nil, fmt.Errorf("%w: concurrency %d is below 1", ErrInvalidOption, o.concurrency)
@@ -58,6 +90,9 @@ func WithEndpoint(url string) Option { return func(o *options) { o.endpoint = ur
 
 // WithRegion sets the S3 region, overriding AWS_REGION and the AWS config.
 func WithRegion(region string) Option { return func(o *options) { o.region = region } }
+
+// WithSSE asks S3 to encrypt every object the store writes.
+func WithSSE(s SSE) Option { return func(o *options) { o.sse = s } }
 
 // WithLogger sets the logger for the S3 client's warnings (default: none).
 func WithLogger(l hclog.Logger) Option { return func(o *options) { o.logger = l } }

@@ -41,6 +41,7 @@ type S3 struct {
 	bucket   string
 	root     string // "" or the prefix ending in "/"
 	logger   hclog.Logger
+	sse      SSE
 }
 
 // NewS3 returns a store in bucket under prefix. Credentials, region and
@@ -95,7 +96,20 @@ func newS3Client(client *s3.Client, bucket, root string, o *options) *S3 {
 		u.Concurrency = o.concurrency
 		u.LeavePartsOnError = false
 	})
-	return &S3{client: client, uploader: uploader, bucket: bucket, root: root, logger: o.logger}
+	return &S3{client: client, uploader: uploader, bucket: bucket, root: root, logger: o.logger, sse: o.sse}
+}
+
+// putInput is the upload of key from body, with the store's
+// server-side encryption.
+func (s *S3) putInput(key string, body io.Reader) *s3.PutObjectInput {
+	in := &s3.PutObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.key(key)), Body: body}
+	if s.sse.Mode != "" {
+		in.ServerSideEncryption = types.ServerSideEncryption(s.sse.Mode)
+	}
+	if s.sse.KMSKeyID != "" {
+		in.SSEKMSKeyId = aws.String(s.sse.KMSKeyID)
+	}
+	return in
 }
 
 // String returns "s3://bucket/prefix".
@@ -127,11 +141,7 @@ func (s *S3) Create(ctx context.Context, key string) (Writer, error) {
 	w := &s3Writer{ctx: ctx, pw: pw, done: make(chan struct{}), key: key}
 	go func() {
 		defer close(w.done)
-		_, err := s.uploader.Upload(ctx, &s3.PutObjectInput{
-			Bucket: aws.String(s.bucket),
-			Key:    aws.String(s.key(key)),
-			Body:   pr,
-		})
+		_, err := s.uploader.Upload(ctx, s.putInput(key, pr))
 		if err != nil {
 			w.abortErr = s.abortFailed(ctx, key, err)
 			err = fmt.Errorf("objstore: upload %s: %w", key, err)

@@ -82,14 +82,15 @@ func New(cfg Config, c *client.Client, logger hclog.Logger) (*Agent, error) {
 	a := &Agent{cfg: cfg, plan: p, client: c, logger: logger, stores: map[string]objstore.Store{},
 		metrics: newMetrics(), now: time.Now, jitter: randomJitter, busy: map[string]bool{}}
 	for _, j := range p.jobs {
-		if a.stores[j.target] != nil {
+		if a.stores[j.storeKey()] != nil {
 			continue
 		}
-		store, err := objstore.Open(context.Background(), j.target, objstore.WithLogger(logger.Named("s3")))
+		store, err := objstore.Open(context.Background(), j.target, objstore.WithLogger(logger.Named("s3")),
+			objstore.WithSSE(j.sse))
 		if err != nil {
 			return nil, fmt.Errorf("backup %q: target: %w", j.name, err)
 		}
-		a.stores[j.target] = store
+		a.stores[j.storeKey()] = store
 	}
 	return a, nil
 }
@@ -121,7 +122,7 @@ func (a *Agent) Run(ctx context.Context) error {
 func (a *Agent) schedule(ctx context.Context, j *job) {
 	at := firstRun(j, a.now())
 	a.logger.Info("backup scheduled", "backup", j.name, "streams", j.describeStreams(),
-		"target", a.stores[j.target].String(), "schedule", j.when, "jitter", j.jitter, "first_run", at.Format(time.RFC3339))
+		"target", a.stores[j.storeKey()].String(), "schedule", j.when, "jitter", j.jitter, "first_run", at.Format(time.RFC3339))
 	for {
 		if !sleep(ctx, at.Sub(a.now())+a.jitter(j.jitter)) {
 			return
@@ -187,7 +188,7 @@ func (a *Agent) backupStream(ctx context.Context, j *job, stream string) runResu
 		return res
 	}
 	defer a.release(stream)
-	store := a.stores[j.target]
+	store := a.stores[j.storeKey()]
 	var took time.Duration
 	res.attempts, res.err = a.withRetry(ctx, log, func() { a.metrics.attemptFailed(stream) }, func() error {
 		start := time.Now()
@@ -229,7 +230,7 @@ func (a *Agent) save(ctx context.Context, j *job, store objstore.Store, stream s
 	if _, err := a.client.StreamInfo(ctx, stream); err != nil {
 		return backup.Backup{}, err
 	}
-	return backup.Save(ctx, a.client, store, backup.SaveOptions{Stream: stream, Level: j.level})
+	return backup.Save(ctx, a.client, store, backup.SaveOptions{Stream: stream, Level: j.level, Key: j.key})
 }
 
 // prune applies j's retention to stream's backups once a newer one

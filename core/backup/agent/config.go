@@ -16,6 +16,8 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/stratadb/strata/core/backup"
+	"github.com/stratadb/strata/core/backup/crypt"
+	"github.com/stratadb/strata/internal/objstore"
 )
 
 // Config is the agent's configuration: an HCL file such as
@@ -37,6 +39,9 @@ import (
 //	    max_age = "720h"
 //	  }
 //	  level    = "fastest"               # optional zstd level
+//	  key_file = "/etc/strata/backup.key" # optional: encrypt on the client
+//	  sse      = "aws:kms"               # optional: AES256 or aws:kms
+//	  sse_kms_key_id = "arn:aws:kms:..."  # optional, with aws:kms
 //	}
 //
 // (HCL allows one attribute only in a block written on one line.)
@@ -84,6 +89,13 @@ type Job struct {
 	// Level is the zstd level: fastest (the default), default, better
 	// or best.
 	Level string `hcl:"level,optional"`
+	// KeyFile, if set, holds the 32-byte key (64 hex digits or base64)
+	// that encrypts the job's backups on the client (core/backup/crypt).
+	KeyFile string `hcl:"key_file,optional"`
+	// SSE asks S3 to encrypt the objects: "AES256" (SSE-S3) or "aws:kms"
+	// (SSE-KMS, with SSEKMSKeyID or the AWS managed key).
+	SSE         string `hcl:"sse,optional"`
+	SSEKMSKeyID string `hcl:"sse_kms_key_id,optional"`
 }
 
 // RetainConfig is a job's retention: keep the newest Count backups of
@@ -179,6 +191,8 @@ type job struct {
 	retain   backup.Retention
 	prune    bool
 	level    zstd.EncoderLevel
+	key      []byte // nil: no client-side encryption
+	sse      objstore.SSE
 }
 
 // compile checks the config and turns it into a plan; the error joins
@@ -268,7 +282,26 @@ func (v *validator) job(j *Job) *job {
 		}
 		out.level = level
 	}
+	v.encryption(where, j, out)
 	return out
+}
+
+// storeKey tells the job's store apart: jobs on one target with the same
+// server-side encryption share a store.
+func (j *job) storeKey() string { return j.target + "|" + j.sse.Mode + "|" + j.sse.KMSKeyID }
+
+func (v *validator) encryption(where string, j *Job, out *job) {
+	if j.KeyFile != "" {
+		key, err := crypt.KeyFile(j.KeyFile)
+		if err != nil {
+			v.errf("%s: key_file: %v", where, err)
+		}
+		out.key = key
+	}
+	out.sse = objstore.SSE{Mode: j.SSE, KMSKeyID: j.SSEKMSKeyID}
+	if err := out.sse.Validate(); err != nil {
+		v.errf("%s: sse: %v", where, err)
+	}
 }
 
 func (v *validator) streams(where string, j *Job) {

@@ -152,7 +152,7 @@ func TestAgentKeepsNewestBackups(t *testing.T) {
 	}
 	var prev uint64
 	for _, b := range all {
-		st, err := backup.Verify(ctx, store, b, nil)
+		st, err := backup.Verify(ctx, store, b, backup.VerifyOptions{})
 		if err != nil {
 			t.Fatalf("verify %s: %v", b.Dir, err)
 		}
