@@ -94,6 +94,7 @@ func flagServer(t *testing.T, dir string, i, n int, listen, advertise, seed stri
 	if seed != "" {
 		args = append(args, "--routes", seed)
 	}
+	args = append(args, secureArgs(t)...)
 	s := &server{name: name, http: h, client: c, clusterAddr: advertise, dir: dir, args: args}
 	t.Cleanup(func() {
 		s.kill()

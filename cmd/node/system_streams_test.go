@@ -42,7 +42,10 @@ func connectAll(t *testing.T, servers []*server) *client.Client {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := client.Connect(ctx, addrs...)
+	opts := client.DefaultOptions()
+	opts.Addrs = addrs
+	secureOptions(t, &opts)
+	c, err := client.ConnectOptions(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
