@@ -40,16 +40,27 @@ func jsonPayload(r *rand.Rand, i int) []byte {
 		r.IntN(24), r.IntN(60), r.IntN(60), r.IntN(1000), r.Uint64())
 }
 
+// benchLogStore is the servers' Raft log and stable store plugin:
+// STRATA_BACKUP_BENCH_LOG, badger (the default) or file (raft-wal).
+func benchLogStore() string {
+	if v := os.Getenv("STRATA_BACKUP_BENCH_LOG"); v != "" {
+		return v
+	}
+	return "badger"
+}
+
 // BenchmarkSaveRestore saves a stream of JSON-like messages with
-// strata-backup to a directory and to versitygw, and restores it from
-// each, reporting MiB/s of stream data and each process's peak RSS.
+// strata-backup to a directory and to versitygw, verifies the directory
+// backup, and restores it from each, reporting MiB/s of stream data and
+// each process's peak RSS.
 func BenchmarkSaveRestore(b *testing.B) {
 	if testing.Short() {
 		b.Skip("runs a cluster")
 	}
 	s3 := s3test.Start(b)
 	s3.Bucket(b, "backups")
-	cluster := clustertest.Start(b, clustertest.Options{BinDir: binDir})
+	cluster := clustertest.Start(b, clustertest.Options{BinDir: binDir,
+		Extra: fmt.Sprintf("storage {\n  log = %q\n  stable = %q\n}\n", benchLogStore(), benchLogStore())})
 	e := &env{cluster: cluster, s3: s3, c: cluster.Connect(b)}
 	bytes := fillJSON(b, e.c, benchMiB())
 	dir := b.TempDir()
@@ -59,6 +70,8 @@ func BenchmarkSaveRestore(b *testing.B) {
 			b.ReportMetric(float64(bytes)/(1<<20)/wall.Seconds(), "save-"+tgt.name+"-MiB/s")
 			b.ReportMetric(rss, "save-"+tgt.name+"-peak-RSS-MiB")
 		}
+		vw, _ := e.timed(b, "verify", dir+"/BENCH", "--no-progress")
+		b.ReportMetric(float64(bytes)/(1<<20)/vw.Seconds(), "verify-dir-MiB/s")
 		for _, tgt := range []struct{ name, url string }{{"dir", dir + "/BENCH"}, {"s3", "s3://backups/bench/BENCH"}} {
 			if err := e.c.DeleteStream(context.Background(), "BENCH"); err != nil {
 				b.Fatal(err)
