@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -189,4 +191,50 @@ func TestAccountsAndPermissions(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestAccountsReloadOnHangup: a user added to a server's config file
+// signs in there once the server gets SIGHUP, not before and not on a
+// server that did not reload; a user removed is refused after the next.
+func TestAccountsReloadOnHangup(t *testing.T) {
+	needBinaries(t)
+	cluster := accountsCluster(t)
+	ctx := context.Background()
+	n1, n2 := cluster.Servers[0], cluster.Servers[1]
+	src, err := os.ReadFile(n1.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte("spo"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withOps := strings.Replace(string(src), `SYS { users = [{ user = "admin",`,
+		fmt.Sprintf(`SYS { users = [{ user = "ops", password = %q }, { user = "admin",`, h), 1)
+	if withOps == string(src) {
+		t.Fatal("the config has no SYS account line to edit")
+	}
+	rewrite := func(text string) {
+		if err := os.WriteFile(n1.Config, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	signIn := func(s *clustertest.Server, user, pw string) error {
+		_, err := connectAs(t, []string{s.Client}, user, pw).Servers(ctx)
+		return err
+	}
+	rewrite(withOps)
+	if err := signIn(n1, "ops", "spo"); !errors.Is(err, client.ErrUnauthenticated) {
+		t.Fatalf("ops before SIGHUP: %v; want refused", err)
+	}
+	n1.Signal(syscall.SIGHUP)
+	waitFor(t, "ops to sign in on n1 after SIGHUP", func() bool { return signIn(n1, "ops", "spo") == nil })
+	if err := signIn(n2, "ops", "spo"); !errors.Is(err, client.ErrUnauthenticated) {
+		t.Fatalf("ops on n2, which did not reload: %v; want refused", err)
+	}
+	rewrite(strings.Replace(withOps, `{ user = "admin",`, `{ user = "root",`, 1))
+	n1.Signal(syscall.SIGHUP)
+	waitFor(t, "admin to be refused on n1 after it left the config", func() bool {
+		return errors.Is(signIn(n1, "admin", "nimda"), client.ErrUnauthenticated)
+	})
 }

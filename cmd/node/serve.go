@@ -39,7 +39,8 @@ func (o *serveOptions) command() *cobra.Command {
 		Short: "Run a Strata server",
 		Long: "Run a Strata server until SIGINT or SIGTERM. Settings come from --config and the\n" +
 			"defaults; flags given on the command line override both. SIGHUP reloads the TLS\n" +
-			"certificates, keys and CAs of every port without a restart.",
+			"certificates, keys and CAs of every port and the accounts' users and permissions\n" +
+			"without a restart.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
@@ -139,7 +140,7 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 	if err := n.Start(); err != nil {
 		return err
 	}
-	stopReload := reloadOnHangup(n, logger)
+	stopReload := reloadOnHangup(n, logger, func() (*config.Config, error) { return o.config(cmd.Flags()) })
 	defer stopReload()
 	select {
 	case <-ctx.Done():
@@ -150,9 +151,10 @@ func (o *serveOptions) run(cmd *cobra.Command) error {
 	return n.Shutdown()
 }
 
-// reloadOnHangup reloads the node's TLS certificates on each SIGHUP until
-// the returned func is called.
-func reloadOnHangup(n *node.Node, logger hclog.Logger) (stop func()) {
+// reloadOnHangup, on each SIGHUP until the returned func is called,
+// reloads the node's TLS certificates and reads the config again for its
+// accounts' users and permissions.
+func reloadOnHangup(n *node.Node, logger hclog.Logger, load func() (*config.Config, error)) (stop func()) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	done := make(chan struct{})
@@ -162,6 +164,13 @@ func reloadOnHangup(n *node.Node, logger hclog.Logger) (stop func()) {
 			case <-hup:
 				if err := n.ReloadTLS(); err != nil {
 					logger.Error("reloading TLS certificates failed; the ones loaded before stay in use", "error", err)
+				}
+				cfg, err := load()
+				if err == nil {
+					err = n.ReloadAccounts(cfg)
+				}
+				if err != nil {
+					logger.Error("reloading the accounts failed; the users loaded before stay in use", "error", err)
 				}
 			case <-done:
 				return

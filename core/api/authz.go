@@ -38,7 +38,8 @@ func caller(ctx context.Context) *auth.User {
 // authenticate returns ctx with its caller, or ErrUnauthenticated. A
 // node without accounts lets every call in.
 func (s *Server) authenticate(ctx context.Context) (context.Context, error) {
-	if s.cfg.Users == nil {
+	users := s.users.Load()
+	if users == nil {
 		return ctx, nil
 	}
 	md, _ := metadata.FromIncomingContext(ctx)
@@ -54,12 +55,17 @@ func (s *Server) authenticate(ctx context.Context) (context.Context, error) {
 		}
 		return context.WithValue(ctx, callerKey{}, nodeUser), nil
 	}
-	u, err := s.cfg.Users.Authenticate(first(userKey), first(passwordKey))
+	u, err := users.Authenticate(first(userKey), first(passwordKey))
 	if err != nil {
 		return nil, err
 	}
 	return context.WithValue(ctx, callerKey{}, u), nil
 }
+
+// SetUsers replaces the users calls are checked against (a node does
+// on SIGHUP); nil lets every call in. Calls in flight keep the users
+// they were checked with.
+func (s *Server) SetUsers(u *auth.Users) { s.users.Store(u) }
 
 // authorizeUnary checks that the caller may make the call req is.
 func (s *Server) authorizeUnary(ctx context.Context, method string, req any) error {

@@ -47,7 +47,7 @@ type Config struct {
 	// and catch-ups), presenting the node's certificate.
 	TLS, PeerTLS *tls.Config
 	// Users, if set, authenticate and authorize every call (nil: every
-	// call is allowed); NodeToken is the cluster token servers send with
+	// call is allowed; SetUsers replaces them); NodeToken is the cluster token servers send with
 	// their own calls to each other.
 	Users     *auth.Users
 	NodeToken string
@@ -69,6 +69,7 @@ type Server struct {
 
 	requests atomic.Uint64
 	errors   atomic.Uint64
+	users    atomic.Pointer[auth.Users] // nil: no accounts
 }
 
 // Start listens on cfg.Addr and serves.
@@ -90,6 +91,7 @@ func Start(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, logger: cfg.Logger, pool: newPool(cfg.PeerTLS, cfg.NodeToken), started: time.Now(),
 		conns: &conns{limits: cfg.Limits, logger: cfg.Logger}}
 	s.lis = s.conns.listener(lis)
+	s.users.Store(cfg.Users)
 	opts := []grpc.ServerOption{grpc.StatsHandler(s.conns),
 		// Windows big enough for a backup's or a restore's stream of
 		// 1-3 MiB messages on one connection (gRPC's 64 KiB default

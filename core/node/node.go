@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -59,7 +60,7 @@ type Node struct {
 
 	host    *storage.Host
 	tls     portTLS
-	users   *auth.Users // nil: no accounts, every call allowed
+	users   atomic.Pointer[auth.Users] // nil: no accounts, every call allowed
 	mux     *raftgroup.Mux
 	members *membership.Membership
 	meta    *raftgroup.Group

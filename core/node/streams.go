@@ -46,7 +46,7 @@ func (n *Node) startReplicas() error {
 // startAPI serves the client API on the client listen address.
 func (n *Node) startAPI() error {
 	s, err := api.Start(api.Config{
-		Users: n.users, NodeToken: n.cfg.Cluster.Token,
+		Users: n.users.Load(), NodeToken: n.cfg.Cluster.Token,
 		Addr: n.cfg.Listen, Self: n.cfg.ServerName, Cluster: n.cfg.Cluster.Name,
 		Meta: n.meta, MetaFSM: n.fsm, Replicas: n.replicas, Logger: n.root.Named("api"), LameDuck: n.LameDuck,
 		Limits: apiLimits(n.cfg), TLS: serverTLS(n.tls.client), PeerTLS: clientTLS(n.tls.client),
