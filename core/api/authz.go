@@ -20,6 +20,11 @@ const (
 	userKey      = "user"
 	passwordKey  = "password"
 	nodeTokenKey = "strata-node-token"
+	// forwarderKey carries the cluster token on a call forwarded for a
+	// client: it proves a server forwarded it (the limits count it on
+	// the server the client called) and grants nothing, since the call
+	// is checked as the client's.
+	forwarderKey = "strata-forwarder"
 )
 
 // nodeUser is the identity of another server of the cluster calling on
@@ -60,6 +65,22 @@ func (s *Server) authenticate(ctx context.Context) (context.Context, error) {
 		return nil, err
 	}
 	return context.WithValue(ctx, callerKey{}, u), nil
+}
+
+// fromPeer reports whether another server made the call: it carries the
+// cluster token (as its own call, or as proof that it forwarded a
+// client's), or, on a cluster without a token, the forwarding header.
+func (s *Server) fromPeer(ctx context.Context) bool {
+	if s.cfg.NodeToken == "" {
+		return forwarded(ctx)
+	}
+	md, _ := metadata.FromIncomingContext(ctx)
+	for _, key := range []string{nodeTokenKey, forwarderKey} {
+		if v := md.Get(key); len(v) > 0 && subtle.ConstantTimeCompare([]byte(v[0]), []byte(s.cfg.NodeToken)) == 1 {
+			return true
+		}
+	}
+	return false
 }
 
 // SetUsers replaces the users calls are checked against (a node does
@@ -190,7 +211,8 @@ func peerCredentials(token string) (grpc.UnaryClientInterceptor, grpc.StreamClie
 		}
 		in, _ := metadata.FromIncomingContext(ctx)
 		if users := in.Get(userKey); len(users) > 0 {
-			return metadata.AppendToOutgoingContext(ctx, userKey, users[0], passwordKey, firstOf(in.Get(passwordKey)))
+			return metadata.AppendToOutgoingContext(ctx, userKey, users[0], passwordKey, firstOf(in.Get(passwordKey)),
+				forwarderKey, token)
 		}
 		return metadata.AppendToOutgoingContext(ctx, nodeTokenKey, token)
 	}

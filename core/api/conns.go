@@ -19,15 +19,20 @@ const connSlack = 256
 // conns enforces MaxConns and MaxFetches on the client port. As a gRPC
 // stats.Handler it tags each connection with a connState when gRPC
 // starts serving it; the interceptors and ConsumerFetch read that state
-// from the call's context. Calls another node forwarded are not
-// refused: they were counted on the node the client called, and many
-// clients' calls share one connection between two nodes.
+// from the call's context. Calls from another server are not refused:
+// forwarded ones were counted on the server the client called, and many
+// clients' calls share one connection between two servers. With a
+// cluster token, such a call proves where it comes from with it; without
+// one, the forwarding header is taken at its word.
 type conns struct {
-	limits  Limits
-	logger  hclog.Logger
-	open    atomic.Int64 // connections gRPC serves
-	sockets atomic.Int64 // connections accepted, not yet closed
-	refused atomic.Uint64
+	limits Limits
+	logger hclog.Logger
+	// fromPeer reports whether another server of the cluster made the
+	// call (forwarded, or on its own behalf); nil: forwarded alone.
+	fromPeer func(context.Context) bool
+	open     atomic.Int64 // connections gRPC serves
+	sockets  atomic.Int64 // connections accepted, not yet closed
+	refused  atomic.Uint64
 }
 
 // connState is one connection's standing against the limits.
@@ -68,7 +73,7 @@ func (c *conns) HandleRPC(context.Context, stats.RPCStats) {}
 // checkCall refuses a client's call on a connection beyond MaxConns.
 func (c *conns) checkCall(ctx context.Context) error {
 	st, _ := ctx.Value(connKey{}).(*connState)
-	if st == nil || !st.over || forwarded(ctx) {
+	if st == nil || !st.over || c.peer(ctx) {
 		return nil
 	}
 	c.refused.Add(1)
@@ -79,7 +84,7 @@ func (c *conns) checkCall(ctx context.Context) error {
 // beyond MaxFetches; release undoes the count.
 func (c *conns) acquireFetch(ctx context.Context) (release func(), err error) {
 	st, _ := ctx.Value(connKey{}).(*connState)
-	if st == nil || forwarded(ctx) {
+	if st == nil || c.peer(ctx) {
 		return func() {}, nil
 	}
 	if st.fetches.Add(1) > int64(c.limits.MaxFetches) {
@@ -89,6 +94,13 @@ func (c *conns) acquireFetch(ctx context.Context) (release func(), err error) {
 			ErrResourceLimit, c.limits.MaxFetches)
 	}
 	return func() { st.fetches.Add(-1) }, nil
+}
+
+func (c *conns) peer(ctx context.Context) bool {
+	if c.fromPeer == nil {
+		return forwarded(ctx)
+	}
+	return c.fromPeer(ctx)
 }
 
 // listener closes connections accepted beyond MaxConns plus connSlack.

@@ -127,3 +127,28 @@ func isReset(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op)
 }
+
+// TestFromPeerNeedsTheToken: with a cluster token, the forwarding header
+// alone does not make a call a peer's (it would escape the limits); the
+// token as proof of forwarding, or as the call's identity, does.
+func TestFromPeerNeedsTheToken(t *testing.T) {
+	s := &Server{cfg: Config{NodeToken: "0123456789abcdef"}}
+	for _, c := range []struct {
+		md   metadata.MD
+		peer bool
+	}{
+		{metadata.Pairs(hopsKey, "1"), false},
+		{metadata.Pairs(hopsKey, "1", forwarderKey, "wrong"), false},
+		{metadata.Pairs(hopsKey, "1", forwarderKey, "0123456789abcdef"), true},
+		{metadata.Pairs(nodeTokenKey, "0123456789abcdef"), true},
+		{metadata.MD{}, false},
+	} {
+		if got := s.fromPeer(metadata.NewIncomingContext(context.Background(), c.md)); got != c.peer {
+			t.Errorf("%v: fromPeer = %t, want %t", c.md, got, c.peer)
+		}
+	}
+	open := &Server{}
+	if !open.fromPeer(metadata.NewIncomingContext(context.Background(), metadata.Pairs(hopsKey, "1"))) {
+		t.Error("without a token, a forwarded call is a peer's")
+	}
+}

@@ -92,6 +92,7 @@ func Start(cfg Config) (*Server, error) {
 		conns: &conns{limits: cfg.Limits, logger: cfg.Logger}}
 	s.lis = s.conns.listener(lis)
 	s.users.Store(cfg.Users)
+	s.conns.fromPeer = s.fromPeer
 	opts := []grpc.ServerOption{grpc.StatsHandler(s.conns),
 		// Windows big enough for a backup's or a restore's stream of
 		// 1-3 MiB messages on one connection (gRPC's 64 KiB default
