@@ -56,13 +56,14 @@ func accountsHCL(t testing.TB) string {
   }
   OTHER {
     users = [{ user = "other", password = %q,
-               permissions = { publish = ["BILLING.>"], subscribe = ["BILLING.>"], admin = ["BILLING"] } }]
+               permissions = { publish = ["BILLING.>"], subscribe = ["BILLING.>"], admin = ["BILLING"] } },
+             { user = "spy", password = %q, permissions = { publish = [">"], subscribe = [">"], admin = ["*"] } }]
   }
   SYS { users = [{ user = "admin", password = %q }] }
 }
 system_account = "SYS"
 http_auth = true
-`, appHash, hash("rehto"), hash("nimda"))
+`, appHash, hash("rehto"), hash("yps"), hash("nimda"))
 	return accounts
 }
 
@@ -139,10 +140,10 @@ func TestAccountsAndPermissions(t *testing.T) {
 	if _, err := other.Publish(ctx, "BILLING.x", []byte("1")); err != nil {
 		t.Fatalf("other publishes to BILLING.x: %v", err)
 	}
+	_, err = app.GetMsg(ctx, "BILLING", 1)
+	wantErr(t, "app reads BILLING", err, client.ErrPermissionDenied, `user "app" may not read stream "BILLING"`)
 	_, err = other.GetMsg(ctx, "ORDERS", 1)
-	wantErr(t, "other reads ORDERS", err, client.ErrPermissionDenied, `user "other" may not read stream "ORDERS"`)
-	_, err = other.Fetch(ctx, "ORDERS", "WORK", client.FetchOptions{NoWait: true})
-	wantErr(t, "other fetches from ORDERS", err, client.ErrPermissionDenied, "may not read stream")
+	wantErr(t, "other reads ORDERS, another account's", err, client.ErrStreamNotFound, "not found")
 	list, err := other.Streams(ctx)
 	if err != nil || len(list) != 1 || list[0].Config.Name != "BILLING" {
 		t.Fatalf("other lists %+v, %v; want only BILLING", list, err)
@@ -150,6 +151,7 @@ func TestAccountsAndPermissions(t *testing.T) {
 	if _, err := admin.ServerReport(ctx); err != nil {
 		t.Fatalf("admin runs server report: %v", err)
 	}
+	accountsApart(t, addrs)
 	if info, err := admin.StreamInfo(ctx, "ORDERS"); err != nil || info.State.Msgs != 3 {
 		t.Fatalf("ORDERS = %+v, %v; want the 3 messages app published", info, err)
 	}
@@ -237,4 +239,32 @@ func TestAccountsReloadOnHangup(t *testing.T) {
 	waitFor(t, "admin to be refused on n1 after it left the config", func() bool {
 		return errors.Is(signIn(n1, "admin", "nimda"), client.ErrUnauthenticated)
 	})
+}
+
+// accountsApart: spy (account OTHER, every permission) does not see the
+// stream ORDERS that app (account APP) created: not in its list, not
+// found, no stream for its subjects, its name taken; it sees BILLING,
+// which a system user made.
+func accountsApart(t *testing.T, addrs []string) {
+	ctx := context.Background()
+	spy := connectAs(t, addrs, "spy", "yps")
+	_, err := spy.StreamInfo(ctx, "ORDERS")
+	wantErr(t, "spy reads ORDERS' info", err, client.ErrStreamNotFound, "not found")
+	_, err = spy.GetMsg(ctx, "ORDERS", 1)
+	wantErr(t, "spy gets from ORDERS", err, client.ErrStreamNotFound, "not found")
+	_, err = spy.Publish(ctx, "ORDERS.x", nil)
+	wantErr(t, "spy publishes to ORDERS.x", err, client.ErrNoStreamForSubject, "no stream matches")
+	_, err = spy.Fetch(ctx, "ORDERS", "WORK", client.FetchOptions{NoWait: true})
+	wantErr(t, "spy fetches from ORDERS", err, client.ErrStreamNotFound, "not found")
+	err = spy.DeleteStream(ctx, "ORDERS")
+	wantErr(t, "spy deletes ORDERS", err, client.ErrStreamNotFound, "not found")
+	_, err = spy.AddStream(ctx, client.StreamConfig{Name: "ORDERS", Subjects: []string{"SPY.>"}})
+	wantErr(t, "spy creates ORDERS", err, client.ErrStreamExists, "another account's")
+	list, err := spy.Streams(ctx)
+	if err != nil || len(list) != 1 || list[0].Config.Name != "BILLING" {
+		t.Fatalf("spy lists %+v, %v; want BILLING alone", list, err)
+	}
+	if _, err := spy.Publish(ctx, "BILLING.y", nil); err != nil {
+		t.Fatalf("spy publishes to BILLING (no account's): %v", err)
+	}
 }

@@ -23,7 +23,7 @@ const (
 
 // createStream runs on the meta leader: it checks c, places the stream
 // and records it; restoring creates it for a restore (no publishes yet).
-func (s *Server) createStream(c stream.Config, restoring bool) error {
+func (s *Server) createStream(c stream.Config, restoring bool, account string) error {
 	c.Finish()
 	if err := c.Validate(); err != nil {
 		return err
@@ -33,7 +33,7 @@ func (s *Server) createStream(c stream.Config, restoring bool) error {
 		return fmt.Errorf("stream %s: %w", c.Name, err)
 	}
 	st := meta.Stream{Config: c, Peers: peers, Bootstrap: peers, Group: c.Name + "-" + randomID(),
-		Created: time.Now().UnixNano(), Restoring: restoring}
+		Created: time.Now().UnixNano(), Restoring: restoring, Account: account}
 	if err := s.cfg.MetaFSM.CheckCreate(st); err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stratadb/strata/client/pb"
 	"github.com/stratadb/strata/core/auth"
+	"github.com/stratadb/strata/core/meta"
 )
 
 // Metadata keys of a call's credentials: a client's user and password
@@ -88,11 +89,58 @@ func (s *Server) fromPeer(ctx context.Context) bool {
 // they were checked with.
 func (s *Server) SetUsers(u *auth.Users) { s.users.Store(u) }
 
+// accountOf is the account a stream the caller creates belongs to: its
+// own, or none for a system user or a node without accounts.
+func accountOf(ctx context.Context) string {
+	if u := caller(ctx); u != nil && !u.System {
+		return u.Account
+	}
+	return ""
+}
+
+// ownedElsewhere reports whether the stream belongs to another account
+// than u's: to u, such a stream does not exist.
+func (s *Server) ownedElsewhere(u *auth.User, stream string) bool {
+	st, ok := s.cfg.MetaFSM.Stream(stream)
+	return ok && st.Account != "" && st.Account != u.Account
+}
+
+// checkOwner hides the streams of other accounts: the call fails as for
+// a stream that does not exist (a create, as for a name that is taken).
+func (s *Server) checkOwner(u *auth.User, req any) error {
+	var name string
+	switch r := req.(type) {
+	case *pb.PubRequest:
+		if st, ok := s.cfg.MetaFSM.StreamFor(r.GetSubject()); ok && s.ownedElsewhere(u, st.Config.Name) {
+			return fmt.Errorf("%w: %q", ErrNoStreamForSubject, r.GetSubject())
+		}
+		return nil
+	case *pb.StreamConfig:
+		if s.ownedElsewhere(u, r.GetName()) {
+			return fmt.Errorf("%w: %s (another account's)", meta.ErrStreamExists, r.GetName())
+		}
+		return nil
+	case interface{ GetStream() string }:
+		name = r.GetStream()
+	case interface{ GetName() string }:
+		name = r.GetName()
+	default:
+		return nil
+	}
+	if s.ownedElsewhere(u, name) {
+		return fmt.Errorf("%w: %s", meta.ErrStreamNotFound, name)
+	}
+	return nil
+}
+
 // authorizeUnary checks that the caller may make the call req is.
 func (s *Server) authorizeUnary(ctx context.Context, method string, req any) error {
 	u := caller(ctx)
 	if u == nil || u.System {
 		return nil
+	}
+	if err := s.checkOwner(u, req); err != nil {
+		return err
 	}
 	switch r := req.(type) {
 	case *pb.PubRequest:
@@ -134,14 +182,23 @@ func (s *Server) authorizeStream(ctx context.Context, method string, msg any) er
 	switch r := msg.(type) {
 	case *pb.PubBatch:
 		for _, m := range r.GetMsgs() {
+			if err := s.checkOwner(u, m); err != nil {
+				return err
+			}
 			if err := u.CanPublish(m.GetSubject()); err != nil {
 				return err
 			}
 		}
 		return nil
 	case *pb.FetchRequest:
+		if err := s.checkOwner(u, r); err != nil {
+			return err
+		}
 		return s.canRead(u, r.GetStream())
 	case *pb.BackupRequest:
+		if err := s.checkOwner(u, r); err != nil {
+			return err
+		}
 		return u.CanAdmin(r.GetStream())
 	default: // Catchup: between servers
 		return u.CanSystem(path.Base(method))
@@ -173,6 +230,9 @@ func (s *Server) visibleStreams(ctx context.Context, resp any) any {
 	out := &pb.StreamListResponse{}
 	for _, st := range list.GetStreams() {
 		name := st.GetConfig().GetName()
+		if s.ownedElsewhere(u, name) {
+			continue
+		}
 		if u.CanAdmin(name) == nil || u.CanRead(name, st.GetConfig().GetSubjects()) == nil {
 			out.Streams = append(out.Streams, st)
 		}

@@ -23,7 +23,7 @@ func (s *Server) StreamRestoreBegin(ctx context.Context, req *pb.StreamConfig) (
 		}
 		return info, s.awaitMeta(ctx, req.GetName(), info.GetPeers())
 	}
-	if err := s.createStream(configFromPB(req), true); err != nil {
+	if err := s.createStream(configFromPB(req), true, accountOf(ctx)); err != nil {
 		return nil, err
 	}
 	return s.StreamInfo(ownCall(ctx), &pb.StreamRequest{Name: req.GetName()})

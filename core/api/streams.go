@@ -24,7 +24,7 @@ func (s *Server) StreamCreate(ctx context.Context, req *pb.StreamConfig) (*pb.St
 		}
 		return info, s.awaitMeta(ctx, req.GetName(), info.GetPeers())
 	}
-	if err := s.createStream(configFromPB(req), false); err != nil {
+	if err := s.createStream(configFromPB(req), false, accountOf(ctx)); err != nil {
 		return nil, err
 	}
 	return s.StreamInfo(ownCall(ctx), &pb.StreamRequest{Name: req.GetName()})

@@ -46,6 +46,11 @@ type Stream struct {
 	// Restoring is set while a backup is restored into the stream: it
 	// takes restored messages only, no publishes, until the restore ends.
 	Restoring bool `json:"restoring,omitempty"`
+	// Account is the account whose user created the stream; its streams
+	// are hidden from users of other accounts. Empty: a stream made by a
+	// system user or before accounts existed, which every account's
+	// permissions may reach.
+	Account string `json:"account,omitempty"`
 }
 
 func (s Stream) clone() Stream {
