@@ -123,6 +123,7 @@ func TestAccountsAndPermissions(t *testing.T) {
 	}
 	_, err = app.Publish(ctx, "BILLING.x", nil)
 	wantErr(t, "app publishes to BILLING.x", err, client.ErrPermissionDenied, `may not publish to "BILLING.x"`)
+	asyncDenied(t, app)
 	if _, err := app.AddConsumer(ctx, "ORDERS", client.ConsumerConfig{Durable: "WORK"}); err != nil {
 		t.Fatalf("app adds a consumer: %v", err)
 	}
@@ -152,8 +153,8 @@ func TestAccountsAndPermissions(t *testing.T) {
 		t.Fatalf("admin runs server report: %v", err)
 	}
 	accountsApart(t, addrs)
-	if info, err := admin.StreamInfo(ctx, "ORDERS"); err != nil || info.State.Msgs != 3 {
-		t.Fatalf("ORDERS = %+v, %v; want the 3 messages app published", info, err)
+	if info, err := admin.StreamInfo(ctx, "ORDERS"); err != nil || info.State.Msgs != 5 {
+		t.Fatalf("ORDERS = %+v, %v; want the 5 messages app published", info, err)
 	}
 
 	jsz := "http://" + cluster.Servers[0].HTTP + "/jsz"
@@ -266,5 +267,33 @@ func accountsApart(t *testing.T, addrs []string) {
 	}
 	if _, err := spy.Publish(ctx, "BILLING.y", nil); err != nil {
 		t.Fatalf("spy publishes to BILLING (no account's): %v", err)
+	}
+}
+
+// asyncDenied: in one async publish stream, a message the user may not
+// publish gets its own error ack naming the subject, and the messages
+// around it are stored.
+func asyncDenied(t *testing.T, app *client.Client) {
+	ctx := context.Background()
+	p, err := app.PublishAsync(ctx, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var futures []*client.AckFuture
+	for _, subj := range []string{"ORDERS.async", "BILLING.async", "ORDERS.async"} {
+		f, err := p.Publish(subj, []byte(subj))
+		if err != nil {
+			t.Fatal(err)
+		}
+		futures = append(futures, f)
+	}
+	for i, f := range futures {
+		_, err := f.Wait(ctx)
+		if i == 1 {
+			wantErr(t, "async publish to BILLING.async", err, client.ErrPermissionDenied, `may not publish to "BILLING.async"`)
+		} else if err != nil {
+			t.Fatalf("async publish %d beside a refused one: %v", i, err)
+		}
 	}
 }

@@ -116,7 +116,7 @@ func (s *Server) routeOf(ctx context.Context, name string, routes map[string]rou
 // publishAsync routes one request; done receives its ack exactly once.
 func (s *Server) publishAsync(ctx context.Context, req *pb.PubRequest, out *fwdBatch, routes map[string]route,
 	done func(*pb.PubAck)) {
-	name, err := s.streamForPublish(req)
+	name, err := s.streamForPublish(ctx, req)
 	if err != nil {
 		done(errorAck(req.GetId(), err))
 		return

@@ -139,12 +139,13 @@ func (s *Server) authorizeUnary(ctx context.Context, method string, req any) err
 	if u == nil || u.System {
 		return nil
 	}
+	if _, ok := req.(*pb.PubRequest); ok {
+		return nil // checked in streamForPublish, as each message of a PublishStream
+	}
 	if err := s.checkOwner(u, req); err != nil {
 		return err
 	}
 	switch r := req.(type) {
-	case *pb.PubRequest:
-		return u.CanPublish(r.GetSubject())
 	case *pb.GetMsgRequest:
 		return s.canRead(u, r.GetStream())
 	case *pb.StreamConfig: // StreamCreate, StreamUpdate, StreamRestoreBegin
@@ -172,8 +173,22 @@ func (s *Server) authorizeUnary(ctx context.Context, method string, req any) err
 	}
 }
 
-// authorizeStream checks the request of a server-streaming call, or each
-// batch of a PublishStream, as it is received.
+// authorizePublish checks a publish: the subject's stream is the
+// caller's account's (or no account's), and its permissions allow it.
+func (s *Server) authorizePublish(ctx context.Context, req *pb.PubRequest) error {
+	u := caller(ctx)
+	if u == nil || u.System {
+		return nil
+	}
+	if err := s.checkOwner(u, req); err != nil {
+		return err
+	}
+	return u.CanPublish(req.GetSubject())
+}
+
+// authorizeStream checks the request of a server-streaming call as it is
+// received (a PublishStream's batches pass: each message is checked in
+// streamForPublish).
 func (s *Server) authorizeStream(ctx context.Context, method string, msg any) error {
 	u := caller(ctx)
 	if u == nil || u.System {
@@ -181,15 +196,7 @@ func (s *Server) authorizeStream(ctx context.Context, method string, msg any) er
 	}
 	switch r := msg.(type) {
 	case *pb.PubBatch:
-		for _, m := range r.GetMsgs() {
-			if err := s.checkOwner(u, m); err != nil {
-				return err
-			}
-			if err := u.CanPublish(m.GetSubject()); err != nil {
-				return err
-			}
-		}
-		return nil
+		return nil // each message is checked in streamForPublish: a refused one gets its error ack
 	case *pb.FetchRequest:
 		if err := s.checkOwner(u, r); err != nil {
 			return err

@@ -14,7 +14,7 @@ import (
 // Publish stores one message through its stream's leader.
 func (s *Server) Publish(ctx context.Context, req *pb.PubRequest) (*pb.PubAck, error) {
 	defer stream.ObserveStage(stream.StageTotal, time.Now())
-	name, err := s.streamForPublish(req)
+	name, err := s.streamForPublish(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -31,8 +31,11 @@ func (s *Server) Publish(ctx context.Context, req *pb.PubRequest) (*pb.PubAck, e
 
 // streamForPublish checks req and returns the name of the stream that
 // takes it.
-func (s *Server) streamForPublish(req *pb.PubRequest) (string, error) {
+func (s *Server) streamForPublish(ctx context.Context, req *pb.PubRequest) (string, error) {
 	if err := s.cfg.Limits.check(req); err != nil {
+		return "", err
+	}
+	if err := s.authorizePublish(ctx, req); err != nil {
 		return "", err
 	}
 	if err := subject.ValidSubject(req.GetSubject()); err != nil {
