@@ -70,16 +70,7 @@ http_auth = true
 // connectAs connects to the servers at addrs as user with password.
 func connectAs(t *testing.T, addrs []string, user, password string) *client.Client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	opts := client.DefaultOptions()
-	opts.Addrs, opts.User, opts.Password, opts.Timeout = addrs, user, password, 20*time.Second
-	c, err := client.ConnectOptions(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
+	return connectWith(t, addrs, func(o *client.Options) { o.User, o.Password = user, password })
 }
 
 func wantErr(t *testing.T, what string, err, kind error, text string) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/stratadb/strata/client"
 	"github.com/stratadb/strata/internal/clustertest"
@@ -50,16 +49,7 @@ func securityClient(b *testing.B, secure bool) *client.Client {
 		return clustertest.Start(b, clustertest.Options{BinDir: binDir}).Connect(b)
 	}
 	cluster, _, clientTLS, _ := tlsClusterWith(b, accountsHCL(b), fmt.Sprintf("token = %q", clusterToken))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	opts := client.DefaultOptions()
-	opts.Addrs, opts.TLS, opts.User, opts.Password, opts.Timeout = cluster.Addrs(), clientTLS, "app", "ppa", 20*time.Second
-	c, err := client.ConnectOptions(ctx, opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = c.Close() })
-	return c
+	return connectWith(b, cluster.Addrs(), func(o *client.Options) { o.TLS, o.User, o.Password = clientTLS, "app", "ppa" })
 }
 
 func benchAsync(b *testing.B, c *client.Client, data []byte) {

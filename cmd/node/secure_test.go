@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -78,4 +80,21 @@ func secureOptions(t testing.TB, opts *client.Options) {
 	}
 	secureArgs(t)
 	opts.TLS, opts.User, opts.Password = secureSetup.clientTLS, secureUser, securePassword
+}
+
+// connectWith connects a client of addrs, its options changed by set (TLS,
+// a user), closed at cleanup.
+func connectWith(tb testing.TB, addrs []string, set func(*client.Options)) *client.Client {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	opts := client.DefaultOptions()
+	opts.Addrs, opts.Timeout = addrs, 20*time.Second
+	set(&opts)
+	c, err := client.ConnectOptions(ctx, opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = c.Close() })
+	return c
 }

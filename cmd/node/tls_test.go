@@ -178,16 +178,7 @@ func serverSerial(t *testing.T, addr string, cfg *tls.Config) string {
 // connectTLS connects a client of the one server at addr.
 func connectTLS(t *testing.T, addr string, cfg *tls.Config) *client.Client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	opts := client.DefaultOptions()
-	opts.Addrs, opts.TLS, opts.Timeout = []string{addr}, cfg, 20*time.Second
-	c, err := client.ConnectOptions(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
+	return connectWith(t, []string{addr}, func(o *client.Options) { o.TLS = cfg })
 }
 
 // tryCall connects to addr with cfg (nil: plain text) and makes one call.

@@ -102,7 +102,12 @@ func accountOf(ctx context.Context) string {
 // than u's: to u, such a stream does not exist.
 func (s *Server) ownedElsewhere(u *auth.User, stream string) bool {
 	st, ok := s.cfg.MetaFSM.Stream(stream)
-	return ok && st.Account != "" && st.Account != u.Account
+	return ok && otherAccount(u, st)
+}
+
+// otherAccount reports whether st belongs to an account that is not u's.
+func otherAccount(u *auth.User, st meta.Stream) bool {
+	return st.Account != "" && st.Account != u.Account
 }
 
 // checkOwner hides the streams of other accounts: the call fails as for
@@ -111,7 +116,7 @@ func (s *Server) checkOwner(u *auth.User, req any) error {
 	var name string
 	switch r := req.(type) {
 	case *pb.PubRequest:
-		if st, ok := s.cfg.MetaFSM.StreamFor(r.GetSubject()); ok && s.ownedElsewhere(u, st.Config.Name) {
+		if st, ok := s.cfg.MetaFSM.StreamFor(r.GetSubject()); ok && otherAccount(u, st) {
 			return fmt.Errorf("%w: %q", ErrNoStreamForSubject, r.GetSubject())
 		}
 		return nil

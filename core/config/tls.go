@@ -38,24 +38,19 @@ func (t *TLS) resolve(baseDir string) {
 }
 
 func (c *Config) validateTLS() error {
-	blocks := []struct {
-		key string
-		tls *TLS
-	}{{"tls", c.TLS}, {"http_tls", c.HTTPTLS}}
+	var cluster *TLS
 	if c.Cluster != nil {
-		blocks = append(blocks, struct {
-			key string
-			tls *TLS
-		}{"cluster.tls", c.Cluster.TLS})
+		cluster = c.Cluster.TLS
 	}
-	for _, b := range blocks {
-		if b.tls == nil {
+	for i, t := range []*TLS{c.TLS, c.HTTPTLS, cluster} {
+		key := [...]string{"tls", "http_tls", "cluster.tls"}[i]
+		if t == nil {
 			continue
 		}
-		if err := b.tls.Files().Validate(); err != nil {
-			return fmt.Errorf("%s: %w", b.key, err)
+		if err := t.Files().Validate(); err != nil {
+			return fmt.Errorf("%s: %w", key, err)
 		}
-		if b.key == "cluster.tls" && b.tls.CAFile == "" {
+		if key == "cluster.tls" && t.CAFile == "" {
 			return fmt.Errorf("cluster.tls: ca_file: required (the cluster port always verifies its peers)")
 		}
 	}
