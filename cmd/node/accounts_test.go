@@ -104,7 +104,7 @@ func TestAccountsAndPermissions(t *testing.T) {
 	_, err = app.AddStream(ctx, client.StreamConfig{Name: "BILLING", Subjects: []string{"BILLING.>"}})
 	wantErr(t, "app creates BILLING", err, client.ErrPermissionDenied, `user "app" may not administer stream "BILLING"`)
 	admin := connectAs(t, addrs, "admin", "nimda")
-	if _, err := admin.StreamInfo(ctx, "BILLING"); !errors.Is(err, client.ErrStreamNotFound) {
+	if _, err := admin.StreamInfo(ctx, "APP.BILLING"); !errors.Is(err, client.ErrStreamNotFound) {
 		t.Fatalf("BILLING after the refused create: %v; want not found", err)
 	}
 	for _, s := range cluster.Servers { // two of the three forward to the leader
@@ -135,7 +135,8 @@ func TestAccountsAndPermissions(t *testing.T) {
 	_, err = app.GetMsg(ctx, "BILLING", 1)
 	wantErr(t, "app reads BILLING", err, client.ErrPermissionDenied, `user "app" may not read stream "BILLING"`)
 	_, err = other.GetMsg(ctx, "ORDERS", 1)
-	wantErr(t, "other reads ORDERS, another account's", err, client.ErrStreamNotFound, "not found")
+	// As for any stream of that name: APP's ORDERS is not OTHER's (accountsApart).
+	wantErr(t, "other reads ORDERS", err, client.ErrPermissionDenied, `user "other" may not read stream "ORDERS"`)
 	list, err := other.Streams(ctx)
 	if err != nil || len(list) != 1 || list[0].Config.Name != "BILLING" {
 		t.Fatalf("other lists %+v, %v; want only BILLING", list, err)
@@ -144,9 +145,17 @@ func TestAccountsAndPermissions(t *testing.T) {
 		t.Fatalf("admin runs server report: %v", err)
 	}
 	accountsApart(t, addrs)
-	if info, err := admin.StreamInfo(ctx, "ORDERS"); err != nil || info.State.Msgs != 5 {
-		t.Fatalf("ORDERS = %+v, %v; want the 5 messages app published", info, err)
+	if info, err := admin.StreamInfo(ctx, "APP.ORDERS"); err != nil || info.State.Msgs != 5 {
+		t.Fatalf("APP.ORDERS = %+v, %v; want the 5 messages app published", info, err)
 	}
+	if info, err := app.StreamInfo(ctx, "ORDERS"); err != nil || info.State.Msgs != 5 || info.Config.Name != "ORDERS" {
+		t.Fatalf("app's ORDERS = %+v, %v; want its 5 messages, under the name app gave", info, err)
+	}
+	names := streamNames(t, admin)
+	if want := "APP.ORDERS BILLING"; names != want {
+		t.Fatalf("admin lists %q; want %q (the system account sees stored names)", names, want)
+	}
+	backupAcrossAccounts(t, cluster.Addrs())
 
 	jsz := "http://" + cluster.Servers[0].HTTP + "/jsz"
 	for _, c := range []struct {
@@ -235,13 +244,14 @@ func TestAccountsReloadOnHangup(t *testing.T) {
 
 // accountsApart: spy (account OTHER, every permission) does not see the
 // stream ORDERS that app (account APP) created: not in its list, not
-// found, no stream for its subjects, its name taken; it sees BILLING,
-// which a system user made.
+// found, no stream for its subjects. It creates its own ORDERS, with the
+// same subjects: two streams that never meet. It sees BILLING, which a
+// system user made.
 func accountsApart(t *testing.T, addrs []string) {
 	ctx := context.Background()
 	spy := connectAs(t, addrs, "spy", "yps")
 	_, err := spy.StreamInfo(ctx, "ORDERS")
-	wantErr(t, "spy reads ORDERS' info", err, client.ErrStreamNotFound, "not found")
+	wantErr(t, "spy reads ORDERS' info", err, client.ErrStreamNotFound, "not found: ORDERS")
 	_, err = spy.GetMsg(ctx, "ORDERS", 1)
 	wantErr(t, "spy gets from ORDERS", err, client.ErrStreamNotFound, "not found")
 	_, err = spy.Publish(ctx, "ORDERS.x", nil)
@@ -250,15 +260,72 @@ func accountsApart(t *testing.T, addrs []string) {
 	wantErr(t, "spy fetches from ORDERS", err, client.ErrStreamNotFound, "not found")
 	err = spy.DeleteStream(ctx, "ORDERS")
 	wantErr(t, "spy deletes ORDERS", err, client.ErrStreamNotFound, "not found")
-	_, err = spy.AddStream(ctx, client.StreamConfig{Name: "ORDERS", Subjects: []string{"SPY.>"}})
-	wantErr(t, "spy creates ORDERS", err, client.ErrStreamExists, "another account's")
-	list, err := spy.Streams(ctx)
-	if err != nil || len(list) != 1 || list[0].Config.Name != "BILLING" {
-		t.Fatalf("spy lists %+v, %v; want BILLING alone", list, err)
+	if names := streamNames(t, spy); names != "BILLING" {
+		t.Fatalf("spy lists %q; want BILLING alone", names)
 	}
 	if _, err := spy.Publish(ctx, "BILLING.y", nil); err != nil {
 		t.Fatalf("spy publishes to BILLING (no account's): %v", err)
 	}
+
+	for _, s := range addrs { // created and used through every server: forwarded calls stay in OTHER
+		spy := connectAs(t, []string{s}, "spy", "yps")
+		if _, err := spy.AddStream(ctx, client.StreamConfig{Name: "ORDERS", Subjects: []string{"ORDERS.>"}, Replicas: 3}); err != nil && !errors.Is(err, client.ErrStreamExists) {
+			t.Fatalf("spy creates its own ORDERS through %s: %v", s, err)
+		}
+		ack, err := spy.Publish(ctx, "ORDERS.x", []byte(s))
+		if err != nil || ack.Stream != "ORDERS" {
+			t.Fatalf("spy publishes to its ORDERS through %s: %+v, %v", s, ack, err)
+		}
+	}
+	info, err := spy.StreamInfo(ctx, "ORDERS")
+	if err != nil || info.Config.Name != "ORDERS" || info.State.Msgs != uint64(len(addrs)) {
+		t.Fatalf("spy's ORDERS = %+v, %v; want its %d messages", info, err, len(addrs))
+	}
+	if names := streamNames(t, spy); names != "BILLING ORDERS" {
+		t.Fatalf("spy lists %q; want BILLING ORDERS", names)
+	}
+	if err := spy.DeleteStream(ctx, "ORDERS"); err != nil {
+		t.Fatalf("spy deletes its ORDERS: %v", err)
+	}
+	_, err = spy.AddStream(ctx, client.StreamConfig{Name: "A.B", Subjects: []string{"SPY.>"}})
+	wantErr(t, "spy creates A.B", err, client.ErrInvalid, `"A.B"`)
+}
+
+// backupAcrossAccounts: app backs up its ORDERS with strata-backup; spy
+// restores the backup, under the name it had, into its own account.
+func backupAcrossAccounts(t *testing.T, addrs []string) {
+	dir := t.TempDir()
+	run := func(user, password string, args ...string) {
+		t.Helper()
+		args = append([]string{"-s", strings.Join(addrs, ","), "--user", user, "--password", password}, args...)
+		if out, err := exec.Command(filepath.Join(binDir, "strata-backup"), args...).CombinedOutput(); err != nil {
+			t.Fatalf("strata-backup %v: %v\n%s", args, err, out)
+		}
+	}
+	run("app", "ppa", "save", "--no-progress", "ORDERS", dir)
+	run("spy", "yps", "restore", "--no-progress", filepath.Join(dir, "ORDERS"))
+	ctx := context.Background()
+	spy := connectAs(t, addrs, "spy", "yps")
+	if info, err := spy.StreamInfo(ctx, "ORDERS"); err != nil || info.State.Msgs != 5 {
+		t.Fatalf("spy's restored ORDERS = %+v, %v; want app's 5 messages", info, err)
+	}
+	if err := spy.DeleteStream(ctx, "ORDERS"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// streamNames lists the streams c sees, by name, space separated.
+func streamNames(t *testing.T, c *client.Client) string {
+	t.Helper()
+	list, err := c.Streams(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, st := range list {
+		names = append(names, st.Config.Name)
+	}
+	return strings.Join(names, " ")
 }
 
 // asyncDenied: in one async publish stream, a message the user may not

@@ -35,10 +35,12 @@ func runTests(m *testing.M) int {
 	return m.Run()
 }
 
-// buildBinaries builds strata and the badger and file plugins into dir.
+// buildBinaries builds strata, strata-backup and the badger and file
+// plugins into dir.
 func buildBinaries(dir string) error {
 	return storetest.BuildBinaries(dir, map[string]string{
 		"strata":               ".",
+		"strata-backup":        "../backup",
 		"strata-plugin-badger": "../../plugins/badger/cmd/strata-plugin-badger",
 		"strata-plugin-file":   "../../plugins/file/cmd/strata-plugin-file",
 	})

@@ -25,6 +25,11 @@ const (
 // and records it; restoring creates it for a restore (no publishes yet).
 func (s *Server) createStream(c stream.Config, restoring bool, account string) error {
 	c.Finish()
+	if account == "" { // a name qualified by an account is its users' to create
+		if err := stream.ValidName(c.Name); err != nil {
+			return err
+		}
+	}
 	if err := c.Validate(); err != nil {
 		return err
 	}

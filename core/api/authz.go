@@ -12,6 +12,7 @@ import (
 	"github.com/stratadb/strata/client/pb"
 	"github.com/stratadb/strata/core/auth"
 	"github.com/stratadb/strata/core/meta"
+	"github.com/stratadb/strata/core/stream"
 )
 
 // Metadata keys of a call's credentials: a client's user and password
@@ -115,11 +116,6 @@ func otherAccount(u *auth.User, st meta.Stream) bool {
 func (s *Server) checkOwner(u *auth.User, req any) error {
 	var name string
 	switch r := req.(type) {
-	case *pb.PubRequest:
-		if st, ok := s.cfg.MetaFSM.StreamFor(r.GetSubject()); ok && otherAccount(u, st) {
-			return fmt.Errorf("%w: %q", ErrNoStreamForSubject, r.GetSubject())
-		}
-		return nil
 	case *pb.StreamConfig:
 		if s.ownedElsewhere(u, r.GetName()) {
 			return fmt.Errorf("%w: %s (another account's)", meta.ErrStreamExists, r.GetName())
@@ -154,23 +150,23 @@ func (s *Server) authorizeUnary(ctx context.Context, method string, req any) err
 	case *pb.GetMsgRequest:
 		return s.canRead(u, r.GetStream())
 	case *pb.StreamConfig: // StreamCreate, StreamUpdate, StreamRestoreBegin
-		return u.CanAdmin(r.GetName())
+		return canAdmin(u, r.GetName())
 	case *pb.StreamRequest:
 		if m := path.Base(method); m == "StreamInfo" || m == "ConsumerList" {
 			return s.canSee(u, r.GetName())
 		}
-		return u.CanAdmin(r.GetName())
+		return canAdmin(u, r.GetName())
 	case *pb.StreamListRequest:
 		return nil // the answer is filtered (visibleStreams)
 	case *pb.RestoreMsgs:
-		return u.CanAdmin(r.GetStream())
+		return canAdmin(u, r.GetStream())
 	case *pb.ConsumerCreateRequest:
-		return u.CanAdmin(r.GetStream())
+		return canAdmin(u, r.GetStream())
 	case *pb.ConsumerRequest:
 		if path.Base(method) == "ConsumerInfo" {
 			return s.canSee(u, r.GetStream())
 		}
-		return u.CanAdmin(r.GetStream())
+		return canAdmin(u, r.GetStream())
 	case *pb.AckRequest:
 		return s.canRead(u, r.GetStream())
 	default: // server, meta and recovery commands
@@ -178,15 +174,13 @@ func (s *Server) authorizeUnary(ctx context.Context, method string, req any) err
 	}
 }
 
-// authorizePublish checks a publish: the subject's stream is the
-// caller's account's (or no account's), and its permissions allow it.
+// authorizePublish checks a publish: the caller's permissions allow its
+// subject (it reaches only its account's streams and the shared ones:
+// meta.FSM.StreamFor).
 func (s *Server) authorizePublish(ctx context.Context, req *pb.PubRequest) error {
 	u := caller(ctx)
 	if u == nil || u.System {
 		return nil
-	}
-	if err := s.checkOwner(u, req); err != nil {
-		return err
 	}
 	return u.CanPublish(req.GetSubject())
 }
@@ -211,25 +205,31 @@ func (s *Server) authorizeStream(ctx context.Context, method string, msg any) er
 		if err := s.checkOwner(u, r); err != nil {
 			return err
 		}
-		return u.CanAdmin(r.GetStream())
+		return canAdmin(u, r.GetStream())
 	default: // Catchup: between servers
 		return u.CanSystem(path.Base(method))
 	}
 }
 
-// canRead: u may read the stream's messages.
-func (s *Server) canRead(u *auth.User, stream string) error {
-	st, _ := s.cfg.MetaFSM.Stream(stream)
-	return u.CanRead(stream, st.Config.Subjects)
+// canAdmin: u's permissions let it administer the stored stream: they
+// name streams as u's account knows them.
+func canAdmin(u *auth.User, stored string) error {
+	return u.CanAdmin(stream.Unqualify(u.Account, stored))
+}
+
+// canRead: u may read the stored stream's messages.
+func (s *Server) canRead(u *auth.User, stored string) error {
+	st, _ := s.cfg.MetaFSM.Stream(stored)
+	return u.CanRead(stream.Unqualify(u.Account, stored), st.Config.Subjects)
 }
 
 // canSee: u may read the stream's or its consumers' info, as a reader or
 // an administrator of it.
-func (s *Server) canSee(u *auth.User, stream string) error {
-	if u.CanAdmin(stream) == nil {
+func (s *Server) canSee(u *auth.User, stored string) error {
+	if canAdmin(u, stored) == nil {
 		return nil
 	}
-	return s.canRead(u, stream)
+	return s.canRead(u, stored)
 }
 
 // visibleStreams drops from a stream list what the caller may not see.
@@ -245,7 +245,8 @@ func (s *Server) visibleStreams(ctx context.Context, resp any) any {
 		if s.ownedElsewhere(u, name) {
 			continue
 		}
-		if u.CanAdmin(name) == nil || u.CanRead(name, st.GetConfig().GetSubjects()) == nil {
+		known := stream.Unqualify(u.Account, name)
+		if u.CanAdmin(known) == nil || u.CanRead(known, st.GetConfig().GetSubjects()) == nil {
 			out.Streams = append(out.Streams, st)
 		}
 	}
@@ -258,14 +259,21 @@ type authorizedStream struct {
 	ctx    context.Context
 	s      *Server
 	method string
+	names  renames
 }
 
 func (a *authorizedStream) Context() context.Context { return a.ctx }
+
+func (a *authorizedStream) SendMsg(m any) error {
+	a.s.unqualifyAnswer(a.ctx, m)
+	return a.ServerStream.SendMsg(m)
+}
 
 func (a *authorizedStream) RecvMsg(m any) error {
 	if err := a.ServerStream.RecvMsg(m); err != nil {
 		return err
 	}
+	a.s.qualify(caller(a.ctx), a.method, m, a.names)
 	if err := a.s.authorizeStream(a.ctx, a.method, m); err != nil {
 		return toStatus(err)
 	}

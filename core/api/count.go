@@ -15,7 +15,9 @@ func (s *Server) countUnary(ctx context.Context, req any, info *grpc.UnaryServer
 		return nil, toStatus(err)
 	}
 	ctx, err := s.authenticate(ctx)
+	names := renames{}
 	if err == nil {
+		s.qualify(caller(ctx), info.FullMethod, req, names)
 		err = s.authorizeUnary(ctx, info.FullMethod, req)
 	}
 	var resp any
@@ -25,9 +27,19 @@ func (s *Server) countUnary(ctx context.Context, req any, info *grpc.UnaryServer
 	if err != nil {
 		s.errors.Add(1)
 		s.logger.Debug("call failed", "method", info.FullMethod, "error", err)
-		return nil, toStatus(err)
+		return nil, names.renameError(toStatus(err))
 	}
-	return s.visibleStreams(ctx, resp), nil
+	resp = s.visibleStreams(ctx, resp)
+	s.unqualifyAnswer(ctx, resp)
+	return resp, nil
+}
+
+// unqualifyAnswer gives resp the names the caller knows, unless another
+// server made the call: it forwarded the call and answers its client.
+func (s *Server) unqualifyAnswer(ctx context.Context, resp any) {
+	if u := caller(ctx); inNamespace(u) && !s.fromPeer(ctx) {
+		unqualify(u, resp)
+	}
 }
 
 func (s *Server) countStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
@@ -37,11 +49,12 @@ func (s *Server) countStream(srv any, ss grpc.ServerStream, info *grpc.StreamSer
 		return toStatus(err)
 	}
 	ctx, err := s.authenticate(ss.Context())
+	names := renames{}
 	if err == nil {
-		err = h(srv, &authorizedStream{ServerStream: ss, ctx: ctx, s: s, method: info.FullMethod})
+		err = h(srv, &authorizedStream{ServerStream: ss, ctx: ctx, s: s, method: info.FullMethod, names: names})
 	}
 	if err != nil {
 		s.errors.Add(1)
 	}
-	return toStatus(err)
+	return names.renameError(toStatus(err))
 }

@@ -41,19 +41,20 @@ func (s *Server) streamForPublish(ctx context.Context, req *pb.PubRequest) (stri
 	if err := subject.ValidSubject(req.GetSubject()); err != nil {
 		return "", err
 	}
-	name, ok := s.cfg.MetaFSM.StreamNameFor(req.GetSubject())
+	account := accountOf(ctx)
+	name, ok := s.cfg.MetaFSM.StreamNameFor(account, req.GetSubject())
 	if !ok && !s.metaCurrent() {
-		name, ok = s.awaitStreamFor(req.GetSubject())
+		name, ok = s.awaitStreamFor(account, req.GetSubject())
 	}
 	if !ok {
 		return "", fmt.Errorf("%w %q", ErrNoStreamForSubject, req.GetSubject())
 	}
 	if s.cfg.MetaFSM.Restoring(name) {
-		return "", fmt.Errorf("%w: stream %s", ErrRestoring, name)
+		return "", fmt.Errorf("%w: stream %s", ErrRestoring, stream.Unqualify(account, name))
 	}
 	if e := req.GetExpectedStream(); e != "" && e != name {
 		return "", fmt.Errorf("%w: subject %q belongs to stream %s, not %s",
-			errWrongStream, req.GetSubject(), name, e)
+			errWrongStream, req.GetSubject(), stream.Unqualify(account, name), stream.Unqualify(account, e))
 	}
 	return name, nil
 }
@@ -119,12 +120,12 @@ func (s *Server) localLeader(name string) (*replica.Replica, bool) {
 }
 
 // awaitStreamFor waits, while this node's meta state catches up, for a
-// stream that takes subj.
-func (s *Server) awaitStreamFor(subj string) (string, bool) {
+// stream that takes account's publishes to subj.
+func (s *Server) awaitStreamFor(account, subj string) (string, bool) {
 	var name string
 	var ok bool
 	_ = s.waitFor(context.Background(), "the meta state", func() (bool, error) {
-		name, ok = s.cfg.MetaFSM.StreamNameFor(subj)
+		name, ok = s.cfg.MetaFSM.StreamNameFor(account, subj)
 		return ok || s.metaCurrent(), nil
 	})
 	return name, ok

@@ -43,7 +43,7 @@ func (s *Server) StreamUpdate(ctx context.Context, req *pb.StreamConfig) (*pb.St
 		}
 		return info, s.awaitMeta(ctx, req.GetName(), info.GetPeers())
 	}
-	if err := stream.ValidName(req.GetName()); err != nil {
+	if err := stream.ValidStoredName(req.GetName()); err != nil {
 		return nil, err
 	}
 	leader := ""

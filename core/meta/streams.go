@@ -46,10 +46,11 @@ type Stream struct {
 	// Restoring is set while a backup is restored into the stream: it
 	// takes restored messages only, no publishes, until the restore ends.
 	Restoring bool `json:"restoring,omitempty"`
-	// Account is the account whose user created the stream; its streams
-	// are hidden from users of other accounts. Empty: a stream made by a
-	// system user or before accounts existed, which every account's
-	// permissions may reach.
+	// Account is the account whose user created the stream (its name is
+	// then qualified by the account: stream.Qualify); only that account's
+	// users reach it, and its subjects are the account's. Empty: a shared
+	// stream, made by a system user or on a node without accounts, which
+	// every account's permissions may reach.
 	Account string `json:"account,omitempty"`
 }
 
@@ -81,15 +82,15 @@ func (st *state) checkCreate(s Stream) error {
 	if _, ok := st.Streams[s.Config.Name]; ok {
 		return fmt.Errorf("%w: %s", ErrStreamExists, s.Config.Name)
 	}
-	return st.checkSubjects(s.Config)
+	return st.checkSubjects(s)
 }
 
-func (st *state) checkSubjects(c stream.Config) error {
+func (st *state) checkSubjects(s Stream) error {
 	for _, other := range st.Streams {
-		if other.Config.Name == c.Name {
+		if other.Config.Name == s.Config.Name || !shareSubjects(s, other) {
 			continue
 		}
-		for _, a := range c.Subjects {
+		for _, a := range s.Config.Subjects {
 			for _, b := range other.Config.Subjects {
 				if subject.Overlap(a, b) {
 					return fmt.Errorf("%w: %q overlaps %q of stream %s", ErrSubjectsOverlap, a, b, other.Config.Name)
@@ -98,6 +99,13 @@ func (st *state) checkSubjects(c stream.Config) error {
 		}
 	}
 	return nil
+}
+
+// shareSubjects reports whether a and b take publishes from one subject
+// space: both an account's, or either no account's (a shared stream takes
+// every account's publishes).
+func shareSubjects(a, b Stream) bool {
+	return a.Account == b.Account || a.Account == "" || b.Account == ""
 }
 
 func (c command) applyStream(st *state) error {
@@ -138,7 +146,7 @@ func (st *state) checkUpdate(s Stream) error {
 	if err := cur.Config.CheckUpdate(s.Config); err != nil {
 		return err
 	}
-	return st.checkSubjects(s.Config)
+	return st.checkSubjects(s)
 }
 
 // Streams returns the recorded streams sorted by name.
@@ -161,11 +169,13 @@ func (f *FSM) Stream(name string) (Stream, bool) {
 	return s.clone(), ok
 }
 
-// StreamFor returns the stream whose subjects match subj.
-func (f *FSM) StreamFor(subj string) (Stream, bool) {
+// StreamFor returns the stream whose subjects match subj among those
+// account's users publish to: the account's and the shared ones (no
+// account's). An empty account sees the shared streams only.
+func (f *FSM) StreamFor(account, subj string) (Stream, bool) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	if s, ok := f.state.Streams[f.streamNameFor(subj)]; ok {
+	if s, ok := f.state.Streams[f.streamNameFor(account, subj)]; ok {
 		return s.clone(), true
 	}
 	return Stream{}, false
@@ -178,28 +188,33 @@ func (f *FSM) Restoring(name string) bool {
 	return f.state.Streams[name].Restoring
 }
 
-// StreamNameFor returns the name of the stream whose subjects match
-// subj, without copying the stream: the publish path.
-func (f *FSM) StreamNameFor(subj string) (string, bool) {
+// StreamNameFor is StreamFor's name, without copying the stream: the
+// publish path.
+func (f *FSM) StreamNameFor(account, subj string) (string, bool) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	name := f.streamNameFor(subj)
+	name := f.streamNameFor(account, subj)
 	return name, name != ""
 }
 
 // maxSubjectCache bounds the subject-to-stream cache.
 const maxSubjectCache = 65536
 
-// streamNameFor matches subj against every stream's subjects, remembering
-// the answer until the streams change; f.mu is held (read).
-func (f *FSM) streamNameFor(subj string) string {
+// streamNameFor matches subj against the subjects of the streams account
+// publishes to, remembering the answer until the streams change; f.mu is
+// held (read).
+func (f *FSM) streamNameFor(account, subj string) string {
+	key := account + "\x00" + subj
 	f.cacheMu.RLock()
-	name, ok := f.subjects[subj]
+	name, ok := f.subjects[key]
 	f.cacheMu.RUnlock()
 	if ok {
 		return name
 	}
 	for _, s := range f.state.Streams {
+		if s.Account != "" && s.Account != account {
+			continue
+		}
 		if slices.ContainsFunc(s.Config.Subjects, func(filter string) bool { return subject.Match(filter, subj) }) {
 			name = s.Config.Name
 			break
@@ -210,7 +225,7 @@ func (f *FSM) streamNameFor(subj string) string {
 	if len(f.subjects) >= maxSubjectCache {
 		clear(f.subjects)
 	}
-	f.subjects[subj] = name
+	f.subjects[key] = name
 	return name
 }
 

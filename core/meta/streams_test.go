@@ -178,7 +178,7 @@ func TestStreamFor(t *testing.T) {
 		"all":            "",
 		"other.subjects": "",
 	} {
-		s, ok := f.StreamFor(subj)
+		s, ok := f.StreamFor("", subj)
 		if ok != (want != "") || s.Config.Name != want {
 			t.Errorf("StreamFor(%q) = %q, %v; want %q", subj, s.Config.Name, ok, want)
 		}
@@ -225,7 +225,7 @@ func TestStreamsSnapshotRestore(t *testing.T) {
 	if len(got) != 2 || got[0].Config.Name != "ORDERS" || !reflect.DeepEqual(got[1], s) {
 		t.Fatalf("restored streams %+v", got)
 	}
-	if _, ok := restored.StreamFor("ship.x"); !ok {
+	if _, ok := restored.StreamFor("", "ship.x"); !ok {
 		t.Fatal("restored StreamFor misses ship.x")
 	}
 	if len(restored.Servers()) != 1 {
@@ -297,3 +297,50 @@ func (*memSink) Close() error  { return nil }
 func (*memSink) Cancel() error { return nil }
 
 var _ raft.SnapshotSink = (*memSink)(nil)
+
+// accountStream is a stream of account, as its user's create records it.
+func accountStream(account, name, group string, subjects ...string) Stream {
+	s := testStream(stream.Qualify(account, name), group, subjects...)
+	s.Account = account
+	return s
+}
+
+func TestStreamForAccounts(t *testing.T) {
+	f := NewFSM()
+	for i, s := range []Stream{
+		accountStream("APP", "ORDERS", "G1", "orders.>"),
+		accountStream("OTHER", "ORDERS", "G2", "orders.>"),
+		testStream("SHARED", "G3", "shared.>"),
+	} {
+		if err := createStream(t, f, uint64(i+1), s); err != nil {
+			t.Fatalf("create %s: %v", s.Config.Name, err)
+		}
+	}
+	for _, c := range []struct{ account, subj, want string }{
+		{"APP", "orders.new", "APP.ORDERS"},
+		{"OTHER", "orders.new", "OTHER.ORDERS"},
+		{"APP", "shared.x", "SHARED"},
+		{"OTHER", "shared.x", "SHARED"},
+		{"", "shared.x", "SHARED"},
+		{"", "orders.new", ""},
+		{"THIRD", "orders.new", ""},
+	} {
+		s, ok := f.StreamFor(c.account, c.subj)
+		if ok != (c.want != "") || s.Config.Name != c.want {
+			t.Errorf("StreamFor(%q, %q) = %q, %v; want %q", c.account, c.subj, s.Config.Name, ok, c.want)
+		}
+		name, ok := f.StreamNameFor(c.account, c.subj)
+		if ok != (c.want != "") || name != c.want {
+			t.Errorf("StreamNameFor(%q, %q) = %q, %v; want %q", c.account, c.subj, name, ok, c.want)
+		}
+	}
+	for _, s := range []Stream{
+		accountStream("APP", "MORE", "G4", "orders.x"),   // within the account
+		accountStream("APP", "SHARES", "G5", "shared.a"), // against a shared stream
+		testStream("ALL", "G6", "orders.*"),              // a shared stream against an account's
+	} {
+		if err := createStream(t, f, 9, s); !errors.Is(err, ErrSubjectsOverlap) {
+			t.Errorf("create %s: %v; want ErrSubjectsOverlap", s.Config.Name, err)
+		}
+	}
+}

@@ -108,7 +108,7 @@ func (c *Config) Finish() {
 // Validate checks a finished config. Replica counts are the placement's
 // to check: they depend on the cluster.
 func (c Config) Validate() error {
-	if err := ValidName(c.Name); err != nil {
+	if err := ValidStoredName(c.Name); err != nil {
 		return err
 	}
 	if len(c.Subjects) == 0 {

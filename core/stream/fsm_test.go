@@ -656,6 +656,7 @@ func TestConfigValidate(t *testing.T) {
 		"memory":        ok(func(c *Config) { c.Storage = MemoryStorage; c.Discard = DiscardNew }),
 		"long name":     ok(func(c *Config) { c.Name = strings.Repeat("x", 64) }),
 		"name chars":    ok(func(c *Config) { c.Name = "orders_v2-EU" }),
+		"account's":     ok(func(c *Config) { c.Name = Qualify("APP", "orders") }),
 		"disjoint subj": ok(func(c *Config) { c.Subjects = []string{"a.b", "a.c", "b.*"} }),
 	} {
 		if err := c.Validate(); err != nil {
@@ -665,7 +666,9 @@ func TestConfigValidate(t *testing.T) {
 	for name, c := range map[string]Config{
 		"no name":        ok(func(c *Config) { c.Name = "" }),
 		"name too long":  ok(func(c *Config) { c.Name = strings.Repeat("x", 65) }),
-		"name dot":       ok(func(c *Config) { c.Name = "a.b" }),
+		"name dot":       ok(func(c *Config) { c.Name = "a.b.c" }),
+		"empty account":  ok(func(c *Config) { c.Name = ".b" }),
+		"account only":   ok(func(c *Config) { c.Name = "a." }),
 		"name star":      ok(func(c *Config) { c.Name = "a*" }),
 		"name gt":        ok(func(c *Config) { c.Name = "a>" }),
 		"name slash":     ok(func(c *Config) { c.Name = "a/b" }),
@@ -1150,4 +1153,29 @@ func TestFSMRestoreCatchupNothingToFetch(t *testing.T) {
 		t.Fatalf("catchup calls %v, want none", source.calls)
 	}
 	checkHolds(t, dst, src.store, 1, 10)
+}
+
+func TestQualifiedNames(t *testing.T) {
+	if got := Qualify("APP", "ORDERS"); got != "APP.ORDERS" {
+		t.Fatalf("Qualify = %q", got)
+	}
+	if got := Qualify("", "ORDERS"); got != "ORDERS" {
+		t.Fatalf("Qualify without an account = %q", got)
+	}
+	if a, n := SplitName("APP.ORDERS"); a != "APP" || n != "ORDERS" {
+		t.Fatalf("SplitName = %q, %q", a, n)
+	}
+	if a, n := SplitName("ORDERS"); a != "" || n != "ORDERS" {
+		t.Fatalf("SplitName of a plain name = %q, %q", a, n)
+	}
+	for _, c := range []struct{ account, stored, want string }{
+		{"APP", "APP.ORDERS", "ORDERS"},
+		{"APP", "ORDERS", "ORDERS"},
+		{"APP", "OTHER.ORDERS", "OTHER.ORDERS"},
+		{"", "APP.ORDERS", "APP.ORDERS"},
+	} {
+		if got := Unqualify(c.account, c.stored); got != c.want {
+			t.Errorf("Unqualify(%q, %q) = %q, want %q", c.account, c.stored, got, c.want)
+		}
+	}
 }
