@@ -45,6 +45,10 @@ type Options struct {
 	// "password" with every call.
 	User     string
 	Password string
+	// Token, when set, is sent as gRPC metadata "token" with every call,
+	// instead of User and Password: a user whose config entry holds the
+	// token's hash (`strata server token`).
+	Token string
 	// TLS, when set, connects over TLS with it (LoadTLS builds one from
 	// files); nil connects in plain text.
 	TLS *tls.Config
@@ -120,7 +124,9 @@ func ConnectOptions(ctx context.Context, opts Options) (*Client, error) {
 		grpc.WithInitialWindowSize(streamWindow), grpc.WithInitialConnWindowSize(2 * streamWindow),
 		// A backup chunk holds at least one message, whatever its size.
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxRecvMsg))}
-	if opts.User != "" || opts.Password != "" {
+	if opts.Token != "" {
+		dial = append(dial, grpc.WithPerRPCCredentials(tokenCreds(opts.Token)))
+	} else if opts.User != "" || opts.Password != "" {
 		dial = append(dial, grpc.WithPerRPCCredentials(userCreds{opts.User, opts.Password}))
 	}
 	dial = append(dial, opts.DialOptions...)
@@ -253,3 +259,12 @@ func (u userCreds) GetRequestMetadata(context.Context, ...string) (map[string]st
 }
 
 func (userCreds) RequireTransportSecurity() bool { return false }
+
+// tokenCreds sends the token as metadata with every call.
+type tokenCreds string
+
+func (t tokenCreds) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"token": string(t)}, nil
+}
+
+func (tokenCreds) RequireTransportSecurity() bool { return false }

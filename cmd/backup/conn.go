@@ -18,6 +18,7 @@ type connOptions struct {
 	timeout  time.Duration
 	user     string
 	password string
+	token    string
 	tlsCert  string
 	tlsKey   string
 	tlsCA    string
@@ -32,6 +33,7 @@ func (o *connOptions) addFlags(f *pflag.FlagSet) {
 	f.DurationVar(&o.timeout, "timeout", 30*time.Second, "time limit of each request (not of a whole backup)")
 	f.StringVar(&o.user, "user", os.Getenv("STRATA_USER"), "user name (env STRATA_USER)")
 	f.StringVar(&o.password, "password", os.Getenv("STRATA_PASSWORD"), "password (env STRATA_PASSWORD)")
+	f.StringVar(&o.token, "token", os.Getenv("STRATA_TOKEN"), "token, instead of a user and password (env STRATA_TOKEN)")
 	f.StringVar(&o.tlsCert, "tlscert", os.Getenv("STRATA_TLS_CERT"), "client certificate `file` (PEM) for a TLS port that verifies clients (env STRATA_TLS_CERT)")
 	f.StringVar(&o.tlsKey, "tlskey", os.Getenv("STRATA_TLS_KEY"), "the client certificate's key `file` (env STRATA_TLS_KEY)")
 	f.StringVar(&o.tlsCA, "tlsca", os.Getenv("STRATA_TLS_CA"), "CA `file` (PEM) the servers' certificates chain to; connects over TLS (env STRATA_TLS_CA)")
@@ -51,7 +53,7 @@ func (o *connOptions) connect(ctx context.Context, addrs ...string) (*client.Cli
 		return nil, errors.New("no server address: pass -s host:port or set STRATA_URL")
 	}
 	opts := client.DefaultOptions()
-	opts.Addrs, opts.Timeout, opts.User, opts.Password = addrs, o.timeout, o.user, o.password
+	opts.Addrs, opts.Timeout, opts.User, opts.Password, opts.Token = addrs, o.timeout, o.user, o.password, o.token
 	if o.tlsCert != "" || o.tlsKey != "" || o.tlsCA != "" {
 		cfg, err := client.LoadTLS(o.tlsCert, o.tlsKey, o.tlsCA)
 		if err != nil {

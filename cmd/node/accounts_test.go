@@ -16,10 +16,14 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/stratadb/strata/client"
+	"github.com/stratadb/strata/core/auth"
 	"github.com/stratadb/strata/internal/clustertest"
 )
 
 const clusterToken = "t0k3n-for-the-accounts-test"
+
+// ciToken signs in APP's user ci (accountsHCL holds its hash).
+const ciToken = "c1-t0ken-of-the-accounts-test-signs-in-as-ci"
 
 // accountsCluster starts three servers with accounts APP (user app:
 // ORDERS), OTHER (user other: BILLING) and the system account SYS (user
@@ -52,7 +56,8 @@ func accountsHCL(t testing.TB) string {
 	accounts := fmt.Sprintf(`accounts {
   APP {
     users = [{ user = "app", password = %q,
-               permissions = { publish = ["ORDERS.>"], subscribe = ["ORDERS.>"], admin = ["ORDERS"] } }]
+               permissions = { publish = ["ORDERS.>"], subscribe = ["ORDERS.>"], admin = ["ORDERS"] } },
+             { user = "ci", token = %q, permissions = { publish = ["ORDERS.ci"], subscribe = ["ORDERS.>"] } }]
   }
   OTHER {
     users = [{ user = "other", password = %q,
@@ -63,7 +68,7 @@ func accountsHCL(t testing.TB) string {
 }
 system_account = "SYS"
 http_auth = true
-`, appHash, hash("rehto"), hash("yps"), hash("nimda"))
+`, appHash, auth.TokenHash(ciToken), hash("rehto"), hash("yps"), hash("nimda"))
 	return accounts
 }
 
@@ -112,6 +117,7 @@ func TestAccountsAndPermissions(t *testing.T) {
 			t.Fatalf("app publishes through %s: %v", s.Name, err)
 		}
 	}
+	tokenSignIn(t, cluster)
 	_, err = app.Publish(ctx, "BILLING.x", nil)
 	wantErr(t, "app publishes to BILLING.x", err, client.ErrPermissionDenied, `may not publish to "BILLING.x"`)
 	asyncDenied(t, app)
@@ -145,11 +151,11 @@ func TestAccountsAndPermissions(t *testing.T) {
 		t.Fatalf("admin runs server report: %v", err)
 	}
 	accountsApart(t, addrs)
-	if info, err := admin.StreamInfo(ctx, "APP.ORDERS"); err != nil || info.State.Msgs != 5 {
-		t.Fatalf("APP.ORDERS = %+v, %v; want the 5 messages app published", info, err)
+	if info, err := admin.StreamInfo(ctx, "APP.ORDERS"); err != nil || info.State.Msgs != 8 {
+		t.Fatalf("APP.ORDERS = %+v, %v; want the 8 messages app and ci published", info, err)
 	}
-	if info, err := app.StreamInfo(ctx, "ORDERS"); err != nil || info.State.Msgs != 5 || info.Config.Name != "ORDERS" {
-		t.Fatalf("app's ORDERS = %+v, %v; want its 5 messages, under the name app gave", info, err)
+	if info, err := app.StreamInfo(ctx, "ORDERS"); err != nil || info.State.Msgs != 8 || info.Config.Name != "ORDERS" {
+		t.Fatalf("app's ORDERS = %+v, %v; want its 8 messages, under the name app gave", info, err)
 	}
 	names := streamNames(t, admin)
 	if want := "APP.ORDERS BILLING"; names != want {
@@ -188,7 +194,7 @@ func TestAccountsAndPermissions(t *testing.T) {
 	}
 	for _, s := range cluster.Servers {
 		log := s.Log()
-		for _, secret := range []string{"ppa", "rehto", "nimda", clusterToken} {
+		for _, secret := range []string{"ppa", "rehto", "nimda", clusterToken, ciToken} {
 			if strings.Contains(log, secret) {
 				t.Errorf("%s's log holds the secret %q", s.Name, secret)
 			}
@@ -291,6 +297,33 @@ func accountsApart(t *testing.T, addrs []string) {
 	wantErr(t, "spy creates A.B", err, client.ErrInvalid, `"A.B"`)
 }
 
+// tokenSignIn: ci signs in with its token through every server (two
+// forward its publish to the leader), within its permissions; a wrong
+// token is refused; the CLI takes --token.
+func tokenSignIn(t *testing.T, cluster *clustertest.Cluster) {
+	ctx := context.Background()
+	for _, s := range cluster.Servers {
+		ci := connectWith(t, []string{s.Client}, func(o *client.Options) { o.Token = ciToken })
+		if ack, err := ci.Publish(ctx, "ORDERS.ci", []byte(s.Name)); err != nil || ack.Stream != "ORDERS" {
+			t.Fatalf("ci publishes through %s: %+v, %v", s.Name, ack, err)
+		}
+		_, err := ci.Publish(ctx, "ORDERS.new", nil)
+		wantErr(t, "ci publishes to ORDERS.new", err, client.ErrPermissionDenied, `user "ci" may not publish to "ORDERS.new"`)
+	}
+	wrong := connectWith(t, cluster.Addrs(), func(o *client.Options) { o.Token = ciToken + "x" })
+	_, err := wrong.StreamInfo(ctx, "ORDERS")
+	wantErr(t, "a wrong token", err, client.ErrUnauthenticated, "authentication failed")
+	cmd := exec.Command(filepath.Join(binDir, "strata"), "-s", cluster.URL(), "stream", "info", "ORDERS")
+	cmd.Env = append(os.Environ(), "STRATA_TOKEN="+ciToken)
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "ORDERS") {
+		t.Fatalf("strata stream info with STRATA_TOKEN: %v\n%s", err, out)
+	}
+	purge := exec.Command(filepath.Join(binDir, "strata"), "-s", cluster.URL(), "--token", ciToken, "stream", "purge", "-f", "ORDERS")
+	if out, err := purge.CombinedOutput(); err == nil || !strings.Contains(string(out), "may not administer") {
+		t.Fatalf("strata stream purge as ci: %v\n%s", err, out)
+	}
+}
+
 // backupAcrossAccounts: app backs up its ORDERS with strata-backup; spy
 // restores the backup, under the name it had, into its own account.
 func backupAcrossAccounts(t *testing.T, addrs []string) {
@@ -306,8 +339,8 @@ func backupAcrossAccounts(t *testing.T, addrs []string) {
 	run("spy", "yps", "restore", "--no-progress", filepath.Join(dir, "ORDERS"))
 	ctx := context.Background()
 	spy := connectAs(t, addrs, "spy", "yps")
-	if info, err := spy.StreamInfo(ctx, "ORDERS"); err != nil || info.State.Msgs != 5 {
-		t.Fatalf("spy's restored ORDERS = %+v, %v; want app's 5 messages", info, err)
+	if info, err := spy.StreamInfo(ctx, "ORDERS"); err != nil || info.State.Msgs != 8 {
+		t.Fatalf("spy's restored ORDERS = %+v, %v; want the 8 messages of APP.ORDERS", info, err)
 	}
 	if err := spy.DeleteStream(ctx, "ORDERS"); err != nil {
 		t.Fatal(err)

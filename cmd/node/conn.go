@@ -29,6 +29,7 @@ type connOptions struct {
 	timeout  time.Duration
 	user     string
 	password string
+	token    string
 	tlsCert  string
 	tlsKey   string
 	tlsCA    string
@@ -41,6 +42,7 @@ func (o *connOptions) addFlags(f *pflag.FlagSet) {
 	f.DurationVar(&o.timeout, "timeout", 5*time.Second, "time limit of each request")
 	f.StringVar(&o.user, "user", "", "user name (env STRATA_USER)")
 	f.StringVar(&o.password, "password", "", "password (env STRATA_PASSWORD)")
+	f.StringVar(&o.token, "token", "", "token, instead of a user and password (env STRATA_TOKEN)")
 	f.StringVar(&o.tlsCert, "tlscert", os.Getenv("STRATA_TLS_CERT"), "client certificate `file` (PEM) for a TLS port that verifies clients (env STRATA_TLS_CERT)")
 	f.StringVar(&o.tlsKey, "tlskey", os.Getenv("STRATA_TLS_KEY"), "the client certificate's key `file` (env STRATA_TLS_KEY)")
 	f.StringVar(&o.tlsCA, "tlsca", os.Getenv("STRATA_TLS_CA"), "CA `file` (PEM) the servers' certificates chain to; connects over TLS (env STRATA_TLS_CA)")
@@ -97,6 +99,9 @@ func (o *connOptions) connectTo(ctx context.Context, addrs []string) (*client.Cl
 	}
 	if opts.Password == "" {
 		opts.Password = os.Getenv("STRATA_PASSWORD")
+	}
+	if opts.Token = o.token; opts.Token == "" {
+		opts.Token = os.Getenv("STRATA_TOKEN")
 	}
 	tlsCfg, err := o.tls()
 	if err != nil {

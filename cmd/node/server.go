@@ -23,7 +23,9 @@ func newServerCmd(conn *connOptions) *cobra.Command {
 	ls := &serverLsOptions{conn: conn}
 	report := &serverReportOptions{conn: conn}
 	passwd := &serverPasswdOptions{}
-	cmd.AddCommand(ls.command(), report.command(), newServerRaftCmd(conn), newServerLameDuckCmd(conn), passwd.command())
+	token := &serverTokenOptions{}
+	cmd.AddCommand(ls.command(), report.command(), newServerRaftCmd(conn), newServerLameDuckCmd(conn),
+		passwd.command(), token.command())
 	return cmd
 }
 

@@ -16,11 +16,13 @@ import (
 )
 
 // Metadata keys of a call's credentials: a client's user and password
-// (client.Options.User and Password), or the cluster token a server sends
-// with the calls it makes on its own behalf.
+// (client.Options.User and Password) or its token (client.Options.Token),
+// or the cluster token a server sends with the calls it makes on its own
+// behalf.
 const (
 	userKey      = "user"
 	passwordKey  = "password"
+	tokenKey     = "token"
 	nodeTokenKey = "strata-node-token"
 	// forwarderKey carries the cluster token on a call forwarded for a
 	// client: it proves a server forwarded it (the limits count it on
@@ -62,7 +64,13 @@ func (s *Server) authenticate(ctx context.Context) (context.Context, error) {
 		}
 		return context.WithValue(ctx, callerKey{}, nodeUser), nil
 	}
-	u, err := users.Authenticate(first(userKey), first(passwordKey))
+	var u *auth.User
+	var err error
+	if tok := first(tokenKey); tok != "" {
+		u, err = users.AuthenticateToken(tok)
+	} else {
+		u, err = users.Authenticate(first(userKey), first(passwordKey))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -281,7 +289,7 @@ func (a *authorizedStream) RecvMsg(m any) error {
 }
 
 // peerCredentials is the pool's interceptor: a call forwarded for a
-// client carries the client's user and password, so the next server
+// client carries the client's token or user and password, so the next server
 // checks the client and not this one; a call this server makes on its
 // own behalf carries the cluster token.
 func peerCredentials(token string) (grpc.UnaryClientInterceptor, grpc.StreamClientInterceptor) {
@@ -290,6 +298,9 @@ func peerCredentials(token string) (grpc.UnaryClientInterceptor, grpc.StreamClie
 			return ctx
 		}
 		in, _ := metadata.FromIncomingContext(ctx)
+		if tok := in.Get(tokenKey); len(tok) > 0 {
+			return metadata.AppendToOutgoingContext(ctx, tokenKey, tok[0], forwarderKey, token)
+		}
 		if users := in.Get(userKey); len(users) > 0 {
 			return metadata.AppendToOutgoingContext(ctx, userKey, users[0], passwordKey, firstOf(in.Get(passwordKey)),
 				forwarderKey, token)

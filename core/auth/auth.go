@@ -49,8 +49,12 @@ type Permissions struct {
 type User struct {
 	Name    string
 	Account string
-	// Hash is the password's bcrypt hash.
-	Hash        string
+	// Hash is the password's bcrypt hash; empty for a user that signs in
+	// with a token only.
+	Hash string
+	// TokenHash is the SHA-256 (hex) of the user's token (TokenHash);
+	// empty for a user without one.
+	TokenHash   string
 	Permissions Permissions
 	// System is set for users of the system account: they may do
 	// everything, server and recovery commands included.
@@ -59,7 +63,8 @@ type User struct {
 
 // Users authenticates callers by name and password.
 type Users struct {
-	byName map[string]*User
+	byName  map[string]*User
+	byToken map[[32]byte]*User
 
 	mu       sync.Mutex
 	verified map[string][32]byte // user -> SHA-256 of the password bcrypt accepted
@@ -67,7 +72,7 @@ type Users struct {
 
 // New checks users and returns them ready to authenticate.
 func New(users []*User) (*Users, error) {
-	u := &Users{byName: map[string]*User{}, verified: map[string][32]byte{}}
+	u := &Users{byName: map[string]*User{}, byToken: map[[32]byte]*User{}, verified: map[string][32]byte{}}
 	for _, user := range users {
 		if err := user.validate(); err != nil {
 			return nil, err
@@ -76,15 +81,36 @@ func New(users []*User) (*Users, error) {
 			return nil, fmt.Errorf("%w: user %q is declared twice (user names are unique across accounts)", ErrBadConfig, user.Name)
 		}
 		u.byName[user.Name] = user
+		if err := u.addToken(user); err != nil {
+			return nil, err
+		}
 	}
 	return u, nil
+}
+
+func (u *Users) addToken(user *User) error {
+	if user.TokenHash == "" {
+		return nil
+	}
+	sum, err := parseTokenHash(user.Name, user.TokenHash)
+	if err != nil {
+		return err
+	}
+	if other, dup := u.byToken[sum]; dup {
+		return fmt.Errorf("%w: users %q and %q have the same token", ErrBadConfig, other.Name, user.Name)
+	}
+	u.byToken[sum] = user
+	return nil
 }
 
 func (u *User) validate() error {
 	if u.Name == "" {
 		return fmt.Errorf("%w: account %q: a user without a name", ErrBadConfig, u.Account)
 	}
-	if _, err := bcrypt.Cost([]byte(u.Hash)); err != nil {
+	if u.Hash == "" && u.TokenHash == "" {
+		return fmt.Errorf("%w: user %q: needs a password or a token", ErrBadConfig, u.Name)
+	}
+	if _, err := bcrypt.Cost([]byte(u.Hash)); u.Hash != "" && err != nil {
 		return fmt.Errorf("%w: user %q: password is not a bcrypt hash (strata server passwd makes one): %v",
 			ErrBadConfig, u.Name, err)
 	}
@@ -99,7 +125,7 @@ func (u *User) validate() error {
 // Authenticate returns the user whose name and password these are.
 func (u *Users) Authenticate(name, password string) (*User, error) {
 	user, ok := u.byName[name]
-	if !ok || password == "" {
+	if !ok || password == "" || user.Hash == "" {
 		return nil, ErrUnauthenticated
 	}
 	sum := sha256.Sum256([]byte(password))

@@ -89,3 +89,43 @@ func TestNewRefusesBadUsers(t *testing.T) {
 		}
 	}
 }
+
+// TestTokens: a user signs in with its token, not with its hash or
+// another string; a token user has no password; a token that is not a
+// hash, or two users with one token, are refused.
+func TestTokens(t *testing.T) {
+	token, h, err := NewToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(token) < 40 || h != TokenHash(token) || len(h) != 64 {
+		t.Fatalf("NewToken = %q, %q", token, h)
+	}
+	u, err := New([]*User{
+		{Name: "ci", Account: "APP", TokenHash: h, Permissions: Permissions{Publish: []string{"CI.>"}}},
+		{Name: "app", Account: "APP", Hash: hash(t, "s3cret")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if user, err := u.AuthenticateToken(token); err != nil || user.Name != "ci" {
+		t.Fatalf("token: %+v, %v", user, err)
+	}
+	for _, bad := range []string{"", h, token + "x", "s3cret"} {
+		if _, err := u.AuthenticateToken(bad); !errors.Is(err, ErrUnauthenticated) {
+			t.Errorf("token %q: %v, want ErrUnauthenticated", bad, err)
+		}
+	}
+	if _, err := u.Authenticate("ci", token); !errors.Is(err, ErrUnauthenticated) {
+		t.Errorf("a token user's name and token as a password: %v, want ErrUnauthenticated", err)
+	}
+	for name, users := range map[string][]*User{
+		"plain token": {{Name: "a", TokenHash: token}},
+		"none":        {{Name: "a"}},
+		"same token":  {{Name: "a", TokenHash: h}, {Name: "b", TokenHash: h}},
+	} {
+		if _, err := New(users); !errors.Is(err, ErrBadConfig) {
+			t.Errorf("%s: %v, want ErrBadConfig", name, err)
+		}
+	}
+}

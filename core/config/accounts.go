@@ -24,7 +24,8 @@ import (
 //	system_account = "SYS"
 //
 // Passwords are bcrypt hashes (`strata server passwd` prints one); a
-// plain-text password is refused.
+// plain-text password is refused. A user may have, beside or instead of a
+// password, a token: `token = "<sha256 hex>"` (`strata server token`).
 type Account struct {
 	Name  string
 	Users []AccountUser
@@ -32,8 +33,11 @@ type Account struct {
 
 // AccountUser is one entry of an account's users list.
 type AccountUser struct {
-	User        string          `json:"user"`
-	Password    string          `json:"password"`
+	User     string `json:"user"`
+	Password string `json:"password"`
+	// Token is the SHA-256 (hex) of a token the user signs in with
+	// instead of its password (`strata server token` prints both).
+	Token       string          `json:"token"`
 	Permissions UserPermissions `json:"permissions"`
 }
 
@@ -95,7 +99,7 @@ func decodeAccount(blk *hclsyntax.Block, src []byte) (*Account, error) {
 		dec := json.NewDecoder(bytes.NewReader(js))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&acc.Users); err != nil {
-			return nil, fmt.Errorf("%s: users: a list of { user, password, permissions = { publish, subscribe, admin } }: %v",
+			return nil, fmt.Errorf("%s: users: a list of { user, password or token, permissions = { publish, subscribe, admin } }: %v",
 				at(attr.SrcRange), err)
 		}
 	}
@@ -109,7 +113,7 @@ func (c *Config) AuthUsers() []*auth.User {
 	for _, a := range c.Accounts {
 		for _, u := range a.Users {
 			out = append(out, &auth.User{
-				Name: u.User, Account: a.Name, Hash: u.Password, System: a.Name == c.SystemAccount,
+				Name: u.User, Account: a.Name, Hash: u.Password, TokenHash: u.Token, System: a.Name == c.SystemAccount,
 				Permissions: auth.Permissions{Publish: u.Permissions.Publish, Subscribe: u.Permissions.Subscribe,
 					Admin: u.Permissions.Admin},
 			})

@@ -1,13 +1,14 @@
 package config
 
 import (
-	"time"
-
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/stratadb/strata/core/auth"
 )
 
 const goodConfig = `
@@ -266,12 +267,14 @@ func TestTLSBlocks(t *testing.T) {
 // system account or cluster token, and an unknown key are refused.
 func TestAccountsBlock(t *testing.T) {
 	hash := "$2a$04$1GLU4tDn6HutZVHqnS9Bd.5ZlxdaBhHeBD0ztLbEy7Ve8mSeJkK7y" // bcrypt of "pw", cost 4
+	tokenHash := auth.TokenHash("a token")
 	good := `accounts {
   APP {
     users = [{ user = "app", password = "` + hash + `",
                permissions = { publish = ["ORDERS.>"], subscribe = ["ORDERS.>"], admin = ["ORDERS"] } }]
   }
-  SYS { users = [{ user = "admin", password = "` + hash + `" }] }
+  SYS { users = [{ user = "admin", password = "` + hash + `" },
+                 { user = "ci", token = "` + tokenHash + `" }] }
 }
 system_account = "SYS"
 cluster { token = "0123456789abcdef" }
@@ -284,7 +287,7 @@ cluster { token = "0123456789abcdef" }
 		t.Fatal(err)
 	}
 	users := c.AuthUsers()
-	if len(users) != 2 {
+	if len(users) != 3 {
 		t.Fatalf("users = %+v", users)
 	}
 	for _, u := range users {
@@ -297,10 +300,15 @@ cluster { token = "0123456789abcdef" }
 			if !u.System || u.Account != "SYS" {
 				t.Errorf("admin = %+v", u)
 			}
+		case "ci":
+			if !u.System || u.TokenHash != tokenHash || u.Hash != "" {
+				t.Errorf("ci = %+v", u)
+			}
 		}
 	}
 	for src, want := range map[string]string{
 		strings.Replace(good, hash, "hunter2", 1):                                `user "app": password is not a bcrypt hash`,
+		strings.Replace(good, tokenHash, "a token", 1):                           `user "ci": token is not a SHA-256`,
 		strings.Replace(good, `system_account = "SYS"`, "", 1):                   "system_account: required with accounts",
 		strings.Replace(good, `cluster { token = "0123456789abcdef" }`, "", 1):   "cluster.token: required with accounts",
 		strings.Replace(good, `user = "admin"`, `user = "admin", role = "x"`, 1): `unknown field "role"`,
