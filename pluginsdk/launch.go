@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
@@ -36,6 +37,8 @@ type LaunchConfig struct {
 	// Env is added to the plugin's environment (KEY=VALUE), for example
 	// GOMAXPROCS=1.
 	Env []string
+	// CallTimeout bounds each unary call (0: DefaultCallTimeout).
+	CallTimeout time.Duration
 }
 
 // Validate checks the launch config without starting anything.
@@ -144,6 +147,9 @@ func connect(cfg LaunchConfig, pc *plugin.Client) (*Conn, error) {
 	if !ok {
 		return nil, fmt.Errorf("plugin %q: unexpected client type %T", cfg.Name, raw)
 	}
+	if cfg.CallTimeout > 0 {
+		client.SetCallTimeout(cfg.CallTimeout)
+	}
 	caps, err := client.Configure(cfg.DataDir, cfg.Config)
 	if err != nil {
 		return nil, fmt.Errorf("plugin %q: %w", cfg.Name, err)
@@ -192,8 +198,41 @@ func (c *Conn) Addr() net.Addr {
 	return rc.Addr
 }
 
-// Kill stops the plugin process: gracefully first, then by force.
-func (c *Conn) Kill() { c.process.Kill() }
+// killGrace bounds Kill's graceful stop: a plugin that does not answer
+// the shutdown call within it (a hung plugin) is killed.
+const killGrace = 5 * time.Second
+
+// Kill stops the plugin process: gracefully first, then by force, also
+// when the plugin does not answer.
+func (c *Conn) Kill() {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.process.Kill()
+	}()
+	select {
+	case <-done:
+	case <-time.After(killGrace):
+		c.signalKill()
+		<-done
+	}
+}
+
+// KillNow stops a plugin that failed (died or stopped answering) at once,
+// with SIGKILL, then releases what the connection holds: a graceful stop
+// would wait on a plugin that no longer answers.
+func (c *Conn) KillNow() {
+	c.signalKill()
+	c.process.Kill()
+}
+
+func (c *Conn) signalKill() {
+	if pid := c.Pid(); pid > 0 && !c.process.Exited() {
+		if proc, err := os.FindProcess(pid); err == nil {
+			_ = proc.Kill()
+		}
+	}
+}
 
 // pluginCommand runs the plugin so that it dies with the host: a host
 // killed with -9 must not leave a plugin holding its data directory.

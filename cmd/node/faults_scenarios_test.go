@@ -180,6 +180,50 @@ var scenarios = []scenario{
 		}
 		fc.waitCurrent(st, gone.name)
 	}},
+	{"SIGSTOP the stream leader's plugins past the call timeout", func(fc *faultCluster, st string) {
+		s := fc.streamLeader(st)
+		term := fc.streamTerm(st)
+		pids := pluginPIDs(fc.t, s)
+		for _, pid := range pids {
+			_ = syscall.Kill(pid, syscall.SIGSTOP)
+		}
+		// Its log writes fail after plugin_call_timeout (10 s): it steps
+		// down and restarts the hung plugins, and a new term begins (led
+		// by another server, or by s again with its new plugins).
+		fc.waitNewTerm(st, term, 40*time.Second)
+		for _, pid := range pids {
+			_ = syscall.Kill(pid, syscall.SIGCONT)
+		}
+	}},
+}
+
+// streamTerm is the stream's Raft term now.
+func (fc *faultCluster) streamTerm(st string) uint64 {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	info, err := fc.c.StreamInfo(ctx, st)
+	if err != nil {
+		fc.t.Fatalf("stream info %s: %v", st, err)
+	}
+	return info.Cluster.RaftTerm
+}
+
+// waitNewTerm waits until the stream has a leader in a term after term.
+func (fc *faultCluster) waitNewTerm(st string, term uint64, within time.Duration) {
+	deadline := time.Now().Add(within)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		info, err := fc.c.StreamInfo(ctx, st)
+		cancel()
+		if err == nil && info.Cluster.Leader != "" && info.Cluster.RaftTerm > term {
+			return
+		}
+		if time.Now().After(deadline) {
+			fc.t.Errorf("%s: no new term after %s with its leader's plugins stopped: %+v %v", st, within, info, err)
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // waitCurrent waits until the stream has three current replicas, none of

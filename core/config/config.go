@@ -65,6 +65,10 @@ type Storage struct {
 	// PluginRestartTimeout bounds how long a store operation waits for a
 	// dead plugin to be restarted, e.g. "30s".
 	PluginRestartTimeout string `hcl:"plugin_restart_timeout,optional"`
+	// PluginCallTimeout bounds one call to a plugin, e.g. "10s": a
+	// plugin that does not answer within it is restarted, and the call
+	// fails (a Raft leader whose log write fails steps down).
+	PluginCallTimeout string `hcl:"plugin_call_timeout,optional"`
 }
 
 // Plugin is a `plugin "NAME" { path, sha256, config {} }` block.
@@ -101,7 +105,8 @@ func Default() *Config {
 		DataDir:    "./data",
 		LogLevel:   "info",
 		Cluster:    &Cluster{Name: "strata", Listen: "127.0.0.1:6222", BootstrapExpect: 1},
-		Storage:    &Storage{Log: PluginBadger, Stable: PluginBadger, Snapshot: PluginFile, PluginRestartTimeout: "30s"},
+		Storage: &Storage{Log: PluginBadger, Stable: PluginBadger, Snapshot: PluginFile, PluginRestartTimeout: "30s",
+			PluginCallTimeout: "10s"},
 	}
 }
 
@@ -116,6 +121,12 @@ func hostname() string {
 // PluginRestartTimeout returns the parsed storage.plugin_restart_timeout.
 func (c *Config) PluginRestartTimeout() time.Duration {
 	d, _ := time.ParseDuration(c.Storage.PluginRestartTimeout)
+	return d
+}
+
+// PluginCallTimeout returns the parsed storage.plugin_call_timeout.
+func (c *Config) PluginCallTimeout() time.Duration {
+	d, _ := time.ParseDuration(c.Storage.PluginCallTimeout)
 	return d
 }
 

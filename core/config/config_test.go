@@ -104,6 +104,7 @@ func TestBadConfig(t *testing.T) {
 		{"bad sha", `plugin "badger" { sha256 = "xyz" }`, `sha256: must be 64 hex digits`},
 		{"twice", "plugin \"a\" {\n}\nplugin \"a\" {\n}", `declared twice`},
 		{"bad timeout", `storage { plugin_restart_timeout = "soon" }`, `plugin_restart_timeout`},
+		{"bad call timeout", `storage { plugin_call_timeout = "0s" }`, `plugin_call_timeout`},
 		{"bad level", `log_level = "loud"`, `log_level`},
 		{"bad gomaxprocs", `plugin "badger" { gomaxprocs = -1 }`, `gomaxprocs`},
 		{"bad raft duration", "cluster {\n raft {\n election_timeout = \"soon\"\n }\n}", `cluster.raft.election_timeout`},

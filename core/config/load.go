@@ -163,7 +163,7 @@ func mergeCluster(dst, src *Cluster) {
 func mergeStorage(dst, src *Storage) {
 	for _, f := range []struct{ d, s *string }{
 		{&dst.Log, &src.Log}, {&dst.Stable, &src.Stable}, {&dst.Snapshot, &src.Snapshot},
-		{&dst.PluginRestartTimeout, &src.PluginRestartTimeout},
+		{&dst.PluginRestartTimeout, &src.PluginRestartTimeout}, {&dst.PluginCallTimeout, &src.PluginCallTimeout},
 	} {
 		if *f.s != "" {
 			*f.d = *f.s

@@ -94,6 +94,9 @@ func (c *Config) validateStorage() error {
 	if d, err := time.ParseDuration(c.Storage.PluginRestartTimeout); err != nil || d <= 0 {
 		return fmt.Errorf("storage.plugin_restart_timeout: %q is not a positive duration", c.Storage.PluginRestartTimeout)
 	}
+	if d, err := time.ParseDuration(c.Storage.PluginCallTimeout); err != nil || d <= 0 {
+		return fmt.Errorf("storage.plugin_call_timeout: %q is not a positive duration", c.Storage.PluginCallTimeout)
+	}
 	return nil
 }
 
@@ -124,6 +127,7 @@ func (c *Config) StorageConfig(logger hclog.Logger) storage.Config {
 	sc.DataDir = c.DataDir
 	sc.Log, sc.Stable, sc.Snapshot = c.Storage.Log, c.Storage.Stable, c.Storage.Snapshot
 	sc.UnavailableTimeout = c.PluginRestartTimeout()
+	sc.CallTimeout = c.PluginCallTimeout()
 	for _, p := range c.Plugins {
 		sc.Plugins[p.Name] = storage.PluginConfig{Name: p.Name, Path: p.Path, SHA256: p.SHA256,
 			GoMaxProcs: p.GoMaxProcs, Config: p.ConfigJSON}

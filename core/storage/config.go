@@ -33,6 +33,10 @@ type Config struct {
 	// UnavailableTimeout bounds how long an operation waits for a dead
 	// plugin to come back before it fails.
 	UnavailableTimeout time.Duration
+	// CallTimeout bounds one call to a plugin: a plugin that does not
+	// answer within it is taken as hung, killed and restarted, and the
+	// call fails (a Raft leader whose log write fails steps down).
+	CallTimeout time.Duration
 	// RestartBackoff is the first wait before restarting a dead plugin;
 	// it doubles up to MaxRestartBackoff.
 	RestartBackoff, MaxRestartBackoff time.Duration
@@ -47,6 +51,7 @@ func DefaultConfig() Config {
 	return Config{
 		Plugins:            map[string]PluginConfig{},
 		UnavailableTimeout: 30 * time.Second,
+		CallTimeout:        10 * time.Second,
 		RestartBackoff:     100 * time.Millisecond,
 		MaxRestartBackoff:  5 * time.Second,
 		WatchInterval:      100 * time.Millisecond,
@@ -66,7 +71,7 @@ func (c Config) Validate() error {
 			return fmt.Errorf("storage: %s: no plugin %q is configured", kind, name)
 		}
 	}
-	if c.UnavailableTimeout <= 0 || c.RestartBackoff <= 0 || c.MaxRestartBackoff < c.RestartBackoff || c.WatchInterval <= 0 {
+	if c.UnavailableTimeout <= 0 || c.CallTimeout <= 0 || c.RestartBackoff <= 0 || c.MaxRestartBackoff < c.RestartBackoff || c.WatchInterval <= 0 {
 		return fmt.Errorf("storage: timeouts must be positive and max_restart_backoff >= restart_backoff")
 	}
 	return nil

@@ -279,3 +279,62 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+// TestPluginHung: a plugin that stops answering (SIGSTOP) fails a
+// StoreLogs after CallTimeout with ErrPluginUnavailable, never hangs it,
+// and is killed and restarted: the next StoreLogs is served.
+func TestPluginHung(t *testing.T) {
+	cfg := testConfig(t, "badger", "file")
+	cfg.CallTimeout = 500 * time.Millisecond
+	h := openHost(t, cfg)
+	st := h.Stores("g1")
+	if err := st.Log.StoreLogs(batch(1, 10)); err != nil {
+		t.Fatal(err)
+	}
+	pid := runningPID(t, h, "badger")
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Kill(pid, syscall.SIGCONT)
+	err := st.Log.StoreLogs(batch(11, 10))
+	if !errors.Is(err, pluginsdk.ErrPluginUnavailable) || !strings.Contains(err.Error(), "did not answer within 500ms") {
+		t.Fatalf("StoreLogs on a hung plugin = %v; want ErrPluginUnavailable saying it did not answer", err)
+	}
+	if err := st.Log.StoreLogs(batch(11, 10)); err != nil {
+		t.Fatalf("StoreLogs after the hung plugin was restarted: %v", err)
+	}
+	if now := runningPID(t, h, "badger"); now == pid {
+		t.Fatalf("the hung plugin (pid %d) still serves", pid)
+	}
+	if last, err := st.Log.LastIndex(); err != nil || last != 20 {
+		t.Fatalf("LastIndex = %d, %v; want 20", last, err)
+	}
+}
+
+// TestCloseWithHungPlugin: a node stops even when its plugin no longer
+// answers: the graceful stop gives way to a kill.
+func TestCloseWithHungPlugin(t *testing.T) {
+	cfg := testConfig(t, "badger", "file")
+	h, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := runningPID(t, h, "badger")
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Kill(pid, syscall.SIGCONT)
+	done := make(chan struct{})
+	go func() {
+		h.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("Close still waits on the stopped plugin after a minute")
+	}
+	if err := syscall.Kill(pid, 0); err == nil {
+		t.Fatalf("the stopped plugin (pid %d) is still there", pid)
+	}
+}

@@ -40,6 +40,7 @@ func startProcess(pc PluginConfig, cfg Config, m *metrics) (*process, error) {
 		launch: pluginsdk.LaunchConfig{
 			Name: pc.Name, Path: pc.Path, SHA256: pc.SHA256, Config: pc.Config,
 			DataDir: filepath.Join(cfg.DataDir, "plugins", pc.Name), Logger: logger, Env: pc.env(),
+			CallTimeout: cfg.CallTimeout,
 		},
 		cfg: cfg, logger: logger, metrics: m, up: make(chan struct{}), stop: make(chan struct{}),
 	}
@@ -95,7 +96,7 @@ func (p *process) markDown(gen uint64, cause error) {
 		return
 	}
 	p.logger.Error("plugin is down", "generation", gen, "error", cause)
-	p.conn.Kill()
+	p.conn.KillNow()
 	p.conn = nil
 	p.up = make(chan struct{})
 	p.metrics.up.WithLabelValues(p.launch.Name).Set(0)
@@ -116,11 +117,24 @@ func (p *process) do(name string, op func(*pluginsdk.Conn) error) (err error) {
 			return err
 		}
 		err = op(conn)
+		if isPluginHung(err) {
+			// Killed and restarted, not retried: the caller (a Raft
+			// leader's log write) must fail now rather than wait again.
+			p.markDown(gen, err)
+			return fmt.Errorf("plugin %q: %w: %s did not answer within %s, so the plugin is restarted (%v)",
+				p.launch.Name, pluginsdk.ErrPluginUnavailable, name, p.cfg.CallTimeout, err)
+		}
 		if !isPluginGone(err) {
 			return err
 		}
 		p.markDown(gen, err)
 	}
+}
+
+// isPluginHung reports a call the plugin did not answer within the call
+// timeout.
+func isPluginHung(err error) bool {
+	return err != nil && status.Code(err) == codes.DeadlineExceeded
 }
 
 // doWait is do without the time bound, for the operations hashicorp/raft
