@@ -268,12 +268,14 @@ type authorizedStream struct {
 	s      *Server
 	method string
 	names  renames
+	// answerTo is the user whose names the answers take (answerUser).
+	answerTo *auth.User
 }
 
 func (a *authorizedStream) Context() context.Context { return a.ctx }
 
 func (a *authorizedStream) SendMsg(m any) error {
-	a.s.unqualifyAnswer(a.ctx, m)
+	unqualify(a.answerTo, m)
 	return a.ServerStream.SendMsg(m)
 }
 

@@ -30,16 +30,8 @@ func (s *Server) countUnary(ctx context.Context, req any, info *grpc.UnaryServer
 		return nil, names.renameError(toStatus(err))
 	}
 	resp = s.visibleStreams(ctx, resp)
-	s.unqualifyAnswer(ctx, resp)
+	unqualify(s.answerUser(ctx), resp)
 	return resp, nil
-}
-
-// unqualifyAnswer gives resp the names the caller knows, unless another
-// server made the call: it forwarded the call and answers its client.
-func (s *Server) unqualifyAnswer(ctx context.Context, resp any) {
-	if u := caller(ctx); inNamespace(u) && !s.fromPeer(ctx) {
-		unqualify(u, resp)
-	}
 }
 
 func (s *Server) countStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
@@ -51,7 +43,8 @@ func (s *Server) countStream(srv any, ss grpc.ServerStream, info *grpc.StreamSer
 	ctx, err := s.authenticate(ss.Context())
 	names := renames{}
 	if err == nil {
-		err = h(srv, &authorizedStream{ServerStream: ss, ctx: ctx, s: s, method: info.FullMethod, names: names})
+		err = h(srv, &authorizedStream{ServerStream: ss, ctx: ctx, s: s, method: info.FullMethod, names: names,
+			answerTo: s.answerUser(ctx)})
 	}
 	if err != nil {
 		s.errors.Add(1)

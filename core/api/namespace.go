@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"path"
 	"strings"
 
@@ -38,17 +39,16 @@ func (s *Server) storedName(u *auth.User, name string, create bool) string {
 		return name
 	}
 	q := stream.Qualify(u.Account, name)
-	st, plain := s.cfg.MetaFSM.Stream(name)
 	if create {
-		if plain && st.Account == u.Account {
-			return name
+		if st, ok := s.cfg.MetaFSM.Stream(name); ok && st.Account == u.Account {
+			return name // taken by the account already
 		}
 		return q
 	}
 	if _, ok := s.cfg.MetaFSM.Stream(q); ok {
 		return q
 	}
-	if plain && (st.Account == "" || st.Account == u.Account) {
+	if st, ok := s.cfg.MetaFSM.Stream(name); ok && (st.Account == "" || st.Account == u.Account) {
 		return name
 	}
 	return q
@@ -99,8 +99,18 @@ func (s *Server) qualify(u *auth.User, method string, req any, r renames) {
 	}
 }
 
+// answerUser returns the caller whose answers get the names it knows: an
+// account's user that called this server, not through another server
+// (which answers its client itself); nil for any other call.
+func (s *Server) answerUser(ctx context.Context) *auth.User {
+	if u := caller(ctx); inNamespace(u) && !s.fromPeer(ctx) {
+		return u
+	}
+	return nil
+}
+
 // unqualify rewrites the stream names of resp, an answer to u, to the
-// names u knows.
+// names u knows; a nil u changes nothing.
 func unqualify(u *auth.User, resp any) {
 	if !inNamespace(u) {
 		return

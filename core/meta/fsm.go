@@ -48,16 +48,17 @@ type FSM struct {
 	state   state
 	changes chan struct{}
 
-	// cacheMu guards subjects, the stream each subject published to
-	// belongs to ("" for none); cleared whenever the state changes.
+	// cacheMu guards subjects, per publishing account the stream each
+	// subject published to belongs to ("" for none); cleared whenever the
+	// state changes.
 	cacheMu  sync.RWMutex
-	subjects map[string]string
+	subjects map[string]map[string]string // account -> subject -> stream
 }
 
 // NewFSM returns an FSM with an empty state.
 func NewFSM() *FSM {
 	return &FSM{state: state{Servers: map[string]Server{}, Streams: map[string]Stream{}}, changes: make(chan struct{}, 1),
-		subjects: map[string]string{}}
+		subjects: map[string]map[string]string{}}
 }
 
 // Apply applies one command. It returns nil or the command's error.

@@ -204,9 +204,8 @@ const maxSubjectCache = 65536
 // publishes to, remembering the answer until the streams change; f.mu is
 // held (read).
 func (f *FSM) streamNameFor(account, subj string) string {
-	key := account + "\x00" + subj
 	f.cacheMu.RLock()
-	name, ok := f.subjects[key]
+	name, ok := f.subjects[account][subj]
 	f.cacheMu.RUnlock()
 	if ok {
 		return name
@@ -222,10 +221,12 @@ func (f *FSM) streamNameFor(account, subj string) string {
 	}
 	f.cacheMu.Lock()
 	defer f.cacheMu.Unlock()
-	if len(f.subjects) >= maxSubjectCache {
-		clear(f.subjects)
+	cache := f.subjects[account]
+	if cache == nil || len(cache) >= maxSubjectCache {
+		cache = map[string]string{}
+		f.subjects[account] = cache
 	}
-	f.subjects[key] = name
+	cache[subj] = name
 	return name
 }
 
