@@ -49,6 +49,7 @@ func (s Suite) runBinary(t *testing.T) {
 	Run(t, clientOpener(conn.Client, conn.Capabilities))
 	s.largeSnapshot(t, conn.Client, conn.Capabilities)
 	t.Run("KillDurability", func(t *testing.T) { s.killDurability(t) })
+	t.Run("PowerLoss", func(t *testing.T) { s.powerLoss(t) })
 	t.Run("UnknownConfigKey", func(t *testing.T) { s.unknownConfigKey(t) })
 	t.Run("WrongChecksum", func(t *testing.T) { s.wrongChecksum(t) })
 	t.Run("MutualTLS", func(t *testing.T) { s.mutualTLS(t) })
@@ -60,12 +61,26 @@ func (s Suite) runBinary(t *testing.T) {
 func (s Suite) killDurability(t *testing.T) {
 	dir := t.TempDir()
 	conn := Launch(t, s.Binary, dir, s.Config)
-	caps, group := conn.Capabilities, newGroup("durable")
-	logs := makeLogs(1, 1000, 3, group)
-	var snapID string
+	group := newGroup("durable")
+	d := writeDurable(t, conn, group)
+	killHard(t, conn)
+	d.check(t, Launch(t, s.Binary, dir, s.Config), group)
+}
+
+// durable is what writeDurable stored and a restarted plugin must give
+// back.
+type durable struct {
+	logs   []*raft.Log
+	snapID string
+}
+
+func writeDurable(t *testing.T, conn *pluginsdk.Conn, group string) durable {
+	t.Helper()
+	caps := conn.Capabilities
+	d := durable{logs: makeLogs(1, 1000, 3, group)}
 	if caps.Log {
-		for i := 0; i < len(logs); i += 64 {
-			storeLogs(t, conn.LogStore(group), logs[i:min(i+64, len(logs))])
+		for i := 0; i < len(d.logs); i += 64 {
+			storeLogs(t, conn.LogStore(group), d.logs[i:min(i+64, len(d.logs))])
 		}
 	}
 	if caps.Stable {
@@ -73,20 +88,23 @@ func (s Suite) killDurability(t *testing.T) {
 		failOn(t, "set uint64", conn.StableStore(group).SetUint64([]byte("n"), 42))
 	}
 	if caps.Snapshot {
-		snapID = writeDurableSnapshot(t, conn.SnapshotStore(group), []byte("durable snapshot"))
+		d.snapID = writeDurableSnapshot(t, conn.SnapshotStore(group), []byte("durable snapshot"))
 	}
-	killHard(t, conn)
+	return d
+}
 
-	conn = Launch(t, s.Binary, dir, s.Config)
+func (d durable) check(t *testing.T, conn *pluginsdk.Conn, group string) {
+	t.Helper()
+	caps := conn.Capabilities
 	if caps.Log {
-		checkIndexes(t, conn.LogStore(group), 1, uint64(len(logs)))
-		checkLogs(t, conn.LogStore(group), logs)
+		checkIndexes(t, conn.LogStore(group), 1, uint64(len(d.logs)))
+		checkLogs(t, conn.LogStore(group), d.logs)
 	}
 	if caps.Stable {
 		checkDurableStable(t, conn.StableStore(group))
 	}
 	if caps.Snapshot {
-		checkDurableSnapshot(t, conn.SnapshotStore(group), snapID, []byte("durable snapshot"))
+		checkDurableSnapshot(t, conn.SnapshotStore(group), d.snapID, []byte("durable snapshot"))
 	}
 }
 
