@@ -139,6 +139,13 @@ func (f *FS) unmount() error {
 // record remembers what a write of n bytes at off on the file behind fd
 // overwrites, before it is done. It fails with EIO after a crash.
 func (f *FS) record(fd int, off, n int64) syscall.Errno {
+	return f.change(fd, off, n, func() syscall.Errno { return 0 })
+}
+
+// change records a write of n bytes at off and does it (do) under the
+// lock, so that an fsync racing with it either sees it done or keeps its
+// record: no write escapes a crash by landing just after an fsync.
+func (f *FS) change(fd int, off, n int64, do func() syscall.Errno) syscall.Errno {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.crashed {
@@ -148,7 +155,10 @@ func (f *FS) record(fd int, off, n int64) syscall.Errno {
 	if errno != 0 {
 		return errno
 	}
-	return u.save(off, n)
+	if errno := u.save(off, n); errno != 0 {
+		return errno
+	}
+	return do()
 }
 
 // undoFor returns the file's undo record, starting one (holding a

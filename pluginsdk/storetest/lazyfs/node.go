@@ -135,10 +135,12 @@ func (f *file) Write(ctx context.Context, data []byte, off int64) (uint32, sysca
 	if errno != 0 {
 		return 0, errno
 	}
-	if errno := f.fsys.record(fd, off, int64(len(data))); errno != 0 {
-		return 0, errno
-	}
-	return f.lf.Write(ctx, data, off)
+	var n uint32
+	errno = f.fsys.change(fd, off, int64(len(data)), func() (errno syscall.Errno) {
+		n, errno = f.lf.Write(ctx, data, off)
+		return errno
+	})
+	return n, errno
 }
 
 // Fsync makes the file's writes durable. The directory underneath is not
@@ -156,10 +158,9 @@ func (f *file) Allocate(ctx context.Context, off, size uint64, mode uint32) sysc
 	if errno != 0 {
 		return errno
 	}
-	if errno := f.fsys.record(fd, int64(off), int64(size)); errno != 0 {
-		return errno
-	}
-	return f.lf.Allocate(ctx, off, size, mode)
+	return f.fsys.change(fd, int64(off), int64(size), func() syscall.Errno {
+		return f.lf.Allocate(ctx, off, size, mode)
+	})
 }
 
 func (f *file) recordTruncate(size int64) syscall.Errno {
