@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -652,4 +654,21 @@ func TestBadgerGC(t *testing.T) {
 			t.Fatalf("Get(%d) after GC: %v", seq, err)
 		}
 	}
+}
+
+// TestOpenDBAfterEmptyLogs opens a message database in which a power loss
+// left an empty memtable log (dgraph-io/badger#2207).
+func TestOpenDBAfterEmptyLogs(t *testing.T) {
+	dir := t.TempDir()
+	db, err := OpenDB(dir, hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "00099.mem"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	openTestDB(t, dir)
 }

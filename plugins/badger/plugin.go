@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 
+	"github.com/stratadb/strata/internal/badgerrecover"
 	"github.com/stratadb/strata/pluginsdk"
 )
 
@@ -108,6 +109,13 @@ func (p *Plugin) Configure(req pluginsdk.ConfigureRequest) error {
 	}
 	if p.kv != nil {
 		return errors.New("badger plugin: already configured")
+	}
+	removed, err := badgerrecover.RemoveEmptyLogs(cfg.Dir)
+	if len(removed) > 0 {
+		logger.Warn("removed empty log files a crash left", "dir", cfg.Dir, "files", removed)
+	}
+	if err != nil {
+		return err
 	}
 	kv, err := openKV(badgerOptions(cfg, logger))
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -492,4 +494,23 @@ func TestBadgerLogLevels(t *testing.T) {
 
 func contains(err error, s string) bool {
 	return err != nil && bytes.Contains([]byte(err.Error()), []byte(s))
+}
+
+// TestReopenAfterEmptyLogs opens a store in which a power loss left empty
+// memtable and value log files (dgraph-io/badger#2207).
+func TestReopenAfterEmptyLogs(t *testing.T) {
+	dir := t.TempDir()
+	p := openPlugin(t, dir, "")
+	mustStore(t, logStore(t, p, "g"), entries("g", 1, 10, 2))
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"00099.mem", "000099.vlog"} {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p = openPlugin(t, dir, "")
+	wantBounds(t, logStore(t, p, "g"), 1, 10)
+	wantEntry(t, logStore(t, p, "g"), "g", 10, 2)
 }
