@@ -1,7 +1,9 @@
 package monitor
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -64,15 +66,25 @@ func raftGroup(r *raft.Raft) RaftGroup {
 	return g
 }
 
-func (s *Server) jszDoc() Jsz {
+func (s *Server) jszDoc(digests bool) Jsz {
 	return Jsz{
 		ServerName: s.cfg.ServerName, Cluster: s.cfg.ClusterName, Now: time.Now().UTC(),
-		Members: s.cfg.Members(), Meta: raftGroup(s.cfg.Meta), Streams: s.streams(), Consumers: s.consumers(), API: s.api(),
+		Members: s.cfg.Members(), Meta: raftGroup(s.cfg.Meta), Streams: s.streams(digests), Consumers: s.consumers(), API: s.api(),
 	}
 }
 
-func (s *Server) jsz(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, s.jszDoc())
+// jsz serves the document; ?digest=true adds each stream replica's
+// digest, which reads every message it holds.
+func (s *Server) jsz(w http.ResponseWriter, r *http.Request) {
+	digests := false
+	if v := r.URL.Query().Get("digest"); v != "" {
+		var err error
+		if digests, err = strconv.ParseBool(v); err != nil {
+			http.Error(w, fmt.Sprintf("digest=%q: want true or false", v), http.StatusBadRequest)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, s.jszDoc(digests))
 }
 
 func (s *Server) api() API {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stratadb/strata/core/membership"
 	"github.com/stratadb/strata/core/raftgroup"
+	"github.com/stratadb/strata/core/stream"
 )
 
 // newRaft starts a one-server raft group on in-memory stores, not yet
@@ -202,5 +203,43 @@ func TestAuthorizeGuardsAllButHealthz(t *testing.T) {
 				t.Errorf("%s as %s/%s: %d", path, creds[0], creds[1], resp.StatusCode)
 			}
 		}
+	}
+}
+
+// TestJszDigest: ?digest=true adds each stream replica's digest, plain
+// /jsz does not read the messages, and a bad value is refused.
+func TestJszDigest(t *testing.T) {
+	r := newRaft(t)
+	msgs := stream.NewMemStore()
+	if err := msgs.Update(stream.Update{Append: []stream.Message{{Seq: 1, Subject: "a", Data: []byte("x"), Time: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	want, err := stream.DigestOf(msgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	streams := func() []StreamReplica {
+		return []StreamReplica{{Name: "S", Raft: r, Reader: msgs, LastSeq: 1}}
+	}
+	members := func() []membership.Member { return nil }
+	s, err := Start(Config{Addr: "127.0.0.1:0", ServerName: "n1", ClusterName: "C1", Members: members, Meta: r, Streams: streams})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Shutdown(context.Background()) })
+	base := "http://" + s.Addr().String()
+
+	for query, digest := range map[string]*stream.Digest{"": nil, "?digest=false": nil, "?digest=true": &want} {
+		code, body := get(t, base+"/jsz"+query)
+		var j Jsz
+		if err := json.Unmarshal([]byte(body), &j); err != nil || code != http.StatusOK || len(j.Streams) != 1 {
+			t.Fatalf("/jsz%s: %d %s %v", query, code, body, err)
+		}
+		if got := j.Streams[0].Digest; (got == nil) != (digest == nil) || (got != nil && *got != *digest) {
+			t.Errorf("/jsz%s: digest %+v, want %+v", query, got, digest)
+		}
+	}
+	if code, body := get(t, base+"/jsz?digest=yes"); code != http.StatusBadRequest || !strings.Contains(body, "want true or false") {
+		t.Errorf("digest=yes: %d %s", code, body)
 	}
 }

@@ -5,6 +5,8 @@ import (
 
 	"github.com/hashicorp/raft"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stratadb/strata/core/stream"
 )
 
 // StreamReplica is one stream replica on this node, as /jsz shows it.
@@ -20,6 +22,13 @@ type StreamReplica struct {
 	// Raft is the replica's Raft group, read when the document is made.
 	Raft    *raft.Raft `json:"-"`
 	RaftDoc RaftGroup  `json:"raft"`
+	// Reader reads the replica's messages for its digest.
+	Reader stream.Reader `json:"-"`
+	// Digest is a SHA-256 over every message of the replica
+	// (stream.DigestOf), when /jsz is asked for it (?digest=true);
+	// DigestError says why it could not be read.
+	Digest      *stream.Digest `json:"digest,omitempty"`
+	DigestError string         `json:"digest_error,omitempty"`
 }
 
 // API is the client API's counters on this node.
@@ -33,13 +42,23 @@ type API struct {
 	LimitRefusals uint64 `json:"limit_refusals"`
 }
 
-func (s *Server) streams() []StreamReplica {
+// streams describes the local stream replicas; with digests, each with
+// the digest of its messages (a read of all of them).
+func (s *Server) streams(digests bool) []StreamReplica {
 	if s.cfg.Streams == nil {
 		return []StreamReplica{}
 	}
 	out := s.cfg.Streams()
 	for i := range out {
 		out[i].RaftDoc = raftGroup(out[i].Raft)
+		if digests && out[i].Reader != nil {
+			d, err := stream.DigestOf(out[i].Reader)
+			if err != nil {
+				out[i].DigestError = err.Error()
+				continue
+			}
+			out[i].Digest = &d
+		}
 	}
 	return out
 }

@@ -99,7 +99,7 @@ func (n *Node) streamReplicas() []monitor.StreamReplica {
 		out = append(out, monitor.StreamReplica{
 			Name: st.Config.Name, Group: st.Group, Storage: string(st.Config.Storage), Peers: st.Peers,
 			Messages: state.Msgs, Bytes: state.Bytes, FirstSeq: state.FirstSeq, LastSeq: state.LastSeq,
-			Raft: r.Group().Raft(),
+			Raft: r.Group().Raft(), Reader: r.FSM(),
 		})
 	}
 	return out
