@@ -162,11 +162,27 @@ func (s *server) kill() {
 	}
 }
 
-func (s *server) jsz() (monitor.Jsz, error) {
+// running reports whether the server was started and has not exited.
+func (s *server) running() bool {
+	if s.done == nil {
+		return false
+	}
+	select {
+	case <-s.done:
+		return false
+	default:
+		return true
+	}
+}
+
+func (s *server) jsz() (monitor.Jsz, error) { return s.jszQuery("", 2*time.Second) }
+
+// jszQuery reads /jsz with a query ("?digest=true") within timeout.
+func (s *server) jszQuery(query string, timeout time.Duration) (monitor.Jsz, error) {
 	var j monitor.Jsz
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.http+"/jsz", nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.http+"/jsz"+query, nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return j, err

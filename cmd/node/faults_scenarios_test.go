@@ -270,23 +270,32 @@ func TestFaults(t *testing.T) {
 		time.Sleep(faultLoadAfter)
 		w.finish()
 		r := verify(t, fc.c, name, w)
+		r.diverged = diverged(t, fc.servers, name)
 		r.scenario = sc.name
 		rows = append(rows, r)
-		t.Logf("%s: %d ops, %d acked, %d lost, %d duplicated, %d retried attempts, linearizable %s",
-			sc.name, r.ops, r.acked, r.lost, r.dup, r.retries, r.linearizable)
-		if r.lost > 0 || r.dup > 0 || r.linearizable != "yes" {
-			t.Errorf("%s: lost %d, duplicated %d, linearizable %s", sc.name, r.lost, r.dup, r.linearizable)
-		}
+		logResult(t, r)
 	}
 	printSummary(rows)
 }
 
+// logResult logs a scenario's row and fails the test unless nothing
+// acknowledged was lost or duplicated, no replica diverged and the
+// history is linearizable.
+func logResult(t *testing.T, r faultResult) {
+	t.Helper()
+	t.Logf("%s: %d ops, %d acked, %d lost, %d duplicated, %d retried attempts, %d diverged replicas, linearizable %s",
+		r.scenario, r.ops, r.acked, r.lost, r.dup, r.retries, r.diverged, r.linearizable)
+	if r.lost > 0 || r.dup > 0 || r.diverged > 0 || r.linearizable != "yes" {
+		t.Errorf("%s: lost %d, duplicated %d, diverged replicas %d, linearizable %s", r.scenario, r.lost, r.dup, r.diverged, r.linearizable)
+	}
+}
+
 func printSummary(rows []faultResult) {
 	var b strings.Builder
-	b.WriteString("\n| scenario | operations | acked | lost | duplicated | retried attempts | linearizable |\n")
-	b.WriteString("| --- | --- | --- | --- | --- | --- | --- |\n")
+	b.WriteString("\n| scenario | operations | acked | lost | duplicated | retried attempts | diverged replicas | linearizable |\n")
+	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %s |\n", r.scenario, r.ops, r.acked, r.lost, r.dup, r.retries, r.linearizable)
+		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %d | %s |\n", r.scenario, r.ops, r.acked, r.lost, r.dup, r.retries, r.diverged, r.linearizable)
 	}
 	fmt.Fprint(os.Stdout, b.String())
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/anishathalye/porcupine"
 
 	"github.com/stratadb/strata/client"
+	"github.com/stratadb/strata/core/monitor"
 )
 
 // The fault-injection suite (`make test-faults`): scenarios on real
@@ -182,7 +183,69 @@ func (w *workload) finish() {
 type faultResult struct {
 	scenario                       string
 	ops, acked, lost, dup, retries int
+	diverged                       int // replicas whose messages differ from the leader's
 	linearizable                   string
+}
+
+// diverged waits, at most 30 s, until every replica of the stream on the
+// running servers holds the same messages as its leader (the same
+// /jsz digest), and returns how many do not.
+func diverged(t *testing.T, servers []*server, name string) int {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		n, why := divergedNow(servers, name)
+		if why == "" && n == 0 {
+			return 0
+		}
+		if time.Now().After(deadline) {
+			t.Logf("%s: %d replicas differ from the leader's: %s", name, n, why)
+			return n
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// divergedNow compares the digests of the stream's replicas with the
+// leader's; why says what kept it from comparing them all.
+func divergedNow(servers []*server, name string) (n int, why string) {
+	var leader *monitor.StreamReplica
+	var replicas []monitor.StreamReplica
+	for _, s := range servers {
+		if !s.running() {
+			continue
+		}
+		j, err := s.jszQuery("?digest=true", 20*time.Second)
+		if err != nil {
+			return 0, fmt.Sprintf("%s /jsz: %v", s.name, err)
+		}
+		for _, r := range j.Streams {
+			if r.Name != name {
+				continue
+			}
+			if r.Digest == nil {
+				return 0, fmt.Sprintf("%s: no digest: %s", s.name, r.DigestError)
+			}
+			replicas = append(replicas, r)
+			if r.RaftDoc.State == "Leader" {
+				leader = &replicas[len(replicas)-1]
+			}
+		}
+	}
+	if leader == nil {
+		return 0, "no leader among the replicas"
+	}
+	want := *leader.Digest
+	var differ []string
+	for _, r := range replicas {
+		if *r.Digest != want {
+			differ = append(differ, fmt.Sprintf("%+v", *r.Digest))
+		}
+	}
+	if len(differ) > 0 {
+		why = fmt.Sprintf("leader %+v, others %s", want, strings.Join(differ, ", "))
+	}
+	return len(differ), why
 }
 
 // verify reads the whole stream back and checks the history.
@@ -213,7 +276,45 @@ func verify(t *testing.T, c *client.Client, name string, w *workload) faultResul
 	}
 	res := porcupine.CheckOperationsTimeout(streamModel, w.h.ops, 60*time.Second)
 	r.linearizable = map[porcupine.CheckResult]string{porcupine.Ok: "yes", porcupine.Illegal: "NO", porcupine.Unknown: "timeout"}[res]
+	if res == porcupine.Illegal {
+		for _, why := range staleReads(w.h.ops) {
+			t.Logf("%s: %s", name, why)
+		}
+	}
 	return r
+}
+
+// staleReads names the reads of a history that no order can explain:
+// "not found" for a sequence acknowledged before the read began, or
+// another message than the one acknowledged at that sequence. (Porcupine
+// says only that the history is not linearizable; these say where.)
+func staleReads(ops []porcupine.Operation) []string {
+	type ack struct {
+		id  string
+		ret int64
+	}
+	acked := map[uint64]ack{}
+	for _, op := range ops {
+		if in, ok := op.Input.(pubIn); ok {
+			acked[op.Output.(pubOut).seq] = ack{in.id, op.Return}
+		}
+	}
+	var out []string
+	for _, op := range ops {
+		in, ok := op.Input.(getIn)
+		if !ok {
+			continue
+		}
+		got, a := op.Output.(getOut), acked[in.seq]
+		switch {
+		case !got.found && a.id != "" && a.ret < op.Call:
+			out = append(out, fmt.Sprintf("get %d at %v: not found, but %s was acknowledged at %d at %v",
+				in.seq, time.Duration(op.Call), a.id, in.seq, time.Duration(a.ret)))
+		case got.found && a.id != "" && got.id != a.id:
+			out = append(out, fmt.Sprintf("get %d at %v: %s, but %s was acknowledged at %d", in.seq, time.Duration(op.Call), got.id, a.id, in.seq))
+		}
+	}
+	return out
 }
 
 // pluginPIDs returns the pids of a server's plugin processes: its

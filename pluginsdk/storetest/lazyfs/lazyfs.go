@@ -92,7 +92,8 @@ func (f *FS) Unsynced() int {
 
 // Crash is the power failure: from now on every write fails, each write
 // not fsynced is undone in the directory underneath, and the mount goes.
-// It reports how many bytes were written and not synced. Call it once the
+// It reports how many bytes were written and not synced (counted per
+// write call: truncations and allocations do not count). Call it once the
 // programs using the mount are dead (kill -9), so that none holds a file
 // open when it unmounts.
 func (f *FS) Crash() (lost int64, err error) {
@@ -139,13 +140,14 @@ func (f *FS) unmount() error {
 // record remembers what a write of n bytes at off on the file behind fd
 // overwrites, before it is done. It fails with EIO after a crash.
 func (f *FS) record(fd int, off, n int64) syscall.Errno {
-	return f.change(fd, off, n, func() syscall.Errno { return 0 })
+	return f.change(fd, off, n, 0, func() syscall.Errno { return 0 })
 }
 
-// change records a write of n bytes at off and does it (do) under the
+// change records a change of n bytes at off (wrote of them new data,
+// the rest a truncation or an allocation) and does it (do) under the
 // lock, so that an fsync racing with it either sees it done or keeps its
 // record: no write escapes a crash by landing just after an fsync.
-func (f *FS) change(fd int, off, n int64, do func() syscall.Errno) syscall.Errno {
+func (f *FS) change(fd int, off, n, wrote int64, do func() syscall.Errno) syscall.Errno {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.crashed {
@@ -158,6 +160,7 @@ func (f *FS) change(fd int, off, n int64, do func() syscall.Errno) syscall.Errno
 	if errno := u.save(off, n); errno != 0 {
 		return errno
 	}
+	u.written += wrote
 	return do()
 }
 

@@ -136,7 +136,7 @@ func (f *file) Write(ctx context.Context, data []byte, off int64) (uint32, sysca
 		return 0, errno
 	}
 	var n uint32
-	errno = f.fsys.change(fd, off, int64(len(data)), func() (errno syscall.Errno) {
+	errno = f.fsys.change(fd, off, int64(len(data)), int64(len(data)), func() (errno syscall.Errno) {
 		n, errno = f.lf.Write(ctx, data, off)
 		return errno
 	})
@@ -158,7 +158,7 @@ func (f *file) Allocate(ctx context.Context, off, size uint64, mode uint32) sysc
 	if errno != 0 {
 		return errno
 	}
-	return f.fsys.change(fd, int64(off), int64(size), func() syscall.Errno {
+	return f.fsys.change(fd, int64(off), int64(size), 0, func() syscall.Errno {
 		return f.lf.Allocate(ctx, off, size, mode)
 	})
 }

@@ -15,7 +15,7 @@ type undo struct {
 	fd      int   // a duplicate, valid after the program closed the file
 	size    int64 // the size at the last fsync
 	saved   []span
-	written int64 // bytes written since the last fsync
+	written int64 // bytes written since the last fsync, per write call
 }
 
 type span struct {
@@ -26,7 +26,6 @@ type span struct {
 // save keeps the bytes that [off, off+n) holds now, as far as they lie
 // within the synced size: bytes past it are cut off on revert anyway.
 func (u *undo) save(off, n int64) syscall.Errno {
-	u.written += n
 	end := min(off+n, u.size)
 	if off >= end {
 		return 0
