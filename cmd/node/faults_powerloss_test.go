@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stratadb/strata/client"
 	"github.com/stratadb/strata/internal/testnet"
 	"github.com/stratadb/strata/pluginsdk/storetest/lazyfs"
 )
@@ -134,20 +132,8 @@ func TestPowerLoss(t *testing.T) {
 	var rows []faultResult
 	for i, sc := range powerScenarios {
 		name := fmt.Sprintf("P%d", i+1)
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		_, err := pc.c.AddStream(ctx, client.StreamConfig{Name: name, Subjects: []string{name + ".>"}, Replicas: 3})
-		cancel()
-		if err != nil {
-			t.Fatalf("%s: %v", sc.name, err)
-		}
-		w := startWorkload(pc.c, name)
-		time.Sleep(faultLoadBefore)
-		lost := pc.powerFail(sc.down(pc, name)...)
-		waitFormed(t, pc.servers)
-		time.Sleep(faultLoadAfter)
-		w.finish()
-		r := verify(t, pc.c, name, w)
-		r.diverged = diverged(t, pc.servers, name)
+		var lost int64
+		r := pc.underLoad(name, func() { lost = pc.powerFail(sc.down(pc, name)...) })
 		r.scenario = fmt.Sprintf("%s (%d unsynced bytes thrown away)", sc.name, lost)
 		rows = append(rows, r)
 		logResult(t, r)

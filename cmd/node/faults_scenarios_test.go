@@ -257,25 +257,35 @@ func TestFaults(t *testing.T) {
 	var rows []faultResult
 	for i, sc := range scenarios {
 		name := fmt.Sprintf("F%d", i+1)
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		_, err := fc.c.AddStream(ctx, client.StreamConfig{Name: name, Subjects: []string{name + ".>"}, Replicas: 3})
-		cancel()
-		if err != nil {
-			t.Fatalf("%s: %v", sc.name, err)
-		}
-		w := startWorkload(fc.c, name)
-		time.Sleep(faultLoadBefore)
-		sc.fault(fc, name)
-		waitFormed(t, fc.servers)
-		time.Sleep(faultLoadAfter)
-		w.finish()
-		r := verify(t, fc.c, name, w)
-		r.diverged = diverged(t, fc.servers, name)
+		r := fc.underLoad(name, func() { sc.fault(fc, name) })
 		r.scenario = sc.name
 		rows = append(rows, r)
 		logResult(t, r)
 	}
 	printSummary(rows)
+}
+
+// underLoad creates stream name (three replicas), runs the workload on
+// it, injects fault while it runs, and checks what the stream holds
+// afterwards on every replica.
+func (fc *faultCluster) underLoad(name string, fault func()) faultResult {
+	t := fc.t
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	_, err := fc.c.AddStream(ctx, client.StreamConfig{Name: name, Subjects: []string{name + ".>"}, Replicas: 3})
+	cancel()
+	if err != nil {
+		t.Fatalf("add stream %s: %v", name, err)
+	}
+	w := startWorkload(fc.c, name)
+	time.Sleep(faultLoadBefore)
+	fault()
+	waitFormed(t, fc.servers)
+	time.Sleep(faultLoadAfter)
+	w.finish()
+	r := verify(t, fc.c, name, w)
+	r.diverged = diverged(t, fc.servers, name)
+	return r
 }
 
 // logResult logs a scenario's row and fails the test unless nothing

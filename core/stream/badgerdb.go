@@ -78,7 +78,7 @@ func OpenDB(dir string, logger hclog.Logger) (*DB, error) {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	if err := removeEmptyLogs(dir, logger); err != nil {
+	if _, err := badgerrecover.RemoveEmptyLogs(dir, logger); err != nil {
 		return nil, fmt.Errorf("open message store: %w", err)
 	}
 	opts := badger.DefaultOptions(dir).
@@ -260,13 +260,3 @@ func (b badgerLogger) Warningf(format string, args ...any) {
 
 func (badgerLogger) Infof(string, ...any)  {}
 func (badgerLogger) Debugf(string, ...any) {}
-
-// removeEmptyLogs removes the empty log files a power loss can leave,
-// which Badger would refuse to open.
-func removeEmptyLogs(dir string, logger hclog.Logger) error {
-	removed, err := badgerrecover.RemoveEmptyLogs(dir)
-	if len(removed) > 0 {
-		logger.Warn("removed empty log files a crash left", "dir", dir, "files", removed)
-	}
-	return err
-}

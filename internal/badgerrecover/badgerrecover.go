@@ -14,15 +14,22 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/hashicorp/go-hclog"
 )
 
 // logSuffixes are the Badger files that may be empty after a crash.
 var logSuffixes = []string{".mem", ".vlog"}
 
 // RemoveEmptyLogs removes the empty memtable and value log files in dir
-// (a Badger directory, which need not exist yet) and returns the names
-// of those it removed, for the caller to log.
-func RemoveEmptyLogs(dir string) ([]string, error) {
+// (a Badger directory, which need not exist yet), logs them at warn level
+// and returns their names.
+func RemoveEmptyLogs(dir string, logger hclog.Logger) (removed []string, err error) {
+	defer func() {
+		if len(removed) > 0 {
+			logger.Warn("removed empty log files a crash left", "dir", dir, "files", removed)
+		}
+	}()
 	entries, err := os.ReadDir(dir)
 	if os.IsNotExist(err) {
 		return nil, nil
@@ -30,7 +37,6 @@ func RemoveEmptyLogs(dir string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("badger dir %s: %w", dir, err)
 	}
-	var removed []string
 	for _, e := range entries {
 		if !e.Type().IsRegular() || !isLog(e.Name()) {
 			continue

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/hashicorp/go-hclog"
 )
 
 // TestEmptyLogsOpen leaves the empty .mem and .vlog files a power loss can
@@ -37,7 +38,7 @@ func TestEmptyLogsOpen(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		removed, err := RemoveEmptyLogs(dir)
+		removed, err := RemoveEmptyLogs(dir, hclog.NewNullLogger())
 		if err != nil || !slices.Equal(removed, []string{name}) {
 			t.Fatalf("removed %v, %v; want [%s]", removed, err, name)
 		}
@@ -65,10 +66,10 @@ func TestRemoveEmptyLogsKeepsData(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if removed, err := RemoveEmptyLogs(dir); err != nil || len(removed) != 0 {
+	if removed, err := RemoveEmptyLogs(dir, hclog.NewNullLogger()); err != nil || len(removed) != 0 {
 		t.Fatalf("removed %v, %v", removed, err)
 	}
-	if removed, err := RemoveEmptyLogs(filepath.Join(dir, "none")); err != nil || removed != nil {
+	if removed, err := RemoveEmptyLogs(filepath.Join(dir, "none"), hclog.NewNullLogger()); err != nil || removed != nil {
 		t.Fatalf("missing dir: %v, %v", removed, err)
 	}
 }

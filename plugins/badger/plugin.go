@@ -110,11 +110,7 @@ func (p *Plugin) Configure(req pluginsdk.ConfigureRequest) error {
 	if p.kv != nil {
 		return errors.New("badger plugin: already configured")
 	}
-	removed, err := badgerrecover.RemoveEmptyLogs(cfg.Dir)
-	if len(removed) > 0 {
-		logger.Warn("removed empty log files a crash left", "dir", cfg.Dir, "files", removed)
-	}
-	if err != nil {
+	if _, err := badgerrecover.RemoveEmptyLogs(cfg.Dir, logger); err != nil {
 		return err
 	}
 	kv, err := openKV(badgerOptions(cfg, logger))
