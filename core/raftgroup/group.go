@@ -174,11 +174,12 @@ func (c Config) logStore() (raft.LogStore, error) {
 
 // Group is one running raft group on this node.
 type Group struct {
-	id     string
-	raft   *raft.Raft
-	trans  *trackingTransport
-	logger hclog.Logger
-	stop   chan struct{} // ends the advisories watch
+	id      string
+	raft    *raft.Raft
+	trans   *trackingTransport
+	logger  hclog.Logger
+	stop    chan struct{} // ends the advisories watch
+	applied *applied
 }
 
 // Start validates cfg, registers the group on mux and starts its raft.
@@ -203,7 +204,8 @@ func Start(mux *Mux, cfg Config) (*Group, error) {
 		_ = trans.Close()
 		return nil, fmt.Errorf("raftgroup: start group %q: %w", cfg.GroupID, err)
 	}
-	g := &Group{id: cfg.GroupID, raft: r, trans: trans, logger: cfg.logger(), stop: make(chan struct{})}
+	g := &Group{id: cfg.GroupID, raft: r, trans: trans, logger: cfg.logger(), stop: make(chan struct{}),
+		applied: newApplied(r, logs, cfg.FSM)}
 	if cfg.FirstElection > 0 {
 		g.restoreAfterFirstLeader(cfg.baseRaft())
 	}

@@ -21,6 +21,9 @@ import (
 	"github.com/stratadb/strata/core/stream"
 )
 
+// The stream FSM tells the group how far it has applied, so reads wait for it.
+var _ raftgroup.CommandIndexer = (*stream.FSM)(nil)
+
 // opTimeout bounds one membership change or config entry on a stream group.
 const opTimeout = 5 * time.Second
 
@@ -173,12 +176,5 @@ func (r *Replica) ReadBarrier(ctx context.Context) error {
 	if err := r.group.VerifyLeader(); err != nil {
 		return err
 	}
-	for rf.AppliedIndex() < last {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Millisecond):
-		}
-	}
-	return nil
+	return r.group.WaitApplied(ctx, last)
 }

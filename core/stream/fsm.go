@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -51,12 +52,16 @@ type FSMConfig struct {
 
 // FSM applies a stream group's entries to its message store.
 type FSM struct {
-	mu       sync.Mutex
-	cfg      Config
-	store    Store
-	dupes    *dedupe
-	skip     uint64 // entries up to this index are already in the store
-	applied  uint64
+	mu      sync.Mutex
+	cfg     Config
+	store   Store
+	dupes   *dedupe
+	skip    uint64 // entries up to this index are already in the store
+	applied uint64
+	// seen is the index of the last command entry Apply has finished
+	// (applied or skipped), or what the store or a snapshot holds; see
+	// CommandIndex.
+	seen     atomic.Uint64
 	catchup  Catchup
 	ctimeout time.Duration
 	logger   hclog.Logger
@@ -81,9 +86,15 @@ func NewFSM(c FSMConfig) *FSM {
 		cfg: c.Config, store: c.Store, skip: c.Store.Applied(), applied: c.Store.Applied(),
 		catchup: c.Catchup, ctimeout: c.CatchupTimeout, logger: c.Logger,
 	}
+	f.seen.Store(f.applied)
 	f.dupes = rebuildDedupe(f.store, int64(f.cfg.DupeWindow))
 	return f
 }
+
+// CommandIndex returns the index up to which every command entry has been
+// applied to the store (raftgroup.CommandIndexer): reads wait for it, not
+// for raft's AppliedIndex, which runs ahead of the FSM.
+func (f *FSM) CommandIndex() uint64 { return f.seen.Load() }
 
 // Config returns the stream's current config.
 func (f *FSM) Config() Config {
@@ -109,11 +120,15 @@ func (f *FSM) currentStore() Store {
 
 // Apply applies one entry; it returns []Result, PurgeResult or an error.
 func (f *FSM) Apply(l *raft.Log) any {
-	if l.Type != raft.LogCommand || len(l.Data) == 0 {
+	if l.Type != raft.LogCommand {
 		return nil
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	defer f.seen.Store(l.Index)
+	if len(l.Data) == 0 {
+		return nil
+	}
 	if l.Index <= f.skip {
 		// Already in the store: applied stays what the store holds, so
 		// a snapshot taken during the replay describes the store.

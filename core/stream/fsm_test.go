@@ -1179,3 +1179,39 @@ func TestQualifiedNames(t *testing.T) {
 		}
 	}
 }
+
+func TestFSMCommandIndex(t *testing.T) {
+	dir := t.TempDir()
+	db := openTestDB(t, dir)
+	c := testConfig(t, FileStorage)
+	f := newFSM(t, c, openStore(t, db, "ORDERS-1"), nil)
+	if got := f.CommandIndex(); got != 0 {
+		t.Fatalf("empty store: command index %d", got)
+	}
+	l := newTestLog(t, f)
+	l.publish(t0, pubs(0, 3)...)
+	l.purge()
+	if got := f.CommandIndex(); got != 2 {
+		t.Fatalf("after two entries: command index %d, want 2", got)
+	}
+	// Entries that do not reach the store still count once Apply is done.
+	f.Apply(&raft.Log{Index: 3, Type: raft.LogCommand})
+	f.Apply(&raft.Log{Index: 4, Type: raft.LogCommand, Data: []byte{0xff}})
+	if got := f.CommandIndex(); got != 4 {
+		t.Fatalf("after an empty and a bad entry: command index %d, want 4", got)
+	}
+	f.Apply(&raft.Log{Index: 5, Type: raft.LogNoop})
+	if got := f.CommandIndex(); got != 4 {
+		t.Fatalf("a no-op moved the command index to %d", got)
+	}
+	// A reopened FSM starts from what its store holds, and replayed
+	// entries it skips count too.
+	f, _ = reopen(t, f, db, dir, "ORDERS-1", c)
+	if got, want := f.CommandIndex(), f.StoreApplied(); got != want {
+		t.Fatalf("reopened: command index %d, store applied %d", got, want)
+	}
+	replay(f, l.entries[:1])
+	if got := f.CommandIndex(); got != 1 {
+		t.Fatalf("after replaying entry 1: command index %d", got)
+	}
+}

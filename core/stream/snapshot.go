@@ -103,6 +103,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 	// the node starts) already holds the entries raft replays after it.
 	f.applied = max(h.Applied, f.store.Applied())
 	f.skip = f.applied
+	f.seen.Store(f.applied)
 	f.dupes = rebuildDedupe(f.store, int64(f.cfg.DupeWindow))
 	f.notifyAppended()
 	return nil
