@@ -193,11 +193,15 @@ func (n *Node) startMembership() error {
 	return nil
 }
 
+// storageFault says why the node's storage cannot serve: a plugin down,
+// or a corrupt Raft log entry read since the node started.
+func (n *Node) storageFault() error { return errors.Join(n.host.Down(), n.host.Corrupt()) }
+
 func (n *Node) startHTTP() error {
 	s, err := monitor.Start(monitor.Config{
 		Addr: n.cfg.HTTP, ServerName: n.cfg.ServerName, ClusterName: n.cfg.Cluster.Name,
 		Members: n.members.Members, Meta: n.meta.Raft(), Logger: n.root.Named("monitor"),
-		Storage: n.host.Down, Collectors: n.metricCollectors(),
+		Storage: n.storageFault, Collectors: n.metricCollectors(),
 		Streams: n.streamReplicas, Consumers: n.consumerReplicas, API: n.apiCounters, Registered: n.registered,
 		TLS: serverTLS(n.tls.http), Authorize: n.httpAuthorize(),
 	})

@@ -8,6 +8,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stratadb/strata/core/logcheck"
 )
 
 // Host runs a node's storage plugins: one process per configured plugin
@@ -16,6 +18,7 @@ type Host struct {
 	cfg       Config
 	processes map[string]*process
 	metrics   *metrics
+	corrupt   corruptLog
 }
 
 // Stores are the stores of one Raft group.
@@ -80,10 +83,14 @@ func (h *Host) checkCapabilities() error {
 }
 
 // Stores returns the stores of group. They are cheap handles; the plugin
-// opens the group's data on first use.
+// opens the group's data on first use. The log store checksums every
+// entry (logcheck); a corrupt entry read is logged and reported by
+// Corrupt.
 func (h *Host) Stores(group string) Stores {
+	logs := logcheck.New(&LogStore{p: h.processes[h.cfg.Log], group: group}, group)
+	logs.OnCorrupt = func(err error) { h.corrupt.record(h.cfg.Logger, h.cfg.Log, group, err) }
 	return Stores{
-		Log:       &LogStore{p: h.processes[h.cfg.Log], group: group},
+		Log:       logs,
 		Stable:    &StableStore{p: h.processes[h.cfg.Stable], group: group},
 		Snapshots: &SnapshotStore{p: h.processes[h.cfg.Snapshot], group: group},
 	}
