@@ -65,7 +65,9 @@ func TestCorruptLogEntryIsDetected(t *testing.T) {
 	}
 }
 
-func entryData(i int) []byte { return []byte(fmt.Sprintf("entry-%06d-%s", i, strings.Repeat("x", 1000))) }
+func entryData(i int) []byte {
+	return []byte(fmt.Sprintf("entry-%06d-%s", i, strings.Repeat("x", 1000)))
+}
 
 // flipBitOf flips a bit in the one occurrence of data under dir and
 // returns the file's path.
