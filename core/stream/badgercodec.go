@@ -3,13 +3,12 @@ package stream
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math/bits"
 )
 
 // errCorruptValue marks a stored value that does not decode.
-var errCorruptValue = errors.New("corrupt stored value")
+var errCorruptValue = fmt.Errorf("%w: bad stored value", ErrStoreCorrupt)
 
 // Batch value encoding, version 2. The key of a batch holds the sequence
 // of its last message; its messages are last+1-count .. last:

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/stratadb/strata/internal/badgerrecover"
@@ -92,7 +93,11 @@ func OpenDB(dir string, logger hclog.Logger) (*DB, error) {
 		WithValueThreshold(dbValueThreshold).
 		WithValueLogFileSize(dbValueLogFile).
 		WithDetectConflicts(false). // one writer per stream, disjoint keys
-		WithMetricsEnabled(false)
+		WithMetricsEnabled(false).
+		// A damaged block or value is a read error, never other data:
+		// Badger checks neither by default.
+		WithChecksumVerificationMode(options.OnBlockRead).
+		WithVerifyValueChecksum(true)
 	bdb, err := badger.Open(opts)
 	if err != nil {
 		return nil, fmt.Errorf("open message store at %s: %w", dir, err)

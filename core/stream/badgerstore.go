@@ -180,6 +180,8 @@ func (s *BadgerStore) Get(seq uint64) (Message, error) {
 		return err
 	})
 	switch {
+	case errors.Is(err, ErrMsgNotFound) && s.holds(seq):
+		return Message{}, fmt.Errorf("%w: stream %q: message %d is in the stream but not in its files", ErrStoreCorrupt, s.id, seq)
 	case errors.Is(err, ErrMsgNotFound):
 		return Message{}, err // removed since the state was read
 	case err != nil:
@@ -187,6 +189,14 @@ func (s *BadgerStore) Get(seq uint64) (Message, error) {
 	}
 	m.Seq = seq
 	return m, nil
+}
+
+// holds reports whether the store's state holds message seq.
+func (s *BadgerStore) holds(seq uint64) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, hole := s.holes[seq]
+	return !hole && seq >= s.meta.FirstSeq && seq <= s.meta.LastSeq
 }
 
 // readHead returns the time of message seq and the Total before it.

@@ -12,6 +12,12 @@ var (
 	// ErrBadUpdate is returned by Update for messages whose sequences do
 	// not continue the store's last sequence.
 	ErrBadUpdate = errors.New("stream store: bad update")
+	// ErrStoreCorrupt is wrapped by the error of a read that found the
+	// store's files damaged: a value that does not decode, or a message
+	// the store's state holds missing from its files. Badger checks the
+	// checksums of every block and value it reads from disk, so damage is
+	// one of these errors, never other data.
+	ErrStoreCorrupt = errors.New("stream store corrupt")
 )
 
 // Header is one message header; a key may repeat.

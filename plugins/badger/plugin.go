@@ -17,6 +17,7 @@ import (
 	"time"
 
 	bdb "github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 
@@ -144,7 +145,12 @@ func badgerOptions(cfg Config, logger hclog.Logger) bdb.Options {
 		WithValueThreshold(threshold).
 		WithNumCompactors(numCompactors).
 		WithDetectConflicts(false). // no transaction reads what it writes
-		WithMetricsEnabled(false)
+		WithMetricsEnabled(false).
+		// A damaged block or value (a stable store's term or vote, say)
+		// is a read error, never other data: Badger checks neither by
+		// default.
+		WithChecksumVerificationMode(options.OnBlockRead).
+		WithVerifyValueChecksum(true)
 }
 
 // runGC runs value-log GC every interval until Close.
