@@ -40,6 +40,9 @@ type ServerStats struct {
 	Uptime  time.Duration `json:"uptime"`
 	Offline bool          `json:"offline,omitempty"`
 	Version string        `json:"version,omitempty"`
+	// Fault says why the server's storage cannot serve (a plugin down,
+	// a corrupt Raft log or stream replica); empty when it can.
+	Fault string `json:"fault,omitempty"`
 }
 
 // ServerReport is every server's statistics and the meta group's state.
@@ -96,6 +99,6 @@ func statsFromPB(s *pb.ServerStats) ServerStats {
 		MemoryBytes: s.GetMemoryBytes(), FileBytes: s.GetFileBytes(),
 		APIRequests: s.GetApiRequests(), APIErrors: s.GetApiErrors(),
 		Leaders: int(s.GetLeaders()), Uptime: time.Duration(s.GetUptimeNs()),
-		Offline: s.GetOffline(), Version: s.GetVersion(),
+		Offline: s.GetOffline(), Version: s.GetVersion(), Fault: s.GetFault(),
 	}
 }

@@ -1311,10 +1311,13 @@ type ServerStats struct {
 	ApiRequests uint64 `protobuf:"varint,9,opt,name=api_requests,json=apiRequests,proto3" json:"api_requests,omitempty"`
 	ApiErrors   uint64 `protobuf:"varint,10,opt,name=api_errors,json=apiErrors,proto3" json:"api_errors,omitempty"`
 	// leaders counts the stream groups this server leads.
-	Leaders       int32  `protobuf:"varint,11,opt,name=leaders,proto3" json:"leaders,omitempty"`
-	UptimeNs      int64  `protobuf:"varint,12,opt,name=uptime_ns,json=uptimeNs,proto3" json:"uptime_ns,omitempty"`
-	Offline       bool   `protobuf:"varint,13,opt,name=offline,proto3" json:"offline,omitempty"`
-	Version       string `protobuf:"bytes,14,opt,name=version,proto3" json:"version,omitempty"`
+	Leaders  int32  `protobuf:"varint,11,opt,name=leaders,proto3" json:"leaders,omitempty"`
+	UptimeNs int64  `protobuf:"varint,12,opt,name=uptime_ns,json=uptimeNs,proto3" json:"uptime_ns,omitempty"`
+	Offline  bool   `protobuf:"varint,13,opt,name=offline,proto3" json:"offline,omitempty"`
+	Version  string `protobuf:"bytes,14,opt,name=version,proto3" json:"version,omitempty"`
+	// fault says why this server's storage cannot serve (a plugin down, a
+	// corrupt Raft log or stream replica); empty when it can.
+	Fault         string `protobuf:"bytes,15,opt,name=fault,proto3" json:"fault,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1443,6 +1446,13 @@ func (x *ServerStats) GetOffline() bool {
 func (x *ServerStats) GetVersion() string {
 	if x != nil {
 		return x.Version
+	}
+	return ""
+}
+
+func (x *ServerStats) GetFault() string {
+	if x != nil {
+		return x.Fault
 	}
 	return ""
 }
@@ -3141,7 +3151,7 @@ const file_strata_proto_rawDesc = "" +
 	"\x04tags\x18\x05 \x03(\tR\x04tags\"_\n" +
 	"\x12ServerListResponse\x12\x18\n" +
 	"\acluster\x18\x01 \x01(\tR\acluster\x12/\n" +
-	"\aservers\x18\x02 \x03(\v2\x15.strata.v1.ServerInfoR\aservers\"\x94\x03\n" +
+	"\aservers\x18\x02 \x03(\v2\x15.strata.v1.ServerInfoR\aservers\"\xaa\x03\n" +
 	"\vServerStats\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\acluster\x18\x02 \x01(\tR\acluster\x12\x18\n" +
@@ -3159,7 +3169,8 @@ const file_strata_proto_rawDesc = "" +
 	"\aleaders\x18\v \x01(\x05R\aleaders\x12\x1b\n" +
 	"\tuptime_ns\x18\f \x01(\x03R\buptimeNs\x12\x18\n" +
 	"\aoffline\x18\r \x01(\bR\aoffline\x12\x18\n" +
-	"\aversion\x18\x0e \x01(\tR\aversion\"\x8e\x01\n" +
+	"\aversion\x18\x0e \x01(\tR\aversion\x12\x14\n" +
+	"\x05fault\x18\x0f \x01(\tR\x05fault\"\x8e\x01\n" +
 	"\x14ServerReportResponse\x12\x18\n" +
 	"\acluster\x18\x01 \x01(\tR\acluster\x120\n" +
 	"\aservers\x18\x02 \x03(\v2\x16.strata.v1.ServerStatsR\aservers\x12*\n" +

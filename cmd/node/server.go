@@ -98,6 +98,9 @@ func (o *serverReportOptions) run(cmd *cobra.Command) error {
 		}
 		writeServerSummary(cmd.OutOrStdout(), rep)
 		fmt.Fprintln(cmd.OutOrStdout())
+		if writeServerFaults(cmd.OutOrStdout(), rep) {
+			fmt.Fprintln(cmd.OutOrStdout())
+		}
 		writeMetaGroup(cmd.OutOrStdout(), rep.Meta)
 		return nil
 	})
@@ -128,6 +131,26 @@ func writeServerSummary(w io.Writer, rep *client.ServerReport) {
 	t.AppendRow([]any{"", "", count(sum.Streams), count(sum.Consumers), count(sum.Messages),
 		size(sum.Bytes), size(sum.MemoryBytes), size(sum.FileBytes), count(sum.APIRequests), count(sum.APIErrors)})
 	t.Render()
+}
+
+// writeServerFaults writes, if a server's storage cannot serve, a table
+// of why (a plugin down, corrupt storage), and reports whether it did.
+func writeServerFaults(w io.Writer, rep *client.ServerReport) bool {
+	var faulty []client.ServerStats
+	for _, s := range rep.Servers {
+		if s.Fault != "" {
+			faulty = append(faulty, s)
+		}
+	}
+	if len(faulty) == 0 {
+		return false
+	}
+	t := newTable(w, "Server Faults", "Server", "Fault")
+	for _, s := range faulty {
+		t.AppendRow([]any{s.Name, s.Fault})
+	}
+	t.Render()
+	return true
 }
 
 // writeMetaGroup writes the meta group's peers, the leader included.

@@ -122,6 +122,11 @@ func (s *Server) LocalStats(context.Context, *pb.Empty) (*pb.ServerStats, error)
 		Name: s.cfg.Self, Cluster: s.cfg.Cluster, ApiRequests: s.Requests(), ApiErrors: s.Errors(),
 		UptimeNs: int64(time.Since(s.started)), Version: Version,
 	}
+	if s.cfg.StorageFault != nil {
+		if err := s.cfg.StorageFault(); err != nil {
+			st.Fault = err.Error()
+		}
+	}
 	for _, r := range s.cfg.Replicas.All() {
 		state := r.FSM().State()
 		st.Streams++

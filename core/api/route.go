@@ -134,10 +134,10 @@ func (s *Server) streamTarget(st meta.Stream) (*replica.Replica, string) {
 		}
 		return nil, ""
 	}
-	if slices.Contains(st.Peers, s.cfg.Self) {
+	if slices.Contains(st.Peers, s.cfg.Self) && !s.cfg.Replicas.Quarantined(st.Config.Name) {
 		return nil, "" // placed here, replica starting: wait for it
 	}
-	return nil, s.livePeer(st.Peers)
+	return nil, s.livePeer(st.Peers) // a corrupt replica here is stopped: another peer serves
 }
 
 // livePeer returns a peer other than this node, chosen at random so

@@ -53,7 +53,10 @@ type Config struct {
 	NodeToken string
 	// LameDuck, if set, starts the node's lame duck mode (ServerLameDuck).
 	LameDuck func()
-	Logger   hclog.Logger
+	// StorageFault, if set, says why this node's storage cannot serve
+	// (nil when it can); LocalStats reports it.
+	StorageFault func() error
+	Logger       hclog.Logger
 }
 
 // Server serves the client API.

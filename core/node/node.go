@@ -194,8 +194,11 @@ func (n *Node) startMembership() error {
 }
 
 // storageFault says why the node's storage cannot serve: a plugin down,
-// or a corrupt Raft log entry read since the node started.
-func (n *Node) storageFault() error { return errors.Join(n.host.Down(), n.host.Corrupt()) }
+// a corrupt Raft log entry read since the node started, or a stream
+// replica stopped because its message store is corrupt.
+func (n *Node) storageFault() error {
+	return errors.Join(n.host.Down(), n.host.Corrupt(), n.replicas.Corrupt())
+}
 
 func (n *Node) startHTTP() error {
 	s, err := monitor.Start(monitor.Config{

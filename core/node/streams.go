@@ -49,7 +49,8 @@ func (n *Node) startAPI() error {
 		Users: n.users.Load(), NodeToken: n.cfg.Cluster.Token,
 		Addr: n.cfg.Listen, Self: n.cfg.ServerName, Cluster: n.cfg.Cluster.Name,
 		Meta: n.meta, MetaFSM: n.fsm, Replicas: n.replicas, Logger: n.root.Named("api"), LameDuck: n.LameDuck,
-		Limits: apiLimits(n.cfg), TLS: serverTLS(n.tls.client), PeerTLS: clientTLS(n.tls.client),
+		StorageFault: n.storageFault,
+		Limits:       apiLimits(n.cfg), TLS: serverTLS(n.tls.client), PeerTLS: clientTLS(n.tls.client),
 	})
 	n.api = s
 	return err

@@ -48,7 +48,10 @@ type Set struct {
 	replicas map[string]*Replica // by stream name
 	// consumers are the consumer replicas, by "stream/name".
 	consumers map[string]*Consumer
-	closed    bool
+	// quarantined are the replicas stopped because their store is
+	// corrupt, by stream name.
+	quarantined map[string]quarantined
+	closed      bool
 }
 
 // NewSet returns an empty set.
@@ -56,7 +59,8 @@ func NewSet(cfg Config) *Set {
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
-	return &Set{cfg: cfg, logger: cfg.Logger, replicas: map[string]*Replica{}, consumers: map[string]*Consumer{}}
+	return &Set{cfg: cfg, logger: cfg.Logger, replicas: map[string]*Replica{}, consumers: map[string]*Consumer{},
+		quarantined: map[string]quarantined{}}
 }
 
 // Get returns the replica of the named stream, if this node holds one.
@@ -92,7 +96,11 @@ func (s *Set) Reconcile(streams []meta.Stream) {
 		}
 	}
 	s.stopUnwanted(want, all)
+	s.releaseQuarantined(want)
 	for name, st := range want {
+		if s.Quarantined(name) {
+			continue
+		}
 		r, ok := s.Get(name)
 		if !ok {
 			var err error
@@ -154,10 +162,10 @@ func (s *Set) remove(r *Replica) {
 func (s *Set) Close() error {
 	s.mu.Lock()
 	s.closed = true
-	rs, cs := s.replicas, s.consumers
-	s.replicas, s.consumers = map[string]*Replica{}, map[string]*Consumer{}
+	rs, cs, qs := s.replicas, s.consumers, s.quarantined
+	s.replicas, s.consumers, s.quarantined = map[string]*Replica{}, map[string]*Consumer{}, map[string]quarantined{}
 	s.mu.Unlock()
-	var err error
+	err := closeQuarantined(qs)
 	for _, c := range cs {
 		err = errors.Join(err, c.close())
 	}

@@ -51,6 +51,7 @@ func (s *Set) start(st meta.Stream) (*Replica, error) {
 	r := &Replica{stream: st, logger: s.logger}
 	r.fsm = stream.NewFSM(stream.FSMConfig{
 		Config: st.Config, Store: store, Logger: s.logger.Named("fsm"), CatchupTimeout: installTimeout,
+		OnCorrupt: func(err error) { go s.quarantine(r, err) },
 		Catchup: func(ctx context.Context, first, last uint64, fn func(stream.Message) error) error {
 			return s.cfg.Catchup(ctx, r.Leader(), st.Config.Name, first, last, fn)
 		},

@@ -181,7 +181,7 @@ func (s *BadgerStore) Get(seq uint64) (Message, error) {
 	})
 	switch {
 	case errors.Is(err, ErrMsgNotFound) && s.holds(seq):
-		return Message{}, fmt.Errorf("%w: stream %q: message %d is in the stream but not in its files", ErrStoreCorrupt, s.id, seq)
+		return Message{}, fmt.Errorf("%w: stream %q: message %d is in the stream but cannot be read from its files", ErrStoreCorrupt, s.id, seq)
 	case errors.Is(err, ErrMsgNotFound):
 		return Message{}, err // removed since the state was read
 	case err != nil:

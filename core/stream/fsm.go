@@ -48,6 +48,9 @@ type FSMConfig struct {
 	Logger  hclog.Logger
 	// CatchupTimeout bounds fetching messages after a snapshot install.
 	CatchupTimeout time.Duration
+	// OnCorrupt, if set, is called with every ErrStoreCorrupt error a
+	// read (Get) ends in, before it is returned.
+	OnCorrupt func(error)
 }
 
 // FSM applies a stream group's entries to its message store.
@@ -64,6 +67,7 @@ type FSM struct {
 	seen     atomic.Uint64
 	catchup  Catchup
 	ctimeout time.Duration
+	corrupt  func(error)
 	logger   hclog.Logger
 	// storeMu guards the store pointer for readers that do not take mu
 	// (State, Get): a memory stream's Restore replaces its store.
@@ -84,7 +88,7 @@ func NewFSM(c FSMConfig) *FSM {
 	}
 	f := &FSM{
 		cfg: c.Config, store: c.Store, skip: c.Store.Applied(), applied: c.Store.Applied(),
-		catchup: c.Catchup, ctimeout: c.CatchupTimeout, logger: c.Logger,
+		catchup: c.Catchup, ctimeout: c.CatchupTimeout, corrupt: c.OnCorrupt, logger: c.Logger,
 	}
 	f.seen.Store(f.applied)
 	f.dupes = rebuildDedupe(f.store, int64(f.cfg.DupeWindow))
@@ -110,7 +114,13 @@ func (f *FSM) StoreApplied() uint64 { return f.currentStore().Applied() }
 func (f *FSM) State() State { return f.currentStore().State() }
 
 // Get returns a stored message.
-func (f *FSM) Get(seq uint64) (Message, error) { return f.currentStore().Get(seq) }
+func (f *FSM) Get(seq uint64) (Message, error) {
+	m, err := f.currentStore().Get(seq)
+	if f.corrupt != nil && errors.Is(err, ErrStoreCorrupt) {
+		f.corrupt(err)
+	}
+	return m, err
+}
 
 func (f *FSM) currentStore() Store {
 	f.storeMu.RLock()
