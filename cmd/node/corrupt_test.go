@@ -5,10 +5,8 @@ import (
 	"context"
 	"errors"
 	"io"
-	"io/fs"
 	"math/rand/v2"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/stratadb/strata/client"
 	"github.com/stratadb/strata/core/monitor"
+	"github.com/stratadb/strata/internal/damage"
 )
 
 // TestCorruptReplicaIsStopped flips a bit of one message in a replica's
@@ -41,7 +40,7 @@ func TestCorruptReplicaIsStopped(t *testing.T) {
 	}
 	bad := byName(t, servers, info.Peers[0])
 	bad.stop(t)
-	file := flipBitIn(t, filepath.Join(bad.dir, bad.name, "messages"), data[150][50:150])
+	file := damage.FlipBitOf(t, filepath.Join(bad.dir, bad.name, "messages"), data[150][50:150])
 	t.Logf("flipped a bit of message 150 in %s", file)
 	bad.start(t, 2)
 	waitFormed(t, servers)
@@ -142,34 +141,6 @@ func publishRandom(t *testing.T, c *client.Client, n int) [][]byte {
 		}
 	}
 	return data
-}
-
-// flipBitIn flips a bit in the one occurrence of data under dir.
-func flipBitIn(t *testing.T, dir string, data []byte) string {
-	t.Helper()
-	var found []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if i := bytes.Index(b, data); i >= 0 {
-			b[i+3] ^= 0x04
-			found = append(found, path)
-			return os.WriteFile(path, b, 0o600)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(found) != 1 {
-		t.Fatalf("data found in %d files: %v", len(found), found)
-	}
-	return found[0]
 }
 
 // getUntilServed reads message seq, retrying errors for at most 30 s.

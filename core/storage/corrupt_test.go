@@ -4,15 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/hashicorp/raft"
 
 	"github.com/stratadb/strata/core/logcheck"
+	"github.com/stratadb/strata/internal/damage"
 )
 
 // TestCorruptLogEntryIsDetected flips one bit of an entry in each log
@@ -40,7 +38,7 @@ func TestCorruptLogEntryIsDetected(t *testing.T) {
 			}
 			h.Close()
 
-			file := flipBitOf(t, cfg.DataDir, entryData(500))
+			file := damage.FlipBitOf(t, cfg.DataDir, entryData(500))
 			t.Logf("flipped a bit of entry 500 in %s", file)
 
 			h = openHost(t, cfg)
@@ -67,33 +65,4 @@ func TestCorruptLogEntryIsDetected(t *testing.T) {
 
 func entryData(i int) []byte {
 	return []byte(fmt.Sprintf("entry-%06d-%s", i, strings.Repeat("x", 1000)))
-}
-
-// flipBitOf flips a bit in the one occurrence of data under dir and
-// returns the file's path.
-func flipBitOf(t *testing.T, dir string, data []byte) string {
-	t.Helper()
-	var found []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if i := bytes.Index(b, data); i >= 0 {
-			b[i+3] ^= 0x04
-			found = append(found, path)
-			return os.WriteFile(path, b, 0o600)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(found) != 1 {
-		t.Fatalf("entry data found in %d files: %v", len(found), found)
-	}
-	return found[0]
 }

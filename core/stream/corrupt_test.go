@@ -3,11 +3,10 @@ package stream
 import (
 	"bytes"
 	"errors"
-	"io/fs"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/stratadb/strata/internal/damage"
 )
 
 // TestCorruptMessageIsAnError flips one bit of a stored message's data in
@@ -52,7 +51,7 @@ func TestCorruptMessageIsAnError(t *testing.T) {
 			if err := db.Close(); err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("flipped a bit of message 100 in %s", flipBitOf(t, dir, data[100][100:200]))
+			t.Logf("flipped a bit of message 100 in %s", damage.FlipBitOf(t, dir, data[100][100:200]))
 
 			db = openTestDB(t, dir)
 			s := openStore(t, db, "ORDERS-1")
@@ -76,33 +75,4 @@ func TestCorruptMessageIsAnError(t *testing.T) {
 			}
 		})
 	}
-}
-
-// flipBitOf flips a bit in the one occurrence of data under dir and
-// returns the file's path.
-func flipBitOf(t *testing.T, dir string, data []byte) string {
-	t.Helper()
-	var found []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if i := bytes.Index(b, data); i >= 0 {
-			b[i+3] ^= 0x04
-			found = append(found, path)
-			return os.WriteFile(path, b, 0o600)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(found) != 1 {
-		t.Fatalf("data found in %d files: %v", len(found), found)
-	}
-	return found[0]
 }
