@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -197,7 +198,16 @@ func (n *Node) startMembership() error {
 // a corrupt Raft log entry read since the node started, or a stream
 // replica stopped because its message store is corrupt.
 func (n *Node) storageFault() error {
-	return errors.Join(n.host.Down(), n.host.Corrupt(), n.replicas.Corrupt())
+	var msgs []string
+	for _, err := range []error{n.host.Down(), n.host.Corrupt(), n.replicas.Corrupt()} {
+		if err != nil {
+			msgs = append(msgs, err.Error())
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(msgs, "; ")) // one line, for /healthz and server report
 }
 
 func (n *Node) startHTTP() error {

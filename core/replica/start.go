@@ -56,6 +56,14 @@ func (s *Set) start(st meta.Stream) (*Replica, error) {
 			return s.cfg.Catchup(ctx, r.Leader(), st.Config.Name, first, last, fn)
 		},
 	})
+	if err := checkLog(s.cfg.Stores(GroupID(st)), r.fsm.StoreApplied()); err != nil {
+		if errors.Is(err, errLogDamaged) {
+			s.quarantineAtStart(r, err)
+		} else {
+			_ = r.fsm.CloseStore()
+		}
+		return nil, err
+	}
 	if r.group, err = s.startGroup(st, r.fsm); err != nil {
 		_ = r.fsm.CloseStore()
 		return nil, err

@@ -29,8 +29,15 @@ func (c *corruptLog) record(logger hclog.Logger, plugin, group string, err error
 		"plugin", plugin, "group", group, "error", err)
 }
 
+func (c *corruptLog) forget(group string) {
+	c.mu.Lock()
+	delete(c.groups, group)
+	c.mu.Unlock()
+}
+
 // Corrupt returns an error naming each group a corrupt Raft log entry
-// was read from since the node started, or nil.
+// was read from since the node started (and whose log was not dropped
+// since), or nil.
 func (h *Host) Corrupt() error {
 	h.corrupt.mu.Lock()
 	defer h.corrupt.mu.Unlock()
