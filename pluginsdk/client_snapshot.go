@@ -25,20 +25,25 @@ var _ raft.SnapshotStore = (*SnapshotStore)(nil)
 func (s *SnapshotStore) Create(version raft.SnapshotVersion, index, term uint64,
 	configuration raft.Configuration, configurationIndex uint64, _ raft.Transport) (raft.SnapshotSink, error) {
 	ctx, cancel := context.WithCancel(context.Background())
-	stream, err := s.c.rpc.CreateSnapshot(ctx)
+	watch := newStreamWatch(s.c.callTimeout, cancel)
+	var stream storagepb.Storage_CreateSnapshotClient
+	err := watch.step("create snapshot", func() (err error) {
+		stream, err = s.c.rpc.CreateSnapshot(ctx)
+		return err
+	})
 	if err != nil {
-		cancel()
+		watch.stop()
 		return nil, remoteError("create snapshot", err)
 	}
 	meta := &raft.SnapshotMeta{Version: version, Index: index, Term: term,
 		Configuration: configuration, ConfigurationIndex: configurationIndex}
 	create := &storagepb.SnapshotWrite{Kind: &storagepb.SnapshotWrite_Create{
 		Create: &storagepb.SnapshotCreate{Group: s.group, Meta: metaToProto(meta)}}}
-	sink := &snapshotSink{stream: stream, cancel: cancel, buf: make([]byte, 0, ChunkSize)}
-	if err := stream.Send(create); err != nil {
+	sink := &snapshotSink{stream: stream, watch: watch, buf: make([]byte, 0, ChunkSize)}
+	if err := watch.step("create snapshot", func() error { return stream.Send(create) }); err != nil {
 		return nil, sink.abort("create snapshot", err)
 	}
-	resp, err := stream.Recv()
+	resp, err := sink.recv("create snapshot")
 	if err != nil {
 		return nil, sink.abort("create snapshot", err)
 	}
@@ -68,28 +73,32 @@ func (s *SnapshotStore) List() ([]*raft.SnapshotMeta, error) {
 // Open implements raft.SnapshotStore. The reader streams the data.
 func (s *SnapshotStore) Open(id string) (*raft.SnapshotMeta, io.ReadCloser, error) {
 	ctx, cancel := context.WithCancel(context.Background())
-	stream, err := s.c.rpc.OpenSnapshot(ctx, &storagepb.OpenSnapshotRequest{Group: s.group, Id: id})
+	watch := newStreamWatch(s.c.callTimeout, cancel)
+	var stream storagepb.Storage_OpenSnapshotClient
+	var first *storagepb.SnapshotChunk
+	err := watch.step("open snapshot", func() (err error) {
+		if stream, err = s.c.rpc.OpenSnapshot(ctx, &storagepb.OpenSnapshotRequest{Group: s.group, Id: id}); err != nil {
+			return err
+		}
+		first, err = stream.Recv()
+		return err
+	})
 	if err != nil {
-		cancel()
-		return nil, nil, remoteError("open snapshot", err)
-	}
-	first, err := stream.Recv()
-	if err != nil {
-		cancel()
+		watch.stop()
 		return nil, nil, remoteError("open snapshot", err)
 	}
 	meta, err := metaFromProto(first.GetMeta())
 	if err != nil {
-		cancel()
+		watch.stop()
 		return nil, nil, remoteError("open snapshot", err)
 	}
-	return meta, &snapshotReader{stream: stream, cancel: cancel, chunk: first.GetData()}, nil
+	return meta, &snapshotReader{stream: stream, watch: watch, chunk: first.GetData()}, nil
 }
 
 // snapshotSink sends what raft writes in chunks of ChunkSize.
 type snapshotSink struct {
 	stream storagepb.Storage_CreateSnapshotClient
-	cancel context.CancelFunc
+	watch  *streamWatch
 	id     string
 	buf    []byte
 	err    error
@@ -125,7 +134,9 @@ func (s *snapshotSink) flush() error {
 	if len(s.buf) == 0 {
 		return nil
 	}
-	err := s.stream.Send(&storagepb.SnapshotWrite{Kind: &storagepb.SnapshotWrite_Data{Data: s.buf}})
+	err := s.watch.step("write snapshot", func() error {
+		return s.stream.Send(&storagepb.SnapshotWrite{Kind: &storagepb.SnapshotWrite_Data{Data: s.buf}})
+	})
 	s.buf = s.buf[:0]
 	if err != nil {
 		s.err = s.abort("write snapshot", err)
@@ -154,30 +165,38 @@ func (s *snapshotSink) finish(cancel bool) error {
 	}
 	op := map[bool]string{false: "close snapshot", true: "cancel snapshot"}[cancel]
 	fin := &storagepb.SnapshotWrite{Kind: &storagepb.SnapshotWrite_Finish{Finish: &storagepb.SnapshotFinish{Cancel: cancel}}}
-	if err := s.stream.Send(fin); err != nil {
+	if err := s.watch.step(op, func() error { return s.stream.Send(fin) }); err != nil {
 		return s.abort(op, err)
 	}
-	resp, err := s.stream.Recv()
+	resp, err := s.recv(op)
 	if err != nil {
 		return s.abort(op, err)
 	}
-	s.cancel()
+	s.watch.stop()
 	if !resp.GetDone() {
 		return remoteError(op, errors.New("plugin did not confirm"))
 	}
 	return nil
 }
 
+func (s *snapshotSink) recv(op string) (resp *storagepb.SnapshotWriteResult, err error) {
+	err = s.watch.step(op, func() (err error) {
+		resp, err = s.stream.Recv()
+		return err
+	})
+	return resp, err
+}
+
 // abort ends the stream and returns the plugin's own error: after a failed
 // Send the reason is only known from Recv.
 func (s *snapshotSink) abort(op string, err error) error {
 	if errors.Is(err, io.EOF) {
-		if _, rerr := s.stream.Recv(); rerr != nil && !errors.Is(rerr, io.EOF) {
+		if _, rerr := s.recv(op); rerr != nil && !errors.Is(rerr, io.EOF) {
 			err = rerr
 		}
 	}
 	s.closed = true
-	s.cancel()
+	s.watch.stop()
 	s.err = remoteError(op, err)
 	return s.err
 }
@@ -185,7 +204,7 @@ func (s *snapshotSink) abort(op string, err error) error {
 // snapshotReader reads a snapshot's chunks as they arrive.
 type snapshotReader struct {
 	stream storagepb.Storage_OpenSnapshotClient
-	cancel context.CancelFunc
+	watch  *streamWatch
 	chunk  []byte
 	err    error
 }
@@ -195,7 +214,11 @@ func (r *snapshotReader) Read(p []byte) (int, error) {
 		if r.err != nil {
 			return 0, r.err
 		}
-		msg, err := r.stream.Recv()
+		var msg *storagepb.SnapshotChunk
+		err := r.watch.step("read snapshot", func() (err error) {
+			msg, err = r.stream.Recv()
+			return err
+		})
 		switch {
 		case errors.Is(err, io.EOF):
 			r.err = io.EOF
@@ -212,7 +235,7 @@ func (r *snapshotReader) Read(p []byte) (int, error) {
 
 // Close stops the stream.
 func (r *snapshotReader) Close() error {
-	r.cancel()
+	r.watch.stop()
 	if r.err == nil {
 		r.err = fmt.Errorf("snapshot reader closed")
 	}
