@@ -27,6 +27,7 @@ var pluginPkgs = map[string]string{
 	"badger": "github.com/stratadb/strata/plugins/badger/cmd/strata-plugin-badger",
 	"file":   "github.com/stratadb/strata/plugins/file/cmd/strata-plugin-file",
 	"bolt":   "github.com/stratadb/strata/examples/plugin-bolt",
+	"slow":   "github.com/stratadb/strata/core/storage/testdata/slowplugin",
 }
 
 func testConfig(t *testing.T, log, snap string) Config {

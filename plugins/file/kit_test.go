@@ -2,6 +2,7 @@ package file_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stratadb/strata/plugins/file"
 	"github.com/stratadb/strata/pluginsdk"
@@ -16,6 +17,15 @@ func TestConformance(t *testing.T) {
 		New:               func() pluginsdk.Plugin { return file.New() },
 		Binary:            storetest.BuildPlugin(t, "./cmd/strata-plugin-file"),
 		LargeSnapshotSize: 16 << 20,
+	}.Run(t)
+}
+
+// TestConformanceSlow runs the kit in process and over gRPC with every
+// store call a millisecond slower (storetest.Slow): a slow store is only
+// slow, and the decorator changes nothing else.
+func TestConformanceSlow(t *testing.T) {
+	storetest.Suite{
+		New: func() pluginsdk.Plugin { return &storetest.Slow{Plugin: file.New(), Delay: time.Millisecond} },
 	}.Run(t)
 }
 
