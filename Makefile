@@ -31,7 +31,7 @@ test: $(VERSITYGW)
 # publish/read load, checked for loss, duplicates and linearizability
 # (docs/reliability.md records its summary table).
 test-faults:
-	$(GO) test -tags faults -count=1 -timeout 15m -v -run 'TestFaults|TestConsumerFaults|TestStreamModelRejects|TestPowerLoss' ./cmd/node/
+	$(GO) test -tags faults -count=1 -timeout 15m -v -run 'TestFaults|TestConsumerFaults|TestStreamModelRejects|TestPowerLoss|TestFullDisk' ./cmd/node/
 
 # Every fuzz target (config loader, subjects, plugin log codec, backup
 # records, Raft mux header, stream entries) for FUZZTIME each (default 5s).

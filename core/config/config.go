@@ -5,6 +5,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/dustin/go-humanize"
 	"os"
 	"path/filepath"
 	"time"
@@ -69,6 +70,10 @@ type Storage struct {
 	// plugin that does not answer within it is restarted, and the call
 	// fails (a Raft leader whose log write fails steps down).
 	PluginCallTimeout string `hcl:"plugin_call_timeout,optional"`
+	// MinFree is the free space the data_dir's file system must keep,
+	// e.g. "256MiB": a Raft log write that finds less fails, and the
+	// node's /healthz says so, until space is freed ("0": no reserve).
+	MinFree string `hcl:"min_free,optional"`
 }
 
 // Plugin is a `plugin "NAME" { path, sha256, config {} }` block.
@@ -106,7 +111,7 @@ func Default() *Config {
 		LogLevel:   "info",
 		Cluster:    &Cluster{Name: "strata", Listen: "127.0.0.1:6222", BootstrapExpect: 1},
 		Storage: &Storage{Log: PluginBadger, Stable: PluginBadger, Snapshot: PluginFile, PluginRestartTimeout: "30s",
-			PluginCallTimeout: "10s"},
+			PluginCallTimeout: "10s", MinFree: "256MiB"},
 	}
 }
 
@@ -128,6 +133,12 @@ func (c *Config) PluginRestartTimeout() time.Duration {
 func (c *Config) PluginCallTimeout() time.Duration {
 	d, _ := time.ParseDuration(c.Storage.PluginCallTimeout)
 	return d
+}
+
+// MinFreeBytes returns the parsed storage.min_free.
+func (c *Config) MinFreeBytes() uint64 {
+	n, _ := humanize.ParseBytes(c.Storage.MinFree)
+	return n
 }
 
 // Plugin returns the named plugin block, or nil.

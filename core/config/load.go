@@ -164,6 +164,7 @@ func mergeStorage(dst, src *Storage) {
 	for _, f := range []struct{ d, s *string }{
 		{&dst.Log, &src.Log}, {&dst.Stable, &src.Stable}, {&dst.Snapshot, &src.Snapshot},
 		{&dst.PluginRestartTimeout, &src.PluginRestartTimeout}, {&dst.PluginCallTimeout, &src.PluginCallTimeout},
+		{&dst.MinFree, &src.MinFree},
 	} {
 		if *f.s != "" {
 			*f.d = *f.s

@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/hex"
 	"fmt"
+	"github.com/dustin/go-humanize"
 	"net"
 	"time"
 
@@ -97,6 +98,9 @@ func (c *Config) validateStorage() error {
 	if d, err := time.ParseDuration(c.Storage.PluginCallTimeout); err != nil || d <= 0 {
 		return fmt.Errorf("storage.plugin_call_timeout: %q is not a positive duration", c.Storage.PluginCallTimeout)
 	}
+	if _, err := humanize.ParseBytes(c.Storage.MinFree); err != nil {
+		return fmt.Errorf("storage.min_free: %q is not a size (e.g. \"256MiB\", \"0\")", c.Storage.MinFree)
+	}
 	return nil
 }
 
@@ -128,6 +132,7 @@ func (c *Config) StorageConfig(logger hclog.Logger) storage.Config {
 	sc.Log, sc.Stable, sc.Snapshot = c.Storage.Log, c.Storage.Stable, c.Storage.Snapshot
 	sc.UnavailableTimeout = c.PluginRestartTimeout()
 	sc.CallTimeout = c.PluginCallTimeout()
+	sc.MinFreeBytes = c.MinFreeBytes()
 	for _, p := range c.Plugins {
 		sc.Plugins[p.Name] = storage.PluginConfig{Name: p.Name, Path: p.Path, SHA256: p.SHA256,
 			GoMaxProcs: p.GoMaxProcs, Config: p.ConfigJSON}

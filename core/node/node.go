@@ -195,11 +195,12 @@ func (n *Node) startMembership() error {
 }
 
 // storageFault says why the node's storage cannot serve: a plugin down,
-// a corrupt Raft log entry read since the node started, or a stream
-// replica stopped because its message store is corrupt.
+// a disk almost full, a corrupt Raft log entry read since the node
+// started, or a stream replica stopped because its message store is
+// corrupt.
 func (n *Node) storageFault() error {
 	var msgs []string
-	for _, err := range []error{n.host.Down(), n.host.Corrupt(), n.replicas.Corrupt()} {
+	for _, err := range []error{n.host.Down(), n.host.DiskFull(), n.host.Corrupt(), n.replicas.Corrupt()} {
 		if err != nil {
 			msgs = append(msgs, err.Error())
 		}

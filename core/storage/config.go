@@ -42,6 +42,13 @@ type Config struct {
 	RestartBackoff, MaxRestartBackoff time.Duration
 	// WatchInterval is how often a plugin process is checked.
 	WatchInterval time.Duration
+	// MinFreeBytes is the free space DataDir's file system must keep: a
+	// Raft log write that finds less fails with ErrDiskFull (0: no
+	// reserve). The reserve leaves room for what the log already holds
+	// to be applied: Badger writes its memtables through a mapping, and
+	// such a write finding the disk full kills the process (SIGBUS)
+	// instead of failing.
+	MinFreeBytes uint64
 
 	Logger hclog.Logger
 }
@@ -55,8 +62,14 @@ func DefaultConfig() Config {
 		RestartBackoff:     100 * time.Millisecond,
 		MaxRestartBackoff:  5 * time.Second,
 		WatchInterval:      100 * time.Millisecond,
+		MinFreeBytes:       DefaultMinFreeBytes,
 	}
 }
+
+// DefaultMinFreeBytes is the default free space reserve, above the
+// memtables the message store and the badger plugin map (3 × 16 MiB and
+// 2 × 64 MiB).
+const DefaultMinFreeBytes = 256 << 20
 
 // Validate checks that every store kind names a configured plugin.
 func (c Config) Validate() error {

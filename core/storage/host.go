@@ -87,7 +87,7 @@ func (h *Host) checkCapabilities() error {
 // entry (logcheck); a corrupt entry read is logged and reported by
 // Corrupt.
 func (h *Host) Stores(group string) Stores {
-	logs := logcheck.New(&LogStore{p: h.processes[h.cfg.Log], group: group}, group)
+	logs := logcheck.New(&LogStore{p: h.processes[h.cfg.Log], group: group, full: h.DiskFull}, group)
 	logs.OnCorrupt = func(err error) { h.corrupt.record(h.cfg.Logger, h.cfg.Log, group, err) }
 	return Stores{
 		Log:       logs,

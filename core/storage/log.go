@@ -12,6 +12,8 @@ import (
 type LogStore struct {
 	p     *process
 	group string
+	// full, if set, refuses a write while the disk is almost full.
+	full func() error
 	// checked is the plugin connection this group last wrote through; a
 	// different one means the plugin restarted since.
 	checked atomic.Pointer[pluginsdk.Conn]
@@ -55,10 +57,16 @@ func (s *LogStore) StoreLog(log *raft.Log) error { return s.StoreLogs([]*raft.Lo
 // what the store holds from the batch's first index on: raft only stores
 // past what it believes is the last index, so anything there was written
 // by a call that failed (and was never acknowledged), possibly in an
-// older term.
+// older term. While the disk is almost full (Config.MinFreeBytes) it
+// fails with ErrDiskFull and writes nothing.
 func (s *LogStore) StoreLogs(logs []*raft.Log) error {
 	if len(logs) == 0 {
 		return nil
+	}
+	if s.full != nil {
+		if err := s.full(); err != nil {
+			return err
+		}
 	}
 	return s.p.do("store_logs", func(c *pluginsdk.Conn) error {
 		store := c.LogStore(s.group)
