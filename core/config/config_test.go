@@ -105,6 +105,7 @@ func TestBadConfig(t *testing.T) {
 		{"twice", "plugin \"a\" {\n}\nplugin \"a\" {\n}", `declared twice`},
 		{"bad timeout", `storage { plugin_restart_timeout = "soon" }`, `plugin_restart_timeout`},
 		{"bad call timeout", `storage { plugin_call_timeout = "0s" }`, `plugin_call_timeout`},
+		{"bad min_free", `storage { min_free = "lots" }`, `storage.min_free: "lots" is not a size`},
 		{"bad level", `log_level = "loud"`, `log_level`},
 		{"bad gomaxprocs", `plugin "badger" { gomaxprocs = -1 }`, `gomaxprocs`},
 		{"bad raft duration", "cluster {\n raft {\n election_timeout = \"soon\"\n }\n}", `cluster.raft.election_timeout`},
@@ -322,6 +323,21 @@ cluster { token = "0123456789abcdef" }
 		}
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: %v, want %q", want, err, want)
+		}
+	}
+}
+
+func TestMinFree(t *testing.T) {
+	if got := Default().StorageConfig(nil).MinFreeBytes; got != 256<<20 {
+		t.Fatalf("default min_free: %d bytes", got)
+	}
+	for src, want := range map[string]uint64{`storage { min_free = "1GiB" }`: 1 << 30, `storage { min_free = "0" }`: 0} {
+		c, err := Parse([]byte(src), "t.hcl")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.StorageConfig(nil).MinFreeBytes; got != want {
+			t.Fatalf("%s: %d bytes, want %d", src, got, want)
 		}
 	}
 }
