@@ -13,8 +13,8 @@ import (
 	"github.com/stratadb/strata/core/raftgroup"
 )
 
-// quarantined is a stream replica stopped because its message store is
-// corrupt. Its group no longer runs on this node (it neither serves nor
+// quarantined is a stream replica stopped because its message store or
+// its Raft log is corrupt. Its group no longer runs on this node (it neither serves nor
 // votes), its data is kept, and the set does not start it again while
 // the meta state places it here: the other replicas serve the stream.
 type quarantined struct {

@@ -2,7 +2,9 @@
 // the meta group places on this server it runs the stream's Raft group on
 // the node's storage plugins and its message store, bootstraps it when
 // the stream is new, and, where this node leads the group, brings the
-// group's limits and membership in line with the meta state.
+// group's limits and membership in line with the meta state. A replica
+// whose message store or Raft log is found damaged is stopped and set
+// aside (quarantine.go) until the meta state moves it elsewhere.
 package replica
 
 import (
