@@ -157,12 +157,18 @@ func (s *S3) Create(ctx context.Context, key string) (Writer, error) {
 // upload manager aborts it too, but with the caller's context, which may
 // be what ended; this one outlives it. An upload already gone is fine.
 func (s *S3) abortFailed(ctx context.Context, key string, err error) error {
-	var mf manager.MultiUploadFailure
-	if !errors.As(err, &mf) || mf.UploadID() == "" {
-		return nil
-	}
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
 	defer cancel()
+	var mf manager.MultiUploadFailure
+	if !errors.As(err, &mf) || mf.UploadID() == "" {
+		if ctx.Err() == nil {
+			return nil // failed before any upload began
+		}
+		// Cut off during CreateMultipartUpload: S3 may have started the
+		// upload, whose id never came back. The key is this writer's
+		// alone (a backup's keys carry its time), so abort its uploads.
+		return s.abortUploadsOf(actx, key)
+	}
 	_, aerr := s.client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
 		Bucket:   aws.String(s.bucket),
 		Key:      aws.String(s.key(key)),
@@ -173,6 +179,26 @@ func (s *S3) abortFailed(ctx context.Context, key string, err error) error {
 	}
 	s.logger.Warn("failed to abort multipart upload", "key", s.key(key), "upload_id", mf.UploadID(), "error", aerr)
 	return fmt.Errorf("objstore: abort upload %s (id %s): %w", key, mf.UploadID(), aerr)
+}
+
+// abortUploadsOf aborts every multipart upload of key.
+func (s *S3) abortUploadsOf(ctx context.Context, key string) error {
+	ups, err := s.listUploads(ctx, key, time.Now().Add(time.Hour))
+	if err != nil {
+		return err
+	}
+	for _, u := range ups {
+		if aws.ToString(u.Key) != s.key(key) {
+			continue
+		}
+		_, err := s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+			Bucket: aws.String(s.bucket), Key: u.Key, UploadId: u.UploadId,
+		})
+		if err != nil && !isCode(err, "NoSuchUpload") {
+			return fmt.Errorf("objstore: abort upload %s: %w", key, err)
+		}
+	}
+	return nil
 }
 
 // Check asks S3 for the bucket (HeadBucket): it fails when the bucket is

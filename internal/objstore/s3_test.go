@@ -234,3 +234,29 @@ func TestCheck(t *testing.T) {
 		t.Fatalf("Check left %v", ks)
 	}
 }
+
+// TestCancelledCreateLeavesNoUpload: a writer whose context ends while
+// CreateMultipartUpload is in flight never learns the upload's id, though
+// S3 may have started the upload; the failed writer then aborts every
+// upload of its own key, and leaves other keys' uploads alone.
+func TestCancelledCreateLeavesNoUpload(t *testing.T) {
+	srv := s3test.Start(t)
+	srv.Bucket(t, "cut")
+	s := newTestS3(t, srv, "cut", "p")
+	for _, key := range []string{"p/ORDERS/1/data.zst", "p/OTHER/1/data.zst"} {
+		if _, err := srv.Client().CreateMultipartUpload(ctxT(t), &s3.CreateMultipartUploadInput{
+			Bucket: aws.String("cut"), Key: aws.String(key),
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.abortFailed(ctx, "ORDERS/1/data.zst", fmt.Errorf("CreateMultipartUpload: %w", context.Canceled)); err != nil {
+		t.Fatal(err)
+	}
+	p := s3Pending(s)(t)
+	if len(p) != 1 || !strings.HasPrefix(p[0], "p/OTHER/1/data.zst ") {
+		t.Fatalf("uploads left: %v; want only OTHER's", p)
+	}
+}
