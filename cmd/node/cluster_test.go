@@ -70,8 +70,11 @@ cluster {
 
 // newFlagCluster sets up n servers configured by flags alone, all
 // seeding n1, with bootstrap_expect n.
-func newFlagCluster(t *testing.T, n int) []*server {
-	dir := t.TempDir()
+func newFlagCluster(t *testing.T, n int) []*server { return newFlagClusterIn(t, t.TempDir(), n) }
+
+// newFlagClusterIn is newFlagCluster with the servers' data dirs under
+// dir (dir/n1, …), which a test may mount first.
+func newFlagClusterIn(t *testing.T, dir string, n int) []*server {
 	var servers []*server
 	for i := 1; i <= n; i++ {
 		listen, seed := testnet.FreeAddr(t), ""

@@ -3,15 +3,10 @@
 package main
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
-	"time"
-
-	"github.com/stratadb/strata/client"
-	"github.com/stratadb/strata/internal/testnet"
 )
 
 // TestFullDisk puts n3's data dir on a 600 MiB tmpfs and fills it under
@@ -34,24 +29,8 @@ func TestFullDisk(t *testing.T) {
 	}
 	// Cleanups run last-in first-out: the servers go before the mount.
 	t.Cleanup(func() { _ = syscall.Unmount(full, syscall.MNT_DETACH) })
-	var servers []*server
-	for i := 1; i <= 3; i++ {
-		listen, seed := testnet.FreeAddr(t), ""
-		if i > 1 {
-			seed = servers[0].clusterAddr
-		}
-		servers = append(servers, flagServer(t, dir, i, 3, listen, listen, seed))
-	}
-	for _, s := range servers {
-		s.start(t, 1)
-	}
-	waitFormed(t, servers)
-	c := connectAll(t, servers)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := c.AddStream(ctx, client.StreamConfig{Name: "ORDERS", Subjects: []string{"ORDERS.>"}, Replicas: 3}); err != nil {
-		t.Fatal(err)
-	}
+	servers := newFlagClusterIn(t, dir, 3)
+	c := ordersCluster(t, servers)
 	a := &acked{ids: map[string]uint64{}}
 	publishSyncIDs(t, c, a, 0, 300)
 

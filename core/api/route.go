@@ -134,10 +134,12 @@ func (s *Server) streamTarget(st meta.Stream) (*replica.Replica, string) {
 		}
 		return nil, ""
 	}
+	// A replica stopped here because its files are damaged is not
+	// starting: another peer serves.
 	if slices.Contains(st.Peers, s.cfg.Self) && !s.cfg.Replicas.Quarantined(st.Config.Name) {
 		return nil, "" // placed here, replica starting: wait for it
 	}
-	return nil, s.livePeer(st.Peers) // a corrupt replica here is stopped: another peer serves
+	return nil, s.livePeer(st.Peers)
 }
 
 // livePeer returns a peer other than this node, chosen at random so

@@ -25,7 +25,8 @@ func (c *corruptLog) record(logger hclog.Logger, plugin, group string, err error
 	if c.groups[group] == nil {
 		c.groups[group] = err
 	}
-	logger.Error("raft log corrupt: the log plugin returned a damaged entry; rebuild this group's replica from its peers",
+	logger.Error("raft log corrupt: the log plugin returned a damaged entry; move this group's replica"+
+		" (strata stream cluster peer-remove) or replace the server (docs/operations.md, Damaged files)",
 		"plugin", plugin, "group", group, "error", err)
 }
 
