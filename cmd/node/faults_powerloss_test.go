@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stratadb/strata/internal/testnet"
 	"github.com/stratadb/strata/pluginsdk/storetest/lazyfs"
 )
 
@@ -40,7 +39,7 @@ func newPowerCluster(t *testing.T) *powerCluster {
 	}
 	dir := t.TempDir()
 	pc := &powerCluster{mounts: map[*server]*diskMount{}}
-	var servers []*server
+	var mounts []*diskMount
 	for i := 1; i <= 3; i++ {
 		m := &diskMount{under: filepath.Join(dir, fmt.Sprintf("n%d.disk", i)), mnt: filepath.Join(dir, fmt.Sprintf("n%d", i))}
 		for _, d := range []string{m.under, m.mnt} {
@@ -49,16 +48,14 @@ func newPowerCluster(t *testing.T) *powerCluster {
 			}
 		}
 		m.mount(t)
-		// Cleanups run last-in first-out: the server flagServer registers
-		// is killed before its mount goes.
+		// Cleanups run last-in first-out: the servers, registered after,
+		// are killed before the mounts go.
 		t.Cleanup(func() { _ = m.fs.Unmount() })
-		listen, seed := testnet.FreeAddr(t), ""
-		if i > 1 {
-			seed = servers[0].clusterAddr
-		}
-		s := flagServer(t, dir, i, 3, listen, listen, seed)
-		servers = append(servers, s)
-		pc.mounts[s] = m
+		mounts = append(mounts, m)
+	}
+	servers := newFlagClusterIn(t, dir, 3)
+	for i, s := range servers {
+		pc.mounts[s] = mounts[i]
 	}
 	for _, s := range servers {
 		s.start(t, 1)
